@@ -1,0 +1,45 @@
+# StockApp. `make run` serves the app; `make test` runs every check. Both set up .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+CATALOGUES := $(wildcard stockapp/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+PORT ?= 8000
+WORKERS ?= 4
+
+.PHONY: run test bench translations check-translations lint clean
+
+$(READY): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+%.mo: %.po $(READY)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics
+
+run: $(READY) $(COMPILED)
+	$(BIN)/flask --app app db upgrade
+	@echo
+	@echo "  StockApp is starting. Open http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/ on this network"
+	@echo "  (or http://127.0.0.1:$(PORT)/ on this machine). The first visit asks for the first manager."
+	@echo
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - app:app
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint $(COMPILED)
+	$(BIN)/pytest
+
+bench: $(READY) $(COMPILED)
+	$(BIN)/python bench/inbound.py
+
+# Re-extract the strings and merge them into the catalogues; translate, then `make test`.
+translations: $(READY)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o stockapp/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i stockapp/translations/messages.pot -d stockapp/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) $(COMPILED)

@@ -1,0 +1,50 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    # A request body larger than this is refused with 413 before any parsing.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    # Failed logins allowed before a lock-out; each further failure doubles it.
+    LOGIN_FREE_ATTEMPTS = 5
+    LOGIN_LOCKOUT_SECONDS = 30
+    LOGIN_LOCKOUT_MAX_SECONDS = 15 * 60
+    PAGE_SIZE = 50
+
+
+def normalise_database_url(url: str) -> str:
+    """Give ``postgres://`` and ``postgresql://`` URLs the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the secret key kept in the instance folder, creating it on first start.
+
+    Several gunicorn workers may start at once: the key is written to a private
+    temporary file and hard-linked into place, so exactly one key wins and every
+    worker reads that one.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

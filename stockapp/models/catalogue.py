@@ -1,0 +1,62 @@
+"""Styles (款) and their variants (SKU: one colour × size)."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Style(db.Model):
+    __tablename__ = "styles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    category: Mapped[str] = mapped_column(String(60), default="", index=True)
+    unit: Mapped[str] = mapped_column(String(16), default="")
+    cost_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    sale_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    variants: Mapped[list["Variant"]] = relationship(
+        back_populates="style", order_by="(Variant.colour_rank, Variant.size_rank)"
+    )
+
+    @property
+    def sizes(self) -> list[str]:
+        """The size run in its order (S M L …), taken from the variants."""
+        return _ordered_unique((v.size_rank, v.size) for v in self.variants)
+
+    @property
+    def colours(self) -> list[str]:
+        """The colours in their order; ``[""]`` for a style without colours."""
+        return _ordered_unique((v.colour_rank, v.colour) for v in self.variants)
+
+
+def _ordered_unique(ranked) -> list[str]:
+    return [label for _, label in sorted(set(ranked))]
+
+
+class Variant(db.Model):
+    __tablename__ = "variants"
+    __table_args__ = (UniqueConstraint("style_id", "colour", "size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    style_id: Mapped[int] = mapped_column(ForeignKey("styles.id"), index=True)
+    # "" for a style sold without colours.
+    colour: Mapped[str] = mapped_column(String(40), default="")
+    colour_rank: Mapped[int] = mapped_column(default=0)
+    size: Mapped[str] = mapped_column(String(20))
+    size_rank: Mapped[int] = mapped_column(default=0)
+    sku: Mapped[str] = mapped_column(String(100), unique=True)
+    # Filled with a generated EAN-13 right after insert when none is given.
+    barcode: Mapped[str | None] = mapped_column(String(32), unique=True)
+    low_stock_threshold: Mapped[int | None]
+    archived: Mapped[bool] = mapped_column(default=False)
+
+    style: Mapped[Style] = relationship(back_populates="variants")

@@ -1,0 +1,132 @@
+"""The stock ledger: documents, immutable movements, cached balances, idempotency keys.
+
+Only ``stockapp.services.ledger`` writes ``Balance`` and ``Movement`` rows.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import UTCDateTime, utcnow
+from ..extensions import db
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class MovementKind(StrEnum):
+    INBOUND = "inbound"
+    STOCKTAKE = "stocktake"
+    ALLOCATION = "allocation"
+    RETURN = "return"
+    WRITE_OFF = "write_off"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    REVERSAL = "reversal"
+
+
+class DocumentKind(StrEnum):
+    RECEIPT = "receipt"
+    STOCKTAKE = "stocktake"
+    REVERSAL = "reversal"
+
+    @property
+    def prefix(self) -> str:
+        return {"receipt": "RC", "stocktake": "ST", "reversal": "RV"}[self.value]
+
+
+class DocumentStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    POSTED = "posted"
+    REVERSED = "reversed"
+
+
+class Document(db.Model):
+    """A receipt, a stocktake, a reversal …: what a group of movements belongs to."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Unique: a document is reversed at most once.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
+
+    @property
+    def number(self) -> str:
+        return document_number(self.kind, self.id)
+
+
+def document_number(kind: str, document_id: int) -> str:
+    """The number shown for a document, e.g. ``RC0000042`` for receipt 42."""
+    return f"{DocumentKind(kind).prefix}{document_id:07d}"
+
+
+class Balance(db.Model):
+    """The cached sum of the movements of one variant in one location."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        UniqueConstraint("variant_id", "location_id"),
+        CheckConstraint("qty >= 0", name="not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    qty: Mapped[int] = mapped_column(default=0)
+
+
+class Movement(db.Model):
+    """One immutable change of stock. Never updated, never deleted."""
+
+    __tablename__ = "movements"
+    __table_args__ = (
+        Index("ix_movements_variant_id_id", "variant_id", "id"),
+        Index("ix_movements_kind_id", "kind", "id"),
+        Index("ix_movements_operator_id_id", "operator_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    delta: Mapped[int]
+    balance_after: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The movement this one reverses; unique, so nothing is reversed twice.
+    reverses_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("movements.id"), unique=True)
+
+
+class IdempotencyRecord(db.Model):
+    """A client's idempotency key and the result of the request that first used it."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of what was asked, so a key reused for a different request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

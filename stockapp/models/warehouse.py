@@ -1,0 +1,24 @@
+"""Warehouses (仓库) and their locations (货位). Stock always sits in a location."""
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class Warehouse(db.Model):
+    __tablename__ = "warehouses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Location(db.Model):
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("warehouse_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    is_default: Mapped[bool] = mapped_column(default=False)

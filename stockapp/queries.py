@@ -1,0 +1,176 @@
+"""The read side: stock figures, catalogue look-ups and movement history. No writes."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import Balance, Document, Location, Movement, Style, User, Variant, document_number
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    on_hand: int = 0
+    # Allocation orders reserve stock; until an order exists nothing is reserved.
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    def as_dict(self) -> dict:
+        return {"on_hand": self.on_hand, "reserved": self.reserved, "available": self.available}
+
+
+def stock_levels(variant_ids) -> dict[int, StockLevel]:
+    """On hand, reserved and available per variant, summed over all locations."""
+    ids = list(variant_ids)
+    rows = db.session.execute(
+        select(Balance.variant_id, func.sum(Balance.qty))
+        .where(Balance.variant_id.in_(ids))
+        .group_by(Balance.variant_id)
+    )
+    on_hand = dict(rows.all())
+    return {v: StockLevel(on_hand=on_hand.get(v, 0)) for v in ids}
+
+
+def stock_by_location(variant_id: int) -> list[dict]:
+    rows = db.session.execute(
+        select(Location.code, Balance.qty)
+        .join(Location, Location.id == Balance.location_id)
+        .where(Balance.variant_id == variant_id, Balance.qty != 0)
+        .order_by(Location.code)
+    )
+    return [{"location": code, "on_hand": qty} for code, qty in rows]
+
+
+def style_by_code(code: str) -> Style | None:
+    return db.session.scalar(select(Style).where(Style.code == code))
+
+
+def variant_ids_by_sku(skus) -> dict[str, int]:
+    """Active variants' ids for the SKUs that exist; unknown SKUs are left out."""
+    rows = db.session.execute(
+        select(Variant.sku, Variant.id).where(Variant.sku.in_(set(skus)), ~Variant.archived)
+    )
+    return dict(rows.all())
+
+
+def variant_by_sku(sku: str) -> Variant | None:
+    return db.session.scalar(select(Variant).where(Variant.sku == sku))
+
+
+def movements(*, sku=None, kind=None, document_id=None, before_id=None, limit=50) -> list[dict]:
+    """Movements newest first, filtered; ``before_id`` continues a page (keyset)."""
+    query = (
+        select(
+            Movement.id,
+            Variant.sku,
+            Movement.kind,
+            Movement.delta,
+            Movement.balance_after,
+            User.username,
+            Movement.note,
+            Document.kind.label("document_kind"),
+            Movement.document_id,
+            Movement.created_at,
+            Movement.reverses_id,
+        )
+        .join(Variant, Variant.id == Movement.variant_id)
+        .join(User, User.id == Movement.operator_id)
+        .outerjoin(Document, Document.id == Movement.document_id)
+        .order_by(Movement.id.desc())
+        .limit(limit)
+    )
+    if sku is not None:
+        query = query.where(Variant.sku == sku)
+    if kind is not None:
+        query = query.where(Movement.kind == kind)
+    if document_id is not None:
+        query = query.where(Movement.document_id == document_id)
+    if before_id is not None:
+        query = query.where(Movement.id < before_id)
+    return [
+        {
+            "id": row.id,
+            "sku": row.sku,
+            "kind": row.kind,
+            "delta": row.delta,
+            "balance_after": row.balance_after,
+            "operator": row.username,
+            "note": row.note,
+            "document": document_number(row.document_kind, row.document_id)
+            if row.document_id
+            else None,
+            "created_at": row.created_at.isoformat(),
+            "reverses": row.reverses_id,
+        }
+        for row in db.session.execute(query)
+    ]
+
+
+def document(document_id: int) -> dict | None:
+    doc = db.session.get(Document, document_id)
+    if doc is None:
+        return None
+    return {
+        "id": doc.id,
+        "number": doc.number,
+        "kind": doc.kind,
+        "status": doc.status,
+        "note": doc.note,
+        "created_at": doc.created_at.isoformat(),
+        "movements": list(reversed(movements(document_id=doc.id, limit=10_000))),
+    }
+
+
+def style_page(*, search: str = "", category: str = "", page: int = 1, per_page: int = 50):
+    """One page of styles matching a search (code, name, SKU or barcode), by code.
+
+    Returns ``(styles, has_next)``; each style is a dict with its sizes and the
+    on-hand per size, summed over colours and locations.
+    """
+    query = (
+        select(Style).options(selectinload(Style.variants)).where(Style.active).order_by(Style.code)
+    )
+    if search:
+        pattern = f"%{search}%"
+        by_variant = select(Variant.style_id).where(
+            or_(Variant.sku == search, Variant.barcode == search)
+        )
+        query = query.where(
+            or_(Style.code.ilike(pattern), Style.name.ilike(pattern), Style.id.in_(by_variant))
+        )
+    if category:
+        query = query.where(Style.category == category)
+    styles = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
+    has_next = len(styles) > per_page
+    styles = styles[:per_page]
+    per_size = db.session.execute(
+        select(Variant.style_id, Variant.size, func.coalesce(func.sum(Balance.qty), 0))
+        .outerjoin(Balance, Balance.variant_id == Variant.id)
+        .where(Variant.style_id.in_([s.id for s in styles]), ~Variant.archived)
+        .group_by(Variant.style_id, Variant.size)
+    )
+    on_hand: dict[int, dict[str, int]] = {}
+    for style_id, size, qty in per_size:
+        on_hand.setdefault(style_id, {})[size] = qty
+    return [
+        {
+            "code": style.code,
+            "name": style.name,
+            "category": style.category,
+            "sizes": [(size, on_hand.get(style.id, {}).get(size, 0)) for size in style.sizes],
+            "total": sum(on_hand.get(style.id, {}).values()),
+        }
+        for style in styles
+    ], has_next
+
+
+def categories() -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Style.category).where(Style.category != "").distinct().order_by(Style.category)
+        )
+    )

@@ -1,0 +1,1 @@
+"""The domain: every write to the database goes through a function here."""

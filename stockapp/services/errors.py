@@ -1,0 +1,115 @@
+"""Domain errors: expected refusals, each with a message in the user's language.
+
+The web layer maps them to a form error (422) or a problem+json response; the
+``status`` attribute is the HTTP status that fits.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    status = 422
+    title = _l("The request cannot be carried out")
+
+    def __init__(self, detail, errors: dict[str, object] | None = None):
+        super().__init__(str(detail))
+        self.detail = detail
+        # Field name → message, for messages shown beside a field.
+        self.errors = errors or {}
+
+
+class InvalidInput(DomainError):
+    title = _l("Some fields need attention")
+
+
+class MalformedRequest(DomainError):
+    status = 400
+    title = _l("Bad request")
+
+
+class NotFound(DomainError):
+    status = 404
+    title = _l("Not found")
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    title = _l("Not allowed in this state")
+
+
+class AlreadyReversed(InvalidTransition):
+    title = _l("Already reversed")
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    title = _l("Idempotency key already used for a different request")
+
+
+class LoginThrottled(DomainError):
+    status = 429
+    title = _l("Too many failed logins")
+
+    def __init__(self, seconds: int):
+        super().__init__(
+            _l("Too many failed logins. Try again in %(seconds)d seconds.", seconds=seconds)
+        )
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class Shortage:
+    sku: str
+    location: str
+    on_hand: int
+    requested: int
+
+    @property
+    def short(self) -> int:
+        return self.requested - self.on_hand
+
+
+class InsufficientStock(DomainError):
+    status = 409
+    title = _l("Not enough stock")
+
+    def __init__(self, shortages: list[Shortage]):
+        parts = [
+            _l(
+                "%(sku)s is short by %(short)d (on hand %(on_hand)d, needed %(requested)d)",
+                sku=s.sku,
+                short=s.short,
+                on_hand=s.on_hand,
+                requested=s.requested,
+            )
+            for s in shortages
+        ]
+        super().__init__("; ".join(str(p) for p in parts))
+        self.shortages = shortages
+
+
+@dataclass(frozen=True)
+class CountDifference:
+    sku: str
+    expected: int
+    on_hand: int
+
+
+class StaleCount(DomainError):
+    status = 409
+    title = _l("Stock changed since the count was shown")
+
+    def __init__(self, differences: list[CountDifference]):
+        parts = [
+            _l(
+                "%(sku)s: you saw %(expected)d, it is now %(on_hand)d",
+                sku=d.sku,
+                expected=d.expected,
+                on_hand=d.on_hand,
+            )
+            for d in differences
+        ]
+        super().__init__("; ".join(str(p) for p in parts))
+        self.differences = differences

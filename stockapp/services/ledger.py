@@ -1,0 +1,268 @@
+"""The stock ledger: the ONLY code that writes balances and movements.
+
+Every change of stock is an immutable movement carrying the balance after it; the
+balance row of its (variant, location) changes by the same delta in the same
+transaction. Callers run these functions inside ``write_transaction()`` together
+with the document they post, so a document and its movements commit together.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, tuple_, update
+
+from ..db import WRITE, insert_ignoring_conflicts, utcnow
+from ..extensions import db
+from ..models import (
+    Balance,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Location,
+    Movement,
+    MovementKind,
+    Variant,
+)
+from .errors import AlreadyReversed, InsufficientStock, InvalidTransition, NotFound, Shortage
+
+balances = Balance.__table__
+movements = Movement.__table__
+
+
+@dataclass(frozen=True)
+class Line:
+    """One change: ``delta`` pieces of a variant into (+) or out of (−) a location."""
+
+    variant_id: int
+    location_id: int
+    delta: int
+    reverses_id: int | None = None
+
+
+def post(
+    lines: Sequence[Line],
+    *,
+    kind: MovementKind,
+    operator_id: int,
+    document_id: int | None,
+    note: str = "",
+) -> list[int]:
+    """Post a batch of lines atomically and return the new movement ids, in line order.
+
+    Each balance is changed by a guarded ``UPDATE … WHERE qty + delta >= 0``, in
+    (variant, location) order so that two batches over the same variants cannot
+    deadlock. If any line would take a balance below zero, ``InsufficientStock``
+    names every short variant and the caller's transaction rolls back: all lines
+    or none.
+    """
+    _require_write_transaction()
+    if any(line.delta == 0 for line in lines):
+        raise ValueError("a movement of zero pieces is not a movement")
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].variant_id, lines[i].location_id, i))
+    balance_after: dict[int, int] = {}
+    short: list[tuple[Line, int]] = []
+    for i in order:
+        line = lines[i]
+        qty = _apply(line)
+        if qty is None:
+            short.append((line, _on_hand(line.variant_id, line.location_id)))
+        else:
+            balance_after[i] = qty
+    if short:
+        raise InsufficientStock(_shortages(short))
+
+    now = utcnow()
+    rows = [
+        {
+            "variant_id": line.variant_id,
+            "location_id": line.location_id,
+            "delta": line.delta,
+            "balance_after": balance_after[i],
+            "kind": kind.value,
+            "document_id": document_id,
+            "operator_id": operator_id,
+            "note": note,
+            "created_at": now,
+            "reverses_id": line.reverses_id,
+        }
+        for i, line in enumerate(lines)
+    ]
+    if not rows:
+        return []
+    result = db.session.execute(
+        insert(Movement).returning(Movement.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
+
+
+def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Lock the balances of (variant, location) pairs and return their quantities.
+
+    For callers that read a balance and then post a change computed from it (a
+    stocktake): nobody else can change these balances until the transaction ends.
+    """
+    _require_write_transaction()
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    insert_ignoring_conflicts(
+        db.session,
+        balances,
+        [{"variant_id": v, "location_id": loc, "qty": 0} for v, loc in pairs],
+        "variant_id",
+        "location_id",
+    )
+    rows = db.session.execute(
+        select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
+        .where(tuple_(balances.c.variant_id, balances.c.location_id).in_(pairs))
+        .order_by(balances.c.variant_id, balances.c.location_id)
+        .with_for_update()
+    )
+    return {(v, loc): qty for v, loc, qty in rows}
+
+
+def reverse(document_id: int, *, operator_id: int, reason: str) -> int:
+    """Reverse a posted document: post the opposite of each of its movements.
+
+    Each reversing movement points at the movement it reverses and the new
+    reversal document at the original; the original becomes ``reversed``. A
+    document is reversed at most once (its row is locked while this runs, and
+    the links are unique in the schema). Returns the reversal document's id.
+    """
+    _require_write_transaction()
+    session = db.session
+    original = session.get(Document, document_id, with_for_update=True)
+    if original is None:
+        raise NotFound(_l("Document %(id)s does not exist.", id=document_id))
+    if original.status == DocumentStatus.REVERSED:
+        raise AlreadyReversed(_l("%(number)s has already been reversed.", number=original.number))
+    if original.kind == DocumentKind.REVERSAL or original.status != DocumentStatus.POSTED:
+        raise InvalidTransition(_l("%(number)s cannot be reversed.", number=original.number))
+    reversal = Document(
+        kind=DocumentKind.REVERSAL,
+        status=DocumentStatus.POSTED,
+        note=reason,
+        operator_id=operator_id,
+        reverses_id=original.id,
+    )
+    session.add(reversal)
+    session.flush()
+    taken = session.execute(
+        select(Movement.id, Movement.variant_id, Movement.location_id, Movement.delta)
+        .where(Movement.document_id == original.id)
+        .order_by(Movement.id)
+    )
+    post(
+        [Line(v, loc, -delta, reverses_id=mid) for mid, v, loc, delta in taken],
+        kind=MovementKind.REVERSAL,
+        operator_id=operator_id,
+        document_id=reversal.id,
+        note=reason,
+    )
+    original.status = DocumentStatus.REVERSED
+    return reversal.id
+
+
+def discrepancies() -> list[dict]:
+    """Every balance that disagrees with the sum of its movements, or is negative.
+
+    Also reports movements whose (variant, location) has no balance row at all.
+    """
+    sums = (
+        select(
+            movements.c.variant_id,
+            movements.c.location_id,
+            func.sum(movements.c.delta).label("total"),
+        )
+        .group_by(movements.c.variant_id, movements.c.location_id)
+        .subquery()
+    )
+    on = (balances.c.variant_id == sums.c.variant_id) & (
+        balances.c.location_id == sums.c.location_id
+    )
+    recorded = func.coalesce(balances.c.qty, 0)
+    computed = func.coalesce(sums.c.total, 0)
+    found = []
+    for outer in (
+        select(balances.c.variant_id, balances.c.location_id, recorded, computed).outerjoin(
+            sums, on
+        ),
+        select(sums.c.variant_id, sums.c.location_id, recorded, computed)
+        .outerjoin(balances, on)
+        .where(balances.c.id.is_(None)),
+    ):
+        for variant_id, location_id, qty, total in db.session.execute(
+            outer.where((recorded != computed) | (recorded < 0))
+        ):
+            found.append(
+                {
+                    "variant_id": variant_id,
+                    "location_id": location_id,
+                    "balance": qty,
+                    "movements": total,
+                }
+            )
+    return found
+
+
+def _apply(line: Line) -> int | None:
+    """Change one balance by the line's delta; the new quantity, or None if short."""
+    guarded = (
+        update(balances)
+        .where(
+            balances.c.variant_id == line.variant_id,
+            balances.c.location_id == line.location_id,
+            balances.c.qty + line.delta >= 0,
+        )
+        .values(qty=balances.c.qty + line.delta)
+        .returning(balances.c.qty)
+    )
+    qty = db.session.execute(guarded).scalar()
+    if qty is None and line.delta > 0:
+        # First stock of this variant here: create its balance row and try again.
+        insert_ignoring_conflicts(
+            db.session,
+            balances,
+            [{"variant_id": line.variant_id, "location_id": line.location_id, "qty": 0}],
+            "variant_id",
+            "location_id",
+        )
+        qty = db.session.execute(guarded).scalar()
+    return qty
+
+
+def _on_hand(variant_id: int, location_id: int) -> int:
+    qty = db.session.execute(
+        select(balances.c.qty).where(
+            balances.c.variant_id == variant_id, balances.c.location_id == location_id
+        )
+    ).scalar()
+    return qty or 0
+
+
+def _shortages(short: list[tuple[Line, int]]) -> list[Shortage]:
+    ids = {line.variant_id for line, _ in short}
+    skus = dict(
+        db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all()
+    )
+    location_ids = {line.location_id for line, _ in short}
+    codes = dict(
+        db.session.execute(
+            select(Location.id, Location.code).where(Location.id.in_(location_ids))
+        ).all()
+    )
+    return [
+        Shortage(
+            sku=skus[line.variant_id],
+            location=codes[line.location_id],
+            on_hand=on_hand,
+            requested=-line.delta,
+        )
+        for line, on_hand in short
+    ]
+
+
+def _require_write_transaction() -> None:
+    if not db.session.connection().get_execution_options().get(WRITE):
+        raise RuntimeError("the ledger writes only inside write_transaction()")

@@ -1,0 +1,91 @@
+"""The browser pages: blueprints, the login and first-run guard, role checks, errors."""
+
+from functools import wraps
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..api.problems import from_http_error
+from ..extensions import db, login_manager
+from ..htmx import vary_on_htmx
+from ..models import Role, User
+from ..services.accounts import any_user
+
+# Endpoints anyone may open: everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
+
+
+def init_app(app: Flask) -> None:
+    from . import auth, catalogue
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(catalogue.bp)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    app.before_request(_require_login)
+    app.after_request(vary_on_htmx)
+    app.add_template_filter(format_decimal, "number")
+    app.add_template_global(role_name)
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, _error_page)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def _require_login():
+    """Send every page to first-run setup until a user exists, then to login."""
+    if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not any_user():
+        return redirect(url_for("auth.setup"))
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+ROLE_NAMES = {Role.VIEWER: _l("Viewer"), Role.CLERK: _l("Clerk"), Role.MANAGER: _l("Manager")}
+
+
+def role_name(role: str) -> str:
+    return str(ROLE_NAMES[Role(role)])
+
+
+def role_required(role: Role):
+    """Refuse (403) a signed-in user whose role is below ``role``."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.has_role(role):
+                return _error_page(403)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+MESSAGES = {
+    400: _l("The request could not be understood. Reload the page and try again."),
+    403: _l("Your role does not allow this."),
+    404: _l("This page does not exist."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What was sent is too large."),
+    429: _l("Too many attempts. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. Nothing was saved."),
+}
+
+
+def _error_page(error):
+    status = getattr(error, "code", None) or (error if isinstance(error, int) else 500)
+    if status == 500:
+        db.session.rollback()
+    if request.path.startswith("/api/"):
+        return from_http_error(status)
+    return render_template("errors/error.html", status=status, message=MESSAGES[status]), status

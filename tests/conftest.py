@@ -1,0 +1,180 @@
+"""Fixtures shared by every tier.
+
+Each test gets an app on a database of its own: a fresh SQLite file, or the
+PostgreSQL test database emptied after the test. Tests that take the ``app``
+fixture run on both databases; the PostgreSQL tier is skipped, with the reason
+printed, unless ``STOCKAPP_TEST_POSTGRES`` names a server. After every test the
+ledger invariant is checked: each balance equals the sum of its movements.
+"""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from stockapp import create_app
+from stockapp.extensions import db
+from stockapp.models import Role
+from stockapp.services import accounts, catalogue, ledger
+
+PG_ENV = "STOCKAPP_TEST_POSTGRES"
+PASSWORD = "correct horse"
+_pg_ready = False
+
+
+def pytest_report_header(config):
+    pg = os.environ.get(PG_ENV)
+    browser = os.environ.get("STOCKAPP_TEST_BROWSER")
+    return [
+        f"PostgreSQL tier: {'on, ' + pg if pg else 'off (set ' + PG_ENV + ' to a server URL)'}",
+        f"browser tier: {'on' if browser else 'off (set STOCKAPP_TEST_BROWSER=1)'}",
+    ]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tier off: set {PG_ENV}=postgresql+psycopg://user@host/db")
+    _ensure_pg_database(url)
+    return url
+
+
+def _ensure_pg_database(url: str) -> None:
+    """Create the test database on the server when it does not exist yet."""
+    target = sa.make_url(url)
+    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
+def make_app(database_url: str, **config):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 24, "max_overflow": 8},
+            "WTF_CSRF_ENABLED": False,
+            **config,
+        }
+    )
+
+
+@pytest.fixture
+def app_config():
+    """Override in a module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config, request):
+    global _pg_ready
+    app = make_app(database_url, **app_config)
+    postgres = database_url.startswith("postgresql")
+    with app.app_context():
+        if postgres and not _pg_ready:
+            db.drop_all()
+            _pg_ready = True
+            request.session.addfinalizer(lambda: _drop_pg_tables(app))
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if "corrupts_ledger" not in request.keywords:
+            assert ledger.discrepancies() == [], "a balance disagrees with its movements"
+        db.session.remove()
+        if postgres:
+            names = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+def _drop_pg_tables(app) -> None:
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context, for calling services directly (unit tier)."""
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """``make_user(role)`` creates a user and returns its id."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.CLERK, username: str | None = None) -> int:
+        with app.app_context():
+            return accounts.create_user(
+                username=username or f"{role.value}{next(counter)}", password=PASSWORD, role=role
+            )
+
+    return make
+
+
+@pytest.fixture
+def make_style(app):
+    """``make_style(code, sizes, colours)`` creates a style; returns {sku: variant id}."""
+
+    def make(code="A1024", sizes=("S", "M", "L"), colours=("Black",), **fields) -> dict:
+        with app.app_context():
+            style_id = catalogue.create_style(
+                code=code,
+                name=fields.pop("name", "Tee " + code),
+                sizes=sizes,
+                colours=colours,
+                **fields,
+            )
+            rows = db.session.execute(
+                sa.text("SELECT sku, id FROM variants WHERE style_id = :s ORDER BY id"),
+                {"s": style_id},
+            )
+            return dict(rows.all())
+
+    return make
+
+
+@pytest.fixture
+def token_for(app, make_user):
+    """``token_for(role)`` creates a user of that role and returns auth headers."""
+
+    def make(role: Role = Role.CLERK) -> dict:
+        user_id = make_user(role)
+        with app.app_context():
+            username = db.session.scalar(
+                sa.text(f"SELECT username FROM users WHERE id = {user_id}")
+            )
+            _, token = accounts.create_token(username)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+def on_hand(variant_id: int) -> int:
+    """The balance of a variant over all locations (inside an app context)."""
+    return db.session.scalar(
+        sa.text("SELECT COALESCE(SUM(qty), 0) FROM balances WHERE variant_id = :v"),
+        {"v": variant_id},
+    )
+
+
+def row_count(table: str) -> int:
+    return db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {table}"))

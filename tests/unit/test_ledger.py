@@ -1,0 +1,265 @@
+"""The ledger service: batches, shortages, idempotency, reversals, stocktakes."""
+
+import pytest
+from sqlalchemy import select
+
+from stockapp.db import write_transaction
+from stockapp.extensions import db
+from stockapp.models import Document, DocumentStatus, Movement, MovementKind, Role
+from stockapp.services import counting, ledger, receiving
+from stockapp.services.errors import (
+    AlreadyReversed,
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidTransition,
+    NotFound,
+    StaleCount,
+)
+from stockapp.services.warehouses import default_location_id
+from tests.conftest import on_hand, row_count
+
+
+@pytest.fixture
+def setup(ctx, make_user, make_style):
+    skus = make_style("A1024", sizes=("S", "M", "L"), colours=("Black",))
+    return make_user(Role.CLERK), skus
+
+
+def main_location() -> int:
+    with write_transaction():
+        return default_location_id()
+
+
+def take(variant_id, qty, operator_id, **extra):
+    """Take stock out directly through the ledger (as a write-off would)."""
+    with write_transaction():
+        return ledger.post(
+            [ledger.Line(variant_id, default_location_id(), -qty, **extra)],
+            kind=MovementKind.WRITE_OFF,
+            operator_id=operator_id,
+            document_id=None,
+        )
+
+
+def test_receive_posts_movements_with_balance_after(setup):
+    user, skus = setup
+    s, m = skus["A1024-Black-S"], skus["A1024-Black-M"]
+    receiving.receive(lines=[(s, 5), (m, 3)], operator_id=user, note="first")
+    result = receiving.receive(lines=[(s, 2)], operator_id=user, note="second")
+    assert on_hand(s) == 7 and on_hand(m) == 3
+    rows = db.session.scalars(
+        select(Movement).where(Movement.variant_id == s).order_by(Movement.id)
+    )
+    assert [(r.delta, r.balance_after, r.kind, r.note) for r in rows] == [
+        (5, 5, "inbound", "first"),
+        (2, 7, "inbound", "second"),
+    ]
+    doc = db.session.get(Document, result["document_id"])
+    assert doc.status == DocumentStatus.POSTED and doc.operator_id == user
+    assert doc.number.startswith("RC")
+
+
+def test_a_short_line_refuses_the_whole_batch_and_names_every_short_variant(setup):
+    user, skus = setup
+    s, m, l_ = skus["A1024-Black-S"], skus["A1024-Black-M"], skus["A1024-Black-L"]
+    receiving.receive(lines=[(s, 5), (m, 1)], operator_id=user)
+    before = row_count("movements"), row_count("documents")
+    location = main_location()
+    with pytest.raises(InsufficientStock) as refused, write_transaction():
+        ledger.post(
+            [
+                ledger.Line(l_, location, 4),  # fine on its own
+                ledger.Line(s, location, -8),  # short by 3
+                ledger.Line(m, location, -3),  # short by 2
+            ],
+            kind=MovementKind.WRITE_OFF,
+            operator_id=user,
+            document_id=None,
+        )
+    shortages = {(x.sku, x.on_hand, x.requested, x.short) for x in refused.value.shortages}
+    assert shortages == {("A1024-Black-S", 5, 8, 3), ("A1024-Black-M", 1, 3, 2)}
+    assert "A1024-Black-S" in refused.value.detail and "A1024-Black-M" in refused.value.detail
+    assert (row_count("movements"), row_count("documents")) == before
+    assert (on_hand(s), on_hand(m), on_hand(l_)) == (5, 1, 0)
+
+
+def test_stock_never_goes_negative_from_zero(setup):
+    user, skus = setup
+    with pytest.raises(InsufficientStock) as refused:
+        take(skus["A1024-Black-S"], 1, user)
+    assert refused.value.shortages[0].short == 1
+    assert row_count("movements") == 0
+
+
+def test_a_batch_may_hit_one_variant_twice_in_order(setup):
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    location = main_location()
+    with write_transaction():
+        ids = ledger.post(
+            [
+                ledger.Line(s, location, 4),
+                ledger.Line(s, location, -3),
+                ledger.Line(s, location, 2),
+            ],
+            kind=MovementKind.INBOUND,
+            operator_id=user,
+            document_id=None,
+        )
+    after = [db.session.get(Movement, i).balance_after for i in ids]
+    assert after == [4, 1, 3] and on_hand(s) == 3
+
+
+def test_zero_movements_and_writes_outside_a_transaction_are_refused(setup):
+    user, skus = setup
+    line = ledger.Line(skus["A1024-Black-S"], main_location(), 1)
+    with pytest.raises(ValueError), write_transaction():
+        ledger.post(
+            [ledger.Line(line.variant_id, line.location_id, 0)],
+            kind=MovementKind.INBOUND,
+            operator_id=user,
+            document_id=None,
+        )
+    with pytest.raises(RuntimeError):
+        ledger.post([line], kind=MovementKind.INBOUND, operator_id=user, document_id=None)
+    db.session.rollback()
+    assert row_count("movements") == 0
+
+
+def test_idempotency_key_posts_once_and_returns_the_first_result(setup):
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    first = receiving.receive(lines=[(s, 5)], operator_id=user, idempotency_key="tap-1")
+    again = receiving.receive(lines=[(s, 5)], operator_id=user, idempotency_key="tap-1")
+    assert first == again
+    assert on_hand(s) == 5 and row_count("movements") == 1 and row_count("documents") == 1
+
+
+def test_idempotency_key_reused_for_another_request_is_refused(setup):
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    receiving.receive(lines=[(s, 5)], operator_id=user, idempotency_key="k")
+    with pytest.raises(IdempotencyKeyReused):
+        receiving.receive(lines=[(s, 6)], operator_id=user, idempotency_key="k")
+    assert on_hand(s) == 5 and row_count("movements") == 1
+
+
+def test_idempotency_keys_belong_to_their_user(setup, make_user):
+    user, skus = setup
+    other = make_user(Role.CLERK)
+    s = skus["A1024-Black-S"]
+    receiving.receive(lines=[(s, 5)], operator_id=user, idempotency_key="k")
+    receiving.receive(lines=[(s, 5)], operator_id=other, idempotency_key="k")
+    assert on_hand(s) == 10
+
+
+def test_a_failed_request_keeps_no_key_so_it_can_be_retried(setup):
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    with pytest.raises(StaleCount):
+        counting.count(
+            lines=[counting.CountLine(s, counted=3, expected=9)],
+            operator_id=user,
+            idempotency_key="c",
+        )
+    assert row_count("idempotency_records") == 0
+    counting.count(
+        lines=[counting.CountLine(s, counted=3, expected=0)], operator_id=user, idempotency_key="c"
+    )
+    assert on_hand(s) == 3
+
+
+def test_stocktake_posts_counted_minus_on_hand_for_changed_lines_only(setup):
+    user, skus = setup
+    s, m, l_ = skus["A1024-Black-S"], skus["A1024-Black-M"], skus["A1024-Black-L"]
+    receiving.receive(lines=[(s, 10), (m, 4)], operator_id=user)
+    result = counting.count(
+        lines=[
+            counting.CountLine(s, counted=7, expected=10),
+            counting.CountLine(m, counted=4, expected=4),
+            counting.CountLine(l_, counted=2, expected=0),
+        ],
+        operator_id=user,
+        note="monthly count",
+    )
+    rows = db.session.scalars(
+        select(Movement).where(Movement.document_id == result["document_id"]).order_by(Movement.id)
+    ).all()
+    assert {(r.variant_id, r.delta, r.balance_after, r.kind) for r in rows} == {
+        (s, -3, 7, "stocktake"),
+        (l_, 2, 2, "stocktake"),
+    }
+    assert (on_hand(s), on_hand(m), on_hand(l_)) == (7, 4, 2)
+
+
+def test_stale_stocktake_names_every_stale_line_and_writes_nothing(setup):
+    user, skus = setup
+    s, m = skus["A1024-Black-S"], skus["A1024-Black-M"]
+    receiving.receive(lines=[(s, 10), (m, 4)], operator_id=user)
+    before = row_count("movements"), row_count("documents")
+    with pytest.raises(StaleCount) as refused:
+        counting.count(
+            lines=[
+                counting.CountLine(s, counted=7, expected=9),
+                counting.CountLine(m, counted=1, expected=2),
+            ],
+            operator_id=user,
+        )
+    assert {(d.sku, d.expected, d.on_hand) for d in refused.value.differences} == {
+        ("A1024-Black-S", 9, 10),
+        ("A1024-Black-M", 2, 4),
+    }
+    assert (row_count("movements"), row_count("documents")) == before
+    assert (on_hand(s), on_hand(m)) == (10, 4)
+
+
+def test_reversal_restores_and_links_and_happens_once(setup, make_user):
+    user, skus = setup
+    manager = make_user(Role.MANAGER)
+    s, m = skus["A1024-Black-S"], skus["A1024-Black-M"]
+    receiving.receive(lines=[(s, 2)], operator_id=user)
+    receipt = receiving.receive(lines=[(s, 5), (m, 3)], operator_id=user)["document_id"]
+    with write_transaction():
+        reversal = ledger.reverse(receipt, operator_id=manager, reason="entered twice")
+    assert (on_hand(s), on_hand(m)) == (2, 0)
+    original = db.session.get(Document, receipt)
+    assert original.status == DocumentStatus.REVERSED
+    reversal_doc = db.session.get(Document, reversal)
+    assert reversal_doc.reverses_id == receipt and reversal_doc.note == "entered twice"
+    taken = db.session.scalars(select(Movement).where(Movement.document_id == receipt)).all()
+    back = db.session.scalars(select(Movement).where(Movement.document_id == reversal)).all()
+    assert sorted((b.reverses_id, b.delta, b.kind) for b in back) == sorted(
+        (t.id, -t.delta, "reversal") for t in taken
+    )
+    before = row_count("movements")
+    with pytest.raises(AlreadyReversed), write_transaction():
+        ledger.reverse(receipt, operator_id=manager, reason="again")
+    with pytest.raises(InvalidTransition), write_transaction():
+        ledger.reverse(reversal, operator_id=manager, reason="undo the undo")
+    with pytest.raises(NotFound), write_transaction():
+        ledger.reverse(999_999, operator_id=manager, reason="nothing")
+    assert row_count("movements") == before
+
+
+def test_reversing_stock_that_has_left_is_refused(setup):
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    receipt = receiving.receive(lines=[(s, 5)], operator_id=user)["document_id"]
+    take(s, 4, user)
+    with pytest.raises(InsufficientStock), write_transaction():
+        ledger.reverse(receipt, operator_id=user, reason="too late")
+    assert db.session.get(Document, receipt).status == DocumentStatus.POSTED
+    assert on_hand(s) == 1
+
+
+@pytest.mark.corrupts_ledger
+def test_discrepancies_finds_a_corrupted_balance(setup):
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    receiving.receive(lines=[(s, 5)], operator_id=user)
+    assert ledger.discrepancies() == []
+    db.session.execute(db.text("UPDATE balances SET qty = 9 WHERE variant_id = :v"), {"v": s})
+    db.session.commit()
+    assert ledger.discrepancies() == [
+        {"variant_id": s, "location_id": main_location(), "balance": 9, "movements": 5}
+    ]
