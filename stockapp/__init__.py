@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 
 from . import config as config_module
@@ -60,6 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
 def select_locale() -> str:
     """The user's chosen language, else the language cookie, else the browser's."""
     languages = ("zh_CN", "en")
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if request.cookies.get("lang") in languages:
