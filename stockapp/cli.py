@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .models import Location, Role, User, Variant
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CLERK.value)
 def create_user(name: str, role: str) -> None:
@@ -33,6 +35,7 @@ def create_user(name: str, role: str) -> None:
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("name")
 def create_token(name: str) -> None:
     """Print a new API token for user NAME. It is shown once and stored hashed."""
@@ -45,6 +48,7 @@ def create_token(name: str) -> None:
 
 
 @click.command("revoke-token")
+@with_appcontext
 @click.argument("token_or_id")
 def revoke_token(token_or_id: str) -> None:
     """Revoke an API token, given the token itself or its id."""
@@ -56,6 +60,7 @@ def revoke_token(token_or_id: str) -> None:
 
 
 @click.command("check-ledger")
+@with_appcontext
 def check_ledger() -> None:
     """Recompute every balance from the movements; exit 1 listing each difference."""
     found = ledger.discrepancies()
@@ -76,6 +81,7 @@ def check_ledger() -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--styles", default=36, show_default=True)
 def demo_data(styles: int) -> None:
     """Fill a believable demo catalogue with stock and history (operator: first manager)."""

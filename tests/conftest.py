@@ -113,7 +113,10 @@ def ctx(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client whose browser asks for English, unless a test sends its own header."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

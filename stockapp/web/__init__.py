@@ -3,7 +3,7 @@
 from functools import wraps
 
 from flask import Flask, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.after_request(vary_on_htmx)
     app.add_template_filter(format_decimal, "number")
     app.add_template_global(role_name)
+    app.add_template_global(get_locale)
     for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, _error_page)
 

@@ -1,0 +1,103 @@
+"""Users, password checks, the failed-login throttle and API tokens."""
+
+from datetime import timedelta
+
+import pytest
+
+from stockapp.extensions import db
+from stockapp.models import LoginThrottle, Role, User
+from stockapp.services import accounts
+from stockapp.services.errors import InvalidInput, LoginThrottled, NotFound
+from tests.conftest import PASSWORD, row_count
+
+
+def test_passwords_are_hashed_and_checked(ctx, make_user):
+    user_id = make_user(Role.CLERK, username="li")
+    assert PASSWORD not in db.session.get(User, user_id).password_hash
+    assert accounts.authenticate("li", PASSWORD) == user_id
+    assert accounts.authenticate("li", "wrong password") is None
+    assert accounts.authenticate("nobody", PASSWORD) is None
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role", "field"),
+    [
+        ("", PASSWORD, "clerk", "username"),
+        ("x" * 65, PASSWORD, "clerk", "username"),
+        ("li", "short", "clerk", "password"),
+        ("li", PASSWORD, "boss", "role"),
+    ],
+)
+def test_invalid_users_are_refused(ctx, username, password, role, field):
+    with pytest.raises(InvalidInput) as refused:
+        accounts.create_user(username=username, password=password, role=role)
+    assert field in refused.value.errors and row_count("users") == 0
+
+
+def test_user_names_are_unique(ctx, make_user):
+    make_user(Role.CLERK, username="li")
+    with pytest.raises(InvalidInput) as refused:
+        accounts.create_user(username="li", password=PASSWORD, role="viewer")
+    assert "username" in refused.value.errors
+
+
+def test_first_manager_only_on_first_run(ctx):
+    user_id = accounts.create_first_manager(username="boss", password=PASSWORD)
+    assert db.session.get(User, user_id).role == Role.MANAGER
+    with pytest.raises(InvalidInput):
+        accounts.create_first_manager(username="second", password=PASSWORD)
+    assert row_count("users") == 1
+
+
+def test_roles_rank():
+    assert Role.MANAGER.rank > Role.CLERK.rank > Role.VIEWER.rank
+
+
+def test_failed_logins_lock_the_name_with_growing_waits(ctx, make_user):
+    user_id = make_user(Role.CLERK, username="li")
+    free = ctx.config["LOGIN_FREE_ATTEMPTS"]
+    for _ in range(free - 1):
+        assert accounts.authenticate("li", "bad") is None
+    assert db.session.get(LoginThrottle, "li").locked_until is None
+    accounts.authenticate("li", "bad")
+    with pytest.raises(LoginThrottled) as locked:
+        accounts.authenticate("li", PASSWORD)  # even the right password waits
+    first_wait = locked.value.seconds
+    assert 0 < first_wait <= ctx.config["LOGIN_LOCKOUT_SECONDS"] + 1
+    # Let the lock run out, fail once more: the wait doubles.
+    throttle = db.session.get(LoginThrottle, "li")
+    throttle.locked_until -= timedelta(hours=1)
+    db.session.commit()
+    accounts.authenticate("li", "bad")
+    with pytest.raises(LoginThrottled) as locked:
+        accounts.authenticate("li", PASSWORD)
+    assert locked.value.seconds > first_wait
+    throttle = db.session.get(LoginThrottle, "li")
+    throttle.locked_until -= timedelta(hours=1)
+    db.session.commit()
+    assert accounts.authenticate("li", PASSWORD) == user_id
+    assert db.session.get(LoginThrottle, "li") is None
+
+
+def test_inactive_users_cannot_sign_in(ctx, make_user):
+    user_id = make_user(Role.CLERK, username="gone")
+    db.session.get(User, user_id).active = False
+    db.session.commit()
+    assert accounts.authenticate("gone", PASSWORD) is None
+
+
+def test_tokens_are_hashed_and_revocable(ctx, make_user):
+    make_user(Role.CLERK, username="li")
+    token_id, token = accounts.create_token("li")
+    assert accounts.user_for_token(token).username == "li"
+    stored = db.session.execute(db.text("SELECT token_hash FROM api_tokens")).scalar()
+    assert token not in stored
+    assert accounts.revoke_token(str(token_id)) == token_id
+    assert accounts.user_for_token(token) is None
+    _, second = accounts.create_token("li")
+    accounts.revoke_token(second)
+    assert accounts.user_for_token(second) is None
+    with pytest.raises(NotFound):
+        accounts.revoke_token("no-such-token")
+    with pytest.raises(NotFound):
+        accounts.create_token("nobody")
