@@ -3,7 +3,9 @@
 import os
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from . import config as config_module
@@ -39,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
 
+    app.session_interface = CookieSessionsForPagesOnly()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -57,14 +60,26 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def select_locale() -> str:
+class CookieSessionsForPagesOnly(SecureCookieSessionInterface):
+    """The API authenticates by bearer token alone: it neither reads nor sets cookies."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
+# Parsed once: babel's Locale.parse scans every known locale name on each call.
+LOCALES = {code: Locale.parse(code) for code in ("zh_CN", "en")}
+
+
+def select_locale() -> Locale:
     """The user's chosen language, else the language cookie, else the browser's."""
-    languages = ("zh_CN", "en")
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    if request.cookies.get("lang") in languages:
-        return request.cookies["lang"]
+        return LOCALES[current_app.config["BABEL_DEFAULT_LOCALE"]]
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return LOCALES[current_user.locale]
+    if request.cookies.get("lang") in LOCALES:
+        return LOCALES[request.cookies["lang"]]
     best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
-    return "en" if best == "en" else "zh_CN"
+    return LOCALES["en" if best == "en" else "zh_CN"]

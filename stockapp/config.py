@@ -17,6 +17,8 @@ class Defaults:
     LOGIN_LOCKOUT_SECONDS = 30
     LOGIN_LOCKOUT_MAX_SECONDS = 15 * 60
     PAGE_SIZE = 50
+    # werkzeug's method for password hashes; the tests use a faster one.
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 def normalise_database_url(url: str) -> str:

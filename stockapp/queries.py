@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .db import run
 from .extensions import db
 from .models import Balance, Document, Location, Movement, Style, User, Variant, document_number
 
@@ -49,19 +50,22 @@ def style_by_code(code: str) -> Style | None:
     return db.session.scalar(select(Style).where(Style.code == code))
 
 
+_variants = Variant.__table__
+_VARIANT_IDS = select(_variants.c.sku, _variants.c.id).where(
+    _variants.c.sku.in_(bindparam("skus", expanding=True)), ~_variants.c.archived
+)
+
+
 def variant_ids_by_sku(skus) -> dict[str, int]:
     """Active variants' ids for the SKUs that exist; unknown SKUs are left out."""
-    rows = db.session.execute(
-        select(Variant.sku, Variant.id).where(Variant.sku.in_(set(skus)), ~Variant.archived)
-    )
-    return dict(rows.all())
+    return dict(run(_VARIANT_IDS, {"skus": list(set(skus))}).all())
 
 
 def variant_by_sku(sku: str) -> Variant | None:
     return db.session.scalar(select(Variant).where(Variant.sku == sku))
 
 
-def movements(*, sku=None, kind=None, document_id=None, before_id=None, limit=50) -> list[dict]:
+def movements(*, sku=None, kind=None, before_id=None, limit=50) -> list[dict]:
     """Movements newest first, filtered; ``before_id`` continues a page (keyset)."""
     query = (
         select(
@@ -70,12 +74,12 @@ def movements(*, sku=None, kind=None, document_id=None, before_id=None, limit=50
             Movement.kind,
             Movement.delta,
             Movement.balance_after,
-            User.username,
+            User.username.label("operator"),
             Movement.note,
             Document.kind.label("document_kind"),
             Movement.document_id,
             Movement.created_at,
-            Movement.reverses_id,
+            Movement.reverses_id.label("reverses"),
         )
         .join(Variant, Variant.id == Movement.variant_id)
         .join(User, User.id == Movement.operator_id)
@@ -87,42 +91,16 @@ def movements(*, sku=None, kind=None, document_id=None, before_id=None, limit=50
         query = query.where(Variant.sku == sku)
     if kind is not None:
         query = query.where(Movement.kind == kind)
-    if document_id is not None:
-        query = query.where(Movement.document_id == document_id)
     if before_id is not None:
         query = query.where(Movement.id < before_id)
-    return [
-        {
-            "id": row.id,
-            "sku": row.sku,
-            "kind": row.kind,
-            "delta": row.delta,
-            "balance_after": row.balance_after,
-            "operator": row.username,
-            "note": row.note,
-            "document": document_number(row.document_kind, row.document_id)
-            if row.document_id
-            else None,
-            "created_at": row.created_at.isoformat(),
-            "reverses": row.reverses_id,
-        }
-        for row in db.session.execute(query)
-    ]
-
-
-def document(document_id: int) -> dict | None:
-    doc = db.session.get(Document, document_id)
-    if doc is None:
-        return None
-    return {
-        "id": doc.id,
-        "number": doc.number,
-        "kind": doc.kind,
-        "status": doc.status,
-        "note": doc.note,
-        "created_at": doc.created_at.isoformat(),
-        "movements": list(reversed(movements(document_id=doc.id, limit=10_000))),
-    }
+    found = []
+    for row in db.session.execute(query):
+        item = dict(row._mapping)
+        kind, document_id = item.pop("document_kind"), item.pop("document_id")
+        item["document"] = document_number(kind, document_id) if document_id else None
+        item["created_at"] = row.created_at.isoformat()
+        found.append(item)
+    return found
 
 
 def style_page(*, search: str = "", category: str = "", page: int = 1, per_page: int = 50):

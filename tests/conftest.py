@@ -63,6 +63,8 @@ def make_app(database_url: str, **config):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 24, "max_overflow": 8},
             "WTF_CSRF_ENABLED": False,
+            # scrypt costs ~0.2 s a hash; tokens, not passwords, are what most tests need.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             **config,
         }
     )
@@ -85,6 +87,7 @@ def app(database_url, app_config, request):
             _pg_ready = True
             request.session.addfinalizer(lambda: _drop_pg_tables(app))
         db.create_all()
+        _seed_main_warehouse()
     yield app
     with app.app_context():
         db.session.remove()
@@ -96,6 +99,18 @@ def app(database_url, app_config, request):
             with db.engine.begin() as connection:
                 connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+def _seed_main_warehouse() -> None:
+    """What the first migration adds to a new database: the main warehouse and its location."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO warehouses (code, name) VALUES ('MAIN', '主仓库')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO locations (warehouse_id, code, is_default) "
+                "SELECT id, 'DEFAULT', true FROM warehouses WHERE code = 'MAIN'"
+            )
+        )
 
 
 def _drop_pg_tables(app) -> None:

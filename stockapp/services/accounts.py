@@ -3,20 +3,19 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import Row, bindparam, exists, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import utcnow, write_transaction
+from ..db import run, utcnow, write_transaction
 from ..extensions import db
 from ..models import ApiToken, LoginThrottle, Role, User
 from .errors import InvalidInput, LoginThrottled, NotFound
 
 MIN_PASSWORD = 8
-# Compared against when the user name is unknown, so both cases take as long.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
 
 
 def any_user() -> bool:
@@ -41,9 +40,7 @@ def create_user(*, username: str, password: str, role: Role | str) -> int:
                 _l("The user could not be saved."),
                 {"username": _l("This user name is taken.")},
             )
-        user = User(
-            username=username, password_hash=generate_password_hash(password), role=Role(role)
-        )
+        user = User(username=username, password_hash=_hash(password), role=Role(role))
         session.add(user)
         session.flush()
         return user.id
@@ -69,7 +66,10 @@ def authenticate(username: str, password: str) -> int | None:
     if throttle and throttle.locked_until and throttle.locked_until > now:
         raise LoginThrottled(int((throttle.locked_until - now).total_seconds()) + 1)
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    valid = check_password_hash(
+        user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]),
+        password or "",
+    )
     ok = valid and user is not None and user.active
     user_id = user.id if ok else None
     with write_transaction() as session:
@@ -120,17 +120,32 @@ def revoke_token(token_or_id: str) -> int:
         return row.id
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user a live token belongs to, or None."""
-    return db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == _token_hash(token),
-            ApiToken.revoked_at.is_(None),
-            User.active,
-        )
+_users, _tokens = User.__table__, ApiToken.__table__
+# Built once: every API request runs it.
+_TOKEN_USER = (
+    select(_users.c.id, _users.c.username, _users.c.role)
+    .join(_tokens, _tokens.c.user_id == _users.c.id)
+    .where(
+        _tokens.c.token_hash == bindparam("token_hash"),
+        _tokens.c.revoked_at.is_(None),
+        _users.c.active,
     )
+)
+
+
+def user_for_token(token: str) -> Row | None:
+    """``(id, username, role)`` of the active user a live token belongs to, or None."""
+    return run(_TOKEN_USER, {"token_hash": _token_hash(token)}).first()
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the user name is unknown, so both cases take as long."""
+    return generate_password_hash("not a password of anyone", method=method)
 
 
 def _token_hash(token: str) -> str:

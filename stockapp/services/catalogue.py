@@ -45,7 +45,7 @@ def create_style(
     internal EAN-13. The code, the SKUs and the barcodes are unique: a clash is
     an ``InvalidInput`` naming the field, and nothing is written.
     """
-    errors = _check_style(code, name, sizes, colours, barcodes or {})
+    errors = style_errors(code, name, sizes, colours, barcodes or {})
     if errors:
         raise InvalidInput(_l("The product could not be saved."), errors)
     try:
@@ -149,7 +149,8 @@ def _add_variants(style: Style, sizes, colours, barcodes) -> list[int]:
     return [variant.id for variant in created]
 
 
-def _check_style(code, name, sizes, colours, barcodes) -> dict:
+def style_errors(code, name, sizes, colours, barcodes) -> dict:
+    """Field name → message for everything wrong with a new style; empty when valid."""
     errors = {}
     if not CODE.fullmatch(code or ""):
         errors["code"] = _l("Use 1–32 letters, digits, dots, dashes or underscores.")
@@ -157,8 +158,16 @@ def _check_style(code, name, sizes, colours, barcodes) -> dict:
         errors["name"] = _l("Enter a name of at most 120 characters.")
     errors.update(_check_labels(sizes, colours, sizes_required=True))
     bad = [b for b in barcodes.values() if not BARCODE.fullmatch(b)]
+    cells = {(colour, size) for colour in (colours or [""]) for size in sizes}
+    stray = [key for key in barcodes if key not in cells]
     if bad:
         errors["barcodes"] = _l("Barcodes are 4–32 letters, digits or dashes.")
+    elif stray:
+        colour, size = stray[0]
+        errors["barcodes"] = _l(
+            "A barcode is given for %(variant)s, which this product does not have.",
+            variant=" ".join(part for part in (colour, size) if part),
+        )
     elif len(set(barcodes.values())) != len(barcodes) or db.session.scalar(
         select(func.count()).select_from(Variant).where(Variant.barcode.in_(barcodes.values()))
     ):

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Document, DocumentKind, DocumentStatus, MovementKind, Variant
-from . import ledger
+from ..models import DocumentKind, MovementKind, Variant
+from . import documents, ledger
 from .errors import CountDifference, StaleCount
 from .idempotency import run_once
 from .warehouses import default_location_id
@@ -34,11 +34,12 @@ def count(
     now: if any differs, stock moved since the count was shown and
     ``StaleCount`` names every such variant with its current figure; nothing is
     written. Otherwise a movement of ``counted − on hand`` is posted for every
-    line that differs. Returns ``{"document_id": …}``.
+    line that differs. Returns ``{"document": …, "movements": […]}``.
     """
 
+    location_id = default_location_id()
+
     def work() -> dict:
-        location_id = default_location_id()
         on_hand = ledger.lock_balances((line.variant_id, location_id) for line in lines)
         stale = [line for line in lines if on_hand[(line.variant_id, location_id)] != line.expected]
         if stale:
@@ -59,15 +60,8 @@ def count(
                     for line in stale
                 ]
             )
-        document = Document(
-            kind=DocumentKind.STOCKTAKE,
-            status=DocumentStatus.POSTED,
-            note=note,
-            operator_id=operator_id,
-        )
-        db.session.add(document)
-        db.session.flush()
-        ledger.post(
+        document = documents.create(DocumentKind.STOCKTAKE, operator_id=operator_id, note=note)
+        posted = ledger.post(
             [
                 ledger.Line(line.variant_id, location_id, line.counted - line.expected)
                 for line in lines
@@ -75,10 +69,10 @@ def count(
             ],
             kind=MovementKind.STOCKTAKE,
             operator_id=operator_id,
-            document_id=document.id,
+            document_id=document["id"],
             note=note,
         )
-        return {"document_id": document.id}
+        return {"document": document, "movements": posted}
 
     return run_once(
         work,

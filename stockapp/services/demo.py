@@ -68,7 +68,7 @@ def fill(*, operator_id: int, styles: int = 36, seed: int = 2026) -> int:
             )
             with write_transaction():
                 ledger.reverse(
-                    receipt["document_id"], operator_id=operator_id, reason="重复入库，冲销"
+                    receipt["document"]["id"], operator_id=operator_id, reason="重复入库，冲销"
                 )
     return created
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 
-from ..db import WRITE, insert_ignoring_conflicts, utcnow
+from ..db import NESTING, insert_ignoring_conflicts, run, utcnow
 from ..extensions import db
 from ..models import (
     Balance,
@@ -24,10 +24,25 @@ from ..models import (
     MovementKind,
     Variant,
 )
+from . import documents
 from .errors import AlreadyReversed, InsufficientStock, InvalidTransition, NotFound, Shortage
 
 balances = Balance.__table__
 movements = Movement.__table__
+
+# The hot statements, built once: building a statement costs more than running it.
+_GUARDED_UPDATE = (
+    update(balances)
+    .where(
+        balances.c.variant_id == bindparam("v"),
+        balances.c.location_id == bindparam("loc"),
+        balances.c.qty + bindparam("delta") >= 0,
+    )
+    .values(qty=balances.c.qty + bindparam("delta"))
+    .returning(balances.c.qty)
+)
+_INSERT_MOVEMENT = insert(movements).returning(movements.c.id)
+_INSERT_MOVEMENTS = insert(movements).returning(movements.c.id, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -47,8 +62,11 @@ def post(
     operator_id: int,
     document_id: int | None,
     note: str = "",
-) -> list[int]:
-    """Post a batch of lines atomically and return the new movement ids, in line order.
+) -> list[dict]:
+    """Post a batch of lines atomically; return the new movements, in line order.
+
+    Each movement comes back as plain data (id, variant_id, location_id, delta,
+    balance_after, kind, note, created_at, reverses), ready to show or store.
 
     Each balance is changed by a guarded ``UPDATE … WHERE qty + delta >= 0``, in
     (variant, location) order so that two batches over the same variants cannot
@@ -90,10 +108,24 @@ def post(
     ]
     if not rows:
         return []
-    result = db.session.execute(
-        insert(Movement).returning(Movement.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+    if len(rows) == 1:  # the common case, without the batching machinery
+        ids = [run(_INSERT_MOVEMENT, rows[0]).scalar_one()]
+    else:
+        ids = run(_INSERT_MOVEMENTS, rows).scalars()
+    return [
+        {
+            "id": movement_id,
+            "variant_id": row["variant_id"],
+            "location_id": row["location_id"],
+            "delta": row["delta"],
+            "balance_after": row["balance_after"],
+            "kind": row["kind"],
+            "note": note,
+            "created_at": now.isoformat(),
+            "reverses": row["reverses_id"],
+        }
+        for movement_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -122,13 +154,14 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
     return {(v, loc): qty for v, loc, qty in rows}
 
 
-def reverse(document_id: int, *, operator_id: int, reason: str) -> int:
+def reverse(document_id: int, *, operator_id: int, reason: str) -> dict:
     """Reverse a posted document: post the opposite of each of its movements.
 
     Each reversing movement points at the movement it reverses and the new
     reversal document at the original; the original becomes ``reversed``. A
     document is reversed at most once (its row is locked while this runs, and
-    the links are unique in the schema). Returns the reversal document's id.
+    the links are unique in the schema). Returns the reversal document and its
+    movements.
     """
     _require_write_transaction()
     session = db.session
@@ -139,29 +172,23 @@ def reverse(document_id: int, *, operator_id: int, reason: str) -> int:
         raise AlreadyReversed(_l("%(number)s has already been reversed.", number=original.number))
     if original.kind == DocumentKind.REVERSAL or original.status != DocumentStatus.POSTED:
         raise InvalidTransition(_l("%(number)s cannot be reversed.", number=original.number))
-    reversal = Document(
-        kind=DocumentKind.REVERSAL,
-        status=DocumentStatus.POSTED,
-        note=reason,
-        operator_id=operator_id,
-        reverses_id=original.id,
+    reversal = documents.create(
+        DocumentKind.REVERSAL, operator_id=operator_id, note=reason, reverses_id=original.id
     )
-    session.add(reversal)
-    session.flush()
     taken = session.execute(
         select(Movement.id, Movement.variant_id, Movement.location_id, Movement.delta)
         .where(Movement.document_id == original.id)
         .order_by(Movement.id)
     )
-    post(
+    posted = post(
         [Line(v, loc, -delta, reverses_id=mid) for mid, v, loc, delta in taken],
         kind=MovementKind.REVERSAL,
         operator_id=operator_id,
-        document_id=reversal.id,
+        document_id=reversal["id"],
         note=reason,
     )
     original.status = DocumentStatus.REVERSED
-    return reversal.id
+    return {"document": reversal, "movements": posted}
 
 
 def discrepancies() -> list[dict]:
@@ -208,17 +235,8 @@ def discrepancies() -> list[dict]:
 
 def _apply(line: Line) -> int | None:
     """Change one balance by the line's delta; the new quantity, or None if short."""
-    guarded = (
-        update(balances)
-        .where(
-            balances.c.variant_id == line.variant_id,
-            balances.c.location_id == line.location_id,
-            balances.c.qty + line.delta >= 0,
-        )
-        .values(qty=balances.c.qty + line.delta)
-        .returning(balances.c.qty)
-    )
-    qty = db.session.execute(guarded).scalar()
+    params = {"v": line.variant_id, "loc": line.location_id, "delta": line.delta}
+    qty = run(_GUARDED_UPDATE, params).scalar()
     if qty is None and line.delta > 0:
         # First stock of this variant here: create its balance row and try again.
         insert_ignoring_conflicts(
@@ -228,7 +246,7 @@ def _apply(line: Line) -> int | None:
             "variant_id",
             "location_id",
         )
-        qty = db.session.execute(guarded).scalar()
+        qty = run(_GUARDED_UPDATE, params).scalar()
     return qty
 
 
@@ -264,5 +282,5 @@ def _shortages(short: list[tuple[Line, int]]) -> list[Shortage]:
 
 
 def _require_write_transaction() -> None:
-    if not db.session.connection().get_execution_options().get(WRITE):
+    if not db.session().info.get(NESTING):
         raise RuntimeError("the ledger writes only inside write_transaction()")

@@ -2,9 +2,8 @@
 
 from collections.abc import Sequence
 
-from ..extensions import db
-from ..models import Document, DocumentKind, DocumentStatus, MovementKind
-from . import ledger
+from ..models import DocumentKind, MovementKind
+from . import documents, ledger
 from .idempotency import run_once
 from .warehouses import default_location_id
 
@@ -19,28 +18,22 @@ def receive(
     """Post a receipt of ``(variant_id, qty)`` lines into the default location.
 
     One transaction: the receipt document, its movements and the balances, or
-    nothing. Returns ``{"document_id": …}``; with an idempotency key, a repeat
-    returns the first receipt and posts nothing.
+    nothing. Returns ``{"document": …, "movements": […]}``; with an idempotency
+    key, a repeat returns the first receipt and posts nothing.
     """
 
+    location_id = default_location_id()
+
     def work() -> dict:
-        location_id = default_location_id()
-        document = Document(
-            kind=DocumentKind.RECEIPT,
-            status=DocumentStatus.POSTED,
-            note=note,
-            operator_id=operator_id,
-        )
-        db.session.add(document)
-        db.session.flush()
-        ledger.post(
+        document = documents.create(DocumentKind.RECEIPT, operator_id=operator_id, note=note)
+        posted = ledger.post(
             [ledger.Line(variant_id, location_id, qty) for variant_id, qty in lines],
             kind=MovementKind.INBOUND,
             operator_id=operator_id,
-            document_id=document.id,
+            document_id=document["id"],
             note=note,
         )
-        return {"document_id": document.id}
+        return {"document": document, "movements": posted}
 
     return run_once(
         work,

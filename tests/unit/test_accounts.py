@@ -101,3 +101,18 @@ def test_tokens_are_hashed_and_revocable(ctx, make_user):
         accounts.revoke_token("no-such-token")
     with pytest.raises(NotFound):
         accounts.create_token("nobody")
+
+
+class TestProductionHashing:
+    @pytest.fixture
+    def app_config(self):
+        return {"PASSWORD_HASH_METHOD": "scrypt"}
+
+    def test_passwords_are_hashed_with_scrypt_by_default(self, ctx, make_user):
+        from stockapp.config import Defaults
+
+        assert Defaults.PASSWORD_HASH_METHOD == "scrypt"
+        user_id = make_user(Role.CLERK, username="li")
+        assert db.session.get(User, user_id).password_hash.startswith("scrypt:")
+        assert accounts.authenticate("li", PASSWORD) == user_id
+        assert accounts.authenticate("nobody", PASSWORD) is None

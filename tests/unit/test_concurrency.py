@@ -31,8 +31,7 @@ def test_concurrent_writers_lose_nothing_and_never_go_negative(app, make_user, m
     variants = list(make_style("C1", sizes=("S", "M", "L"), colours=()).values())
     with app.app_context():
         receiving.receive(lines=[(v, INITIAL) for v in variants], operator_id=user)
-        with write_transaction():
-            location = default_location_id()
+        location = default_location_id()
     barrier = threading.Barrier(THREADS)
     outcomes = []
 

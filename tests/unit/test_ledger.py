@@ -25,16 +25,12 @@ def setup(ctx, make_user, make_style):
     return make_user(Role.CLERK), skus
 
 
-def main_location() -> int:
-    with write_transaction():
-        return default_location_id()
-
-
 def take(variant_id, qty, operator_id, **extra):
     """Take stock out directly through the ledger (as a write-off would)."""
+    location = default_location_id()
     with write_transaction():
         return ledger.post(
-            [ledger.Line(variant_id, default_location_id(), -qty, **extra)],
+            [ledger.Line(variant_id, location, -qty, **extra)],
             kind=MovementKind.WRITE_OFF,
             operator_id=operator_id,
             document_id=None,
@@ -54,7 +50,7 @@ def test_receive_posts_movements_with_balance_after(setup):
         (5, 5, "inbound", "first"),
         (2, 7, "inbound", "second"),
     ]
-    doc = db.session.get(Document, result["document_id"])
+    doc = db.session.get(Document, result["document"]["id"])
     assert doc.status == DocumentStatus.POSTED and doc.operator_id == user
     assert doc.number.startswith("RC")
 
@@ -64,7 +60,7 @@ def test_a_short_line_refuses_the_whole_batch_and_names_every_short_variant(setu
     s, m, l_ = skus["A1024-Black-S"], skus["A1024-Black-M"], skus["A1024-Black-L"]
     receiving.receive(lines=[(s, 5), (m, 1)], operator_id=user)
     before = row_count("movements"), row_count("documents")
-    location = main_location()
+    location = default_location_id()
     with pytest.raises(InsufficientStock) as refused, write_transaction():
         ledger.post(
             [
@@ -94,9 +90,9 @@ def test_stock_never_goes_negative_from_zero(setup):
 def test_a_batch_may_hit_one_variant_twice_in_order(setup):
     user, skus = setup
     s = skus["A1024-Black-S"]
-    location = main_location()
+    location = default_location_id()
     with write_transaction():
-        ids = ledger.post(
+        posted = ledger.post(
             [
                 ledger.Line(s, location, 4),
                 ledger.Line(s, location, -3),
@@ -106,13 +102,14 @@ def test_a_batch_may_hit_one_variant_twice_in_order(setup):
             operator_id=user,
             document_id=None,
         )
-    after = [db.session.get(Movement, i).balance_after for i in ids]
-    assert after == [4, 1, 3] and on_hand(s) == 3
+    assert [m["balance_after"] for m in posted] == [4, 1, 3] and on_hand(s) == 3
+    stored = [db.session.get(Movement, m["id"]) for m in posted]
+    assert [(m.delta, m.balance_after) for m in stored] == [(4, 4), (-3, 1), (2, 3)]
 
 
 def test_zero_movements_and_writes_outside_a_transaction_are_refused(setup):
     user, skus = setup
-    line = ledger.Line(skus["A1024-Black-S"], main_location(), 1)
+    line = ledger.Line(skus["A1024-Black-S"], default_location_id(), 1)
     with pytest.raises(ValueError), write_transaction():
         ledger.post(
             [ledger.Line(line.variant_id, line.location_id, 0)],
@@ -183,7 +180,9 @@ def test_stocktake_posts_counted_minus_on_hand_for_changed_lines_only(setup):
         note="monthly count",
     )
     rows = db.session.scalars(
-        select(Movement).where(Movement.document_id == result["document_id"]).order_by(Movement.id)
+        select(Movement)
+        .where(Movement.document_id == result["document"]["id"])
+        .order_by(Movement.id)
     ).all()
     assert {(r.variant_id, r.delta, r.balance_after, r.kind) for r in rows} == {
         (s, -3, 7, "stocktake"),
@@ -218,9 +217,11 @@ def test_reversal_restores_and_links_and_happens_once(setup, make_user):
     manager = make_user(Role.MANAGER)
     s, m = skus["A1024-Black-S"], skus["A1024-Black-M"]
     receiving.receive(lines=[(s, 2)], operator_id=user)
-    receipt = receiving.receive(lines=[(s, 5), (m, 3)], operator_id=user)["document_id"]
+    receipt = receiving.receive(lines=[(s, 5), (m, 3)], operator_id=user)["document"]["id"]
     with write_transaction():
         reversal = ledger.reverse(receipt, operator_id=manager, reason="entered twice")
+    assert [m["reverses"] is not None for m in reversal["movements"]] == [True, True]
+    reversal = reversal["document"]["id"]
     assert (on_hand(s), on_hand(m)) == (2, 0)
     original = db.session.get(Document, receipt)
     assert original.status == DocumentStatus.REVERSED
@@ -244,7 +245,7 @@ def test_reversal_restores_and_links_and_happens_once(setup, make_user):
 def test_reversing_stock_that_has_left_is_refused(setup):
     user, skus = setup
     s = skus["A1024-Black-S"]
-    receipt = receiving.receive(lines=[(s, 5)], operator_id=user)["document_id"]
+    receipt = receiving.receive(lines=[(s, 5)], operator_id=user)["document"]["id"]
     take(s, 4, user)
     with pytest.raises(InsufficientStock), write_transaction():
         ledger.reverse(receipt, operator_id=user, reason="too late")
@@ -261,5 +262,5 @@ def test_discrepancies_finds_a_corrupted_balance(setup):
     db.session.execute(db.text("UPDATE balances SET qty = 9 WHERE variant_id = :v"), {"v": s})
     db.session.commit()
     assert ledger.discrepancies() == [
-        {"variant_id": s, "location_id": main_location(), "balance": 9, "movements": 5}
+        {"variant_id": s, "location_id": default_location_id(), "balance": 9, "movements": 5}
     ]
