@@ -3,9 +3,9 @@
 from dataclasses import asdict
 
 from flask import Response, jsonify
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from ..http_errors import DETAILS, TITLES, status_of
 from ..services.errors import DomainError, InsufficientStock, StaleCount
 
 
@@ -31,20 +31,12 @@ def from_domain_error(error: DomainError) -> Response:
     return problem(error.status, error.title, error.detail, error.errors, **extra)
 
 
-HTTP_TITLES = {
-    400: lambda: _("Bad request"),
-    401: lambda: _("Sign-in required"),
-    403: lambda: _("Your role does not allow this"),
-    404: lambda: _("Not found"),
-    405: lambda: _("Method not allowed"),
-    413: lambda: _("Request too large"),
-    415: lambda: _("Unsupported media type"),
-    429: lambda: _("Too many requests"),
-    500: lambda: _("Internal error: nothing was saved"),
-}
-
-
 def from_http_error(error: HTTPException | int) -> Response:
-    status = error if isinstance(error, int) else (error.code or 500)
-    title = HTTP_TITLES.get(status, HTTP_TITLES[500])()
-    return problem(status, title)
+    """A problem for an HTTP error, keeping its headers (``Allow`` on a 405)."""
+    status = status_of(error)
+    response = problem(status, TITLES[status], DETAILS[status])
+    if isinstance(error, HTTPException) and status == error.code:
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    return response

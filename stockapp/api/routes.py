@@ -1,5 +1,6 @@
 """The API endpoints. Each parses its input, calls one service, renders the result."""
 
+import re
 from dataclasses import dataclass
 from functools import wraps
 
@@ -8,13 +9,20 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .. import queries
+from ..db import begin_request_write
 from ..extensions import db
+from ..http_errors import TITLES
 from ..models import MovementKind, Role, Style
 from ..services import accounts, catalogue, counting, receiving
 from ..services.errors import DomainError, InvalidInput, MalformedRequest, NotFound
 from . import api, openapi
 from .problems import from_domain_error, from_http_error, problem
 from .schemas import MAX_NOTE, Reader, check_text
+
+# The API's field names where the catalogue's differ.
+API_FIELD = {"colours": "colors"}
+# A movement id: ASCII digits that fit a 64-bit integer.
+CURSOR = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ def authenticate():
     """Every endpoint but the OpenAPI document needs a live bearer token."""
     if request.endpoint == "api.openapi_document":
         return None
+    if request.method == "POST":
+        begin_request_write()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
     if user is None:
@@ -51,9 +61,7 @@ def requires(role: Role):
         def checked(*args, **kwargs):
             if g.api_user.role.rank < role.rank:
                 return problem(
-                    403,
-                    _l("Your role does not allow this"),
-                    _l("This needs the %(role)s role.", role=role.value),
+                    403, TITLES[403], _l("This needs the %(role)s role.", role=role.value)
                 )
             return view(*args, **kwargs)
 
@@ -92,14 +100,15 @@ def create_product():
         "sale_price": reader.price("sale_price"),
         "barcodes": _barcodes(reader),
     }
+    # Name every bad field at once: the catalogue's own checks join the reader's.
+    checked = ("code", "name", "sizes", "colours", "barcodes")
+    for name, message in catalogue.style_errors(*(fields[f] for f in checked)).items():
+        reader.fail(API_FIELD.get(name, name), message)
     reader.finish()
     try:
         style_id = catalogue.create_style(**fields)
     except InvalidInput as refused:
-        refused.errors = {
-            ("colors" if name == "colours" else name): message
-            for name, message in refused.errors.items()
-        }
+        refused.errors = {API_FIELD.get(n, n): message for n, message in refused.errors.items()}
         raise
     return jsonify(_product(db.session.get(Style, style_id))), 201
 
@@ -145,7 +154,7 @@ def post_inbound():
         note=note,
         idempotency_key=idempotency_key(),
     )
-    return _document_response("receipt", result["document_id"])
+    return _posted("receipt", result, variant_ids)
 
 
 @api.post("/stocktake")
@@ -173,7 +182,7 @@ def post_stocktake():
         note=note,
         idempotency_key=idempotency_key(),
     )
-    return _document_response("stocktake", result["document_id"])
+    return _posted("stocktake", result, variant_ids)
 
 
 @api.get("/movements")
@@ -189,7 +198,7 @@ def list_movements():
         _as_int(request.args.get("limit", "50")), "limit", minimum=1, maximum=500
     )
     cursor = request.args.get("cursor") or None
-    if cursor is not None and not (cursor.isdigit() and len(cursor) < 20):
+    if cursor is not None and not CURSOR.fullmatch(cursor):
         reader.fail("cursor", _l("Use the next_cursor of the previous page."))
     reader.finish()
     items = queries.movements(
@@ -253,6 +262,8 @@ def _barcodes(reader: Reader) -> dict[tuple[str, str], str]:
         code = check_text(
             reader, f"barcodes[{i}].barcode", item.get("barcode"), max_length=32, required=True
         )
+        if (colour, size) in found:
+            reader.fail(f"barcodes[{i}]", _l("This size and colour already has a barcode above."))
         found[(colour, size)] = code
     return found
 
@@ -284,9 +295,25 @@ def _product(style: Style) -> dict:
     }
 
 
-def _document_response(name: str, document_id: int):
-    document = queries.document(document_id)
-    movements = document.pop("movements")
+def _posted(name: str, result: dict, variant_ids: dict[str, int]):
+    """201 with the posted document and its movements, as the service returned them."""
+    skus = {variant_id: sku for sku, variant_id in variant_ids.items()}
+    document = result["document"]
+    movements = [
+        {
+            "id": m["id"],
+            "sku": skus[m["variant_id"]],
+            "kind": m["kind"],
+            "delta": m["delta"],
+            "balance_after": m["balance_after"],
+            "operator": g.api_user.username,
+            "note": m["note"],
+            "document": document["number"],
+            "created_at": m["created_at"],
+            "reverses": m["reverses"],
+        }
+        for m in result["movements"]
+    ]
     return jsonify({name: document, "movements": movements}), 201
 
 

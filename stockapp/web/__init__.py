@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..api.problems import from_http_error
 from ..extensions import db, login_manager
 from ..htmx import vary_on_htmx
+from ..http_errors import DETAILS, status_of
 from ..models import Role, User
 from ..services.accounts import any_user
 
@@ -72,21 +73,12 @@ def role_required(role: Role):
     return decorate
 
 
-MESSAGES = {
-    400: _l("The request could not be understood. Reload the page and try again."),
-    403: _l("Your role does not allow this."),
-    404: _l("This page does not exist."),
-    405: _l("This page cannot be used that way."),
-    413: _l("What was sent is too large."),
-    429: _l("Too many attempts. Wait a moment and try again."),
-    500: _l("Something went wrong on our side. Nothing was saved."),
-}
-
-
 def _error_page(error):
-    status = getattr(error, "code", None) or (error if isinstance(error, int) else 500)
+    """The error as a page, or as a problem under /api/ (routing errors land here)."""
+    status = status_of(error)
     if status == 500:
         db.session.rollback()
     if request.path.startswith("/api/"):
-        return from_http_error(status)
-    return render_template("errors/error.html", status=status, message=MESSAGES[status]), status
+        return from_http_error(error)
+    page = render_template("errors/error.html", status=status, message=DETAILS[status])
+    return page, status

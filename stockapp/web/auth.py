@@ -25,7 +25,11 @@ class LoginForm(FlaskForm):
 class SetupForm(FlaskForm):
     username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
     password = PasswordField(
-        _l("Password"), validators=[InputRequired(), Length(min=accounts.MIN_PASSWORD)]
+        _l("Password"),
+        validators=[
+            InputRequired(),
+            Length(min=accounts.MIN_PASSWORD, message=_l("Use at least %(min)d characters.")),
+        ],
     )
     confirm = PasswordField(
         _l("Password again"),
