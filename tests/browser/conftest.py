@@ -1,0 +1,133 @@
+"""The browser tier: the real pages in the system Chromium, driven by Playwright.
+
+Skipped unless ``STOCKAPP_TEST_BROWSER=1``. Playwright's own browsers are never
+downloaded: the tier launches the Chromium that apt installed. Each test gets
+the ``app`` fixture of the shared conftest (so it runs on SQLite, and on
+PostgreSQL when that tier is on), here with CSRF protection switched ON, served
+by a werkzeug server on a free localhost port in a background thread. Every
+test runs at two viewports: a tablet held upright and held sideways.
+"""
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+BROWSER_ENV = "STOCKAPP_TEST_BROWSER"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Portrait and landscape tablet.
+VIEWPORTS = [(768, 1024), (1024, 768)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Fail fast: a local page that has not answered in this long is broken.
+TIMEOUT_MS = 5_000
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get(BROWSER_ENV) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"browser tier off: set {BROWSER_ENV}=1 to drive Chromium")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def app_config():
+    """The browser sees the app as a user would: with CSRF protection on."""
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on http://127.0.0.1:<free port>, served from a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(params=VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
+def viewport(request):
+    width, height = request.param
+    return {"width": width, "height": height}
+
+
+@pytest.fixture
+def page(browser, live_server, viewport):
+    """A fresh page (own cookies) in Chinese, the app's first language.
+
+    Requests leaving 127.0.0.1 are blocked and fail the test, and so do an
+    uncaught JavaScript error and a 5xx answer from the server.
+    """
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    foreign, js_errors, server_errors = [], [], []
+
+    def only_localhost(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_localhost)
+    page = context.new_page()
+    page.on("pageerror", lambda error: js_errors.append(str(error)))
+
+    def watch(response):
+        if response.status >= 500:
+            server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    page.on("response", watch)
+    page.server_errors = server_errors
+    yield page
+    context.close()
+    assert not server_errors, f"the server failed: {server_errors}"
+    assert not foreign, f"the page tried to reach other hosts: {foreign}"
+    assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+
+
+@pytest.fixture
+def screenshot(page, viewport, database_url):
+    """``screenshot(name)`` saves docs/screenshots/<name>-<w>x<h>.png (SQLite run only)."""
+
+    def take(name: str) -> None:
+        if not database_url.startswith("sqlite"):
+            return
+        # Never replace a good picture with one of an error page.
+        assert not page.server_errors, f"not saving {name}: {page.server_errors}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}-{viewport['width']}x{viewport['height']}.png"
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.screenshot(path=str(path), animations="disabled", caret="hide")
+
+    return take

@@ -1,0 +1,314 @@
+"""The shell of the app in a real browser: first run, sign in and out, search,
+language, touch targets, and the screenshots in docs/screenshots/.
+
+Text on the pages is looked up through the app's own catalogue (``translated``),
+so the tests hold before and after the Chinese strings are filled in.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
+
+from stockapp.extensions import db
+from stockapp.models import Role
+from stockapp.web import role_name
+from tests.conftest import PASSWORD, row_count
+
+pytestmark = pytest.mark.browser
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "stockapp" / "translations"
+# Apple and WCAG 2.5.5 (AAA): a target a finger can hit.
+MIN_TARGET_PX = 44
+
+
+def translated(app, text: str, locale: str = "zh_CN", **variables) -> str:
+    """``text`` as the app renders it in ``locale`` (English while untranslated)."""
+    with app.test_request_context(), force_locale(locale):
+        return gettext(text, **variables)
+
+
+def po_translation(msgid: str) -> str | None:
+    """The Chinese catalogue's translation of ``msgid``, if there is one yet."""
+    from babel.messages.pofile import read_po
+
+    for po in sorted(TRANSLATIONS.glob("zh*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as f:
+            message = read_po(f).get(msgid)
+        if message and message.string:
+            return message.string
+    return None
+
+
+def who(app, username: str, role: Role) -> str:
+    """The header's "<user> · <role>" text, in Chinese."""
+    with app.test_request_context(), force_locale("zh_CN"):
+        return f"{username} · {role_name(role.value)}"
+
+
+def path_of(page) -> str:
+    return re.sub(r"^https?://[^/]+", "", page.url)
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("main button.primary")
+
+
+def username_of(app, user_id: int) -> str:
+    with app.app_context():
+        return db.session.scalar(
+            sa.text("SELECT username FROM users WHERE id = :i"), {"i": user_id}
+        )
+
+
+def test_first_run_creates_manager_with_demo_data(app, page, screenshot):
+    assert page.goto("/").status == 200
+    assert path_of(page) == "/setup"
+    expect(page.locator("#demo_data")).not_to_be_checked()
+    screenshot("setup")
+
+    page.fill("#username", "老板")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.check("#demo_data")
+    # Filling the demo catalogue takes a few seconds on the server.
+    with page.expect_navigation(timeout=30_000):
+        page.click("main button.primary")
+
+    assert path_of(page) == "/"
+    expect(page.locator(".flash-success")).to_be_visible()
+    rows = page.locator("table.products tbody tr")
+    with app.app_context():
+        styles = row_count("styles")
+    assert styles > 0
+    expect(rows).to_have_count(min(styles, app.config["PAGE_SIZE"]))
+    first = rows.first
+    expect(first.locator("strong").first).to_have_text(re.compile(r"^(A|DJ)\d+$"))
+    chips = first.locator("ul.sizes li")
+    assert chips.count() >= 5, "a demo style has at least five sizes"
+    expect(chips.first.locator(".size")).to_have_text(re.compile(r"\S"))
+    expect(chips.first.locator(".qty")).to_have_text(re.compile(r"^\d[\d,]*$"))
+    # Demo stock was received, so the list is not all zeros.
+    totals = page.locator("table.products tbody td.num strong").all_inner_texts()
+    assert any(int(t.replace(",", "")) > 0 for t in totals)
+    expect(page.locator("header .who")).to_have_text(who(app, "老板", Role.MANAGER))
+
+    with app.app_context():
+        assert row_count("users") == 1
+        assert db.session.scalar(sa.text("SELECT role FROM users")) == Role.MANAGER.value
+    # Long Chinese names and six size chips still fit the tablet: no sideways scrolling.
+    assert horizontal_overflow(page) <= 0, "the product list scrolls sideways"
+    screenshot("products")
+
+    # First run is over: the setup page no longer opens.
+    page.goto("/setup")
+    assert path_of(page) == "/"
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm", "field"),
+    [(PASSWORD, PASSWORD + "!", "confirm"), ("short", "short", "password")],
+    ids=["passwords-differ", "too-short"],
+)
+def test_setup_refuses_bad_passwords(app, page, password, confirm, field):
+    page.goto("/setup")
+    page.fill("#username", "boss")
+    page.fill("#password", password)
+    page.fill("#confirm", confirm)
+    with page.expect_navigation() as answer:
+        page.click("main button.primary")
+
+    assert answer.value.status == 422
+    assert path_of(page) == "/setup"
+    error = page.locator(f"#{field}-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text(re.compile(r"\S"))
+    # Beside its field: in the same .field block, just under the input.
+    block = page.locator(f".field:has(#{field})")
+    expect(block).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(block.locator(f"#{field}-error")).to_have_count(1)
+    expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", f"{field}-error")
+    input_box = page.locator(f"#{field}").bounding_box()
+    error_box = error.bounding_box()
+    assert 0 <= error_box["y"] - (input_box["y"] + input_box["height"]) < 30
+    if field == "confirm":
+        expect(error).to_have_text(translated(app, "The passwords differ."))
+    # The user name typed is kept; passwords are not sent back.
+    expect(page.locator("#username")).to_have_value("boss")
+    expect(page.locator("#password")).to_have_value("")
+    with app.app_context():
+        assert row_count("users") == 0
+
+
+def test_sign_in_wrong_password_and_sign_out(app, page, make_user, screenshot):
+    username = username_of(app, make_user(Role.CLERK))
+    page.goto("/")
+    assert path_of(page) == "/login?next=%2F"
+    page.goto("/login")
+    screenshot("login")
+
+    page.fill("#username", username)
+    page.fill("#password", "not the password")
+    with page.expect_navigation() as answer:
+        page.click("main button.primary")
+    assert answer.value.status == 401
+    assert path_of(page).startswith("/login")
+    alert = page.locator("main .form-error[role=alert]")
+    expect(alert).to_have_text(translated(app, "Wrong user name or password."))
+    expect(page.locator("header .who")).to_have_count(0)
+
+    sign_in(page, username)
+    assert path_of(page) == "/"
+    expect(page.locator("header .who")).to_have_text(who(app, username, Role.CLERK))
+    expect(page.locator("main .form-error")).to_have_count(0)
+
+    page.click("header form[action='/logout'] button")
+    assert path_of(page) == "/login"
+    expect(page.locator("header .who")).to_have_count(0)
+    expect(page.locator("#username")).to_be_visible()
+    page.goto("/")
+    assert path_of(page) == "/login?next=%2F"
+
+
+def test_search_narrows_the_list_in_place(app, page, make_user, make_style):
+    make_style("A1024", sizes=("S", "M", "L"))
+    make_style("B2048", sizes=("M", "L", "XL"))
+    make_style("C4096", sizes=("28", "30"))
+    with app.app_context():
+        barcode = db.session.scalar(
+            sa.text(
+                "SELECT v.barcode FROM variants v JOIN styles s ON s.id = v.style_id"
+                " WHERE s.code = 'C4096' ORDER BY v.id LIMIT 1"
+            )
+        )
+    assert barcode
+    sign_in(page, username_of(app, make_user(Role.VIEWER)))
+    codes = page.locator("table.products tbody tr td:first-child strong")
+    expect(codes).to_have_text(["A1024", "B2048", "C4096"])
+
+    # Survives only if the page is never reloaded.
+    page.evaluate("window.__sameDocument = 'still here'")
+    page.locator("#q").press_sequentially("B20", delay=30)
+    expect(codes).to_have_text(["B2048"])
+    expect(page.locator("table.products tbody ul.sizes li .size")).to_have_text(["M", "L", "XL"])
+    assert page.evaluate("window.__sameDocument") == "still here"
+    # The search is in the address, so going back or sharing the link works.
+    expect(page).to_have_url(re.compile(r"/\?(.*&)?q=B20(&|$)"))
+
+    # A scanner types the code and presses Enter.
+    page.fill("#q", "")
+    page.locator("#q").press_sequentially(barcode, delay=5)
+    page.locator("#q").press("Enter")
+    expect(codes).to_have_text(["C4096"])
+    assert page.evaluate("window.__sameDocument") == "still here"
+
+    page.fill("#q", "no-such-thing")
+    expect(page.locator("#product-rows .empty")).to_have_text(
+        translated(app, "No product matches this search.")
+    )
+    expect(codes).to_have_count(0)
+    assert page.evaluate("window.__sameDocument") == "still here"
+
+
+def test_language_switch(app, page, make_user):
+    make_user(Role.CLERK)
+    zh_heading = translated(app, "Sign in", "zh_CN")
+    in_catalogue = po_translation("Sign in")
+    if in_catalogue:
+        assert zh_heading == in_catalogue, (
+            "messages.po translates 'Sign in' but the app renders English: compile the "
+            "catalogue (make test), and check that its folder matches the locale name "
+            "flask-babel looks for (Babel turns zh_CN into zh_Hans_CN)"
+        )
+    heading = page.locator("main h1")
+    html = page.locator("html")
+
+    page.goto("/login")
+    expect(html).to_have_attribute("lang", "zh-CN")
+    expect(heading).to_have_text(zh_heading)
+    expect(page.locator("form.lang button[aria-current]")).to_have_text("中文")
+
+    page.click("form.lang button:text-is('English')")
+    assert path_of(page).startswith("/login")
+    expect(html).to_have_attribute("lang", "en")
+    expect(heading).to_have_text("Sign in")
+    expect(page.locator("main button.primary")).to_have_text("Sign in")
+    expect(page.locator("form.lang button[aria-current]")).to_have_text("English")
+
+    # The choice outlives the page: it is kept in a cookie.
+    page.reload()
+    expect(html).to_have_attribute("lang", "en")
+
+    page.click("form.lang button:text-is('中文')")
+    expect(html).to_have_attribute("lang", "zh-CN")
+    expect(heading).to_have_text(zh_heading)
+    expect(page.locator("main button.primary")).to_have_text(zh_heading)
+    expect(page.locator("form.lang button[aria-current]")).to_have_text("中文")
+
+
+TARGETS_JS = """
+() => [...document.querySelectorAll('a[href], button, input, select, textarea')]
+  .filter((el) => el.type !== 'hidden')
+  .map((el) => {
+    // A checkbox is hit through the label wrapped round it.
+    const hit = ['checkbox', 'radio'].includes(el.type) && el.closest('label') || el;
+    const box = hit.getBoundingClientRect();
+    return {
+      what: el.outerHTML.slice(0, 120),
+      width: Math.round(box.width * 10) / 10,
+      height: Math.round(box.height * 10) / 10,
+      visible: box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden'
+               && !el.closest('.visually-hidden'),
+    };
+  })
+  .filter((t) => t.visible)
+"""
+
+
+def small_targets(page) -> list[dict]:
+    """The visible targets less than 44px high or wide."""
+    targets = page.evaluate(TARGETS_JS)
+    assert targets, "no targets found: the page did not render"
+    return [t for t in targets if min(t["width"], t["height"]) < MIN_TARGET_PX]
+
+
+def test_touch_targets_are_44px(app, page, make_user, make_style):
+    page.goto("/setup")
+    assert small_targets(page) == [], f"setup page: targets under {MIN_TARGET_PX}px"
+
+    for n in range(5):
+        make_style(f"T{n:03d}")
+    # Small pages, so page 2 shows both "Previous" and "Next" links.
+    app.config["PAGE_SIZE"] = 2
+    username = username_of(app, make_user(Role.MANAGER))
+
+    page.goto("/login")
+    assert small_targets(page) == [], f"login page: targets under {MIN_TARGET_PX}px"
+
+    sign_in(page, username)
+    page.goto("/?page=2")
+    expect(page.locator(".pages a[href*='page=1']")).to_be_visible()
+    expect(page.locator(".pages a[href*='page=3']")).to_be_visible()
+    assert small_targets(page) == [], f"product list: targets under {MIN_TARGET_PX}px"
+
+
+def test_long_user_name_does_not_widen_the_page(app, page, make_user):
+    username = "w" * 64
+    make_user(Role.MANAGER, username=username)
+    sign_in(page, username)
+    expect(page.locator("header .who")).to_contain_text(username)
+    assert horizontal_overflow(page) <= 0, "the page scrolls sideways"
+
+
+def horizontal_overflow(page) -> int:
+    """How far the page scrolls sideways, in px (0: it fits the screen)."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
