@@ -82,11 +82,14 @@ def app(database_url, app_config, request):
     app = make_app(database_url, **app_config)
     postgres = database_url.startswith("postgresql")
     with app.app_context():
-        if postgres and not _pg_ready:
+        # PostgreSQL: the tables are made once per run and emptied after each test.
+        first_on_pg = postgres and not _pg_ready
+        if first_on_pg:
             db.drop_all()
             _pg_ready = True
             request.session.addfinalizer(lambda: _drop_pg_tables(app))
-        db.create_all()
+        if first_on_pg or not postgres:
+            db.create_all()
         _seed_main_warehouse()
     yield app
     with app.app_context():

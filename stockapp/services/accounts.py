@@ -7,7 +7,8 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, exists, select
+from sqlalchemy import Row, bindparam, exists, select, text
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import run, utcnow, write_transaction
@@ -22,35 +23,46 @@ def any_user() -> bool:
     return bool(db.session.scalar(select(exists().where(User.id.is_not(None)))))
 
 
-def create_user(*, username: str, password: str, role: Role | str) -> int:
-    """Create an active user and return the id. Passwords are stored hashed."""
+def create_user(*, username: str, password: str, role: Role | str, first_run: bool = False) -> int:
+    """Create an active user and return the id. Passwords are stored hashed.
+
+    With ``first_run``, the user is made only while there are no users at all,
+    and two first-run requests at once cannot both succeed.
+    """
     errors = {}
     username = (username or "").strip()
     if not 1 <= len(username) <= 64:
         errors["username"] = _l("Enter a user name of at most 64 characters.")
     if len(password or "") < MIN_PASSWORD:
-        errors["password"] = _l("Use at least %(n)d characters.", n=MIN_PASSWORD)
+        errors["password"] = _l("Use at least %(min)d characters.", min=MIN_PASSWORD)
     if role not in set(Role):
         errors["role"] = _l("Choose viewer, clerk or manager.")
     if errors:
         raise InvalidInput(_l("The user could not be saved."), errors)
-    with write_transaction() as session:
-        if session.scalar(select(User.id).where(User.username == username)):
-            raise InvalidInput(
-                _l("The user could not be saved."),
-                {"username": _l("This user name is taken.")},
-            )
-        user = User(username=username, password_hash=_hash(password), role=Role(role))
-        session.add(user)
-        session.flush()
-        return user.id
+    taken = InvalidInput(
+        _l("The user could not be saved."), {"username": _l("This user name is taken.")}
+    )
+    try:
+        with write_transaction() as session:
+            if first_run:
+                if session.get_bind().dialect.name == "postgresql":
+                    # SQLite's write transaction already excludes every other writer.
+                    session.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+                if any_user():
+                    raise InvalidInput(_l("StockApp is already set up."))
+            if session.scalar(select(User.id).where(User.username == username)):
+                raise taken
+            user = User(username=username, password_hash=_hash(password), role=Role(role))
+            session.add(user)
+            session.flush()
+            return user.id
+    except IntegrityError as clash:  # the same name, made a moment ago by someone else
+        raise taken from clash
 
 
 def create_first_manager(*, username: str, password: str) -> int:
     """Create the first manager; refused once any user exists (first run only)."""
-    if any_user():
-        raise InvalidInput(_l("StockApp is already set up."))
-    return create_user(username=username, password=password, role=Role.MANAGER)
+    return create_user(username=username, password=password, role=Role.MANAGER, first_run=True)
 
 
 def authenticate(username: str, password: str) -> int | None:

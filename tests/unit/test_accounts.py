@@ -116,3 +116,29 @@ class TestProductionHashing:
         assert db.session.get(User, user_id).password_hash.startswith("scrypt:")
         assert accounts.authenticate("li", PASSWORD) == user_id
         assert accounts.authenticate("nobody", PASSWORD) is None
+
+
+def test_two_first_runs_at_once_make_one_manager(app):
+    import threading
+
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def set_up(n: int) -> None:
+        with app.test_request_context():
+            barrier.wait()
+            try:
+                outcomes.append(
+                    accounts.create_first_manager(username=f"boss{n}", password=PASSWORD)
+                )
+            except InvalidInput as refused:
+                outcomes.append(str(refused.detail))
+
+    threads = [threading.Thread(target=set_up, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(isinstance(outcome, int) for outcome in outcomes) == 1
+    with app.app_context():
+        assert row_count("users") == 1
