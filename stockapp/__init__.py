@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
 
     app.session_interface = CookieSessionsForPagesOnly()
+    app.json.ensure_ascii = False  # Chinese names and notes as UTF-8, not \u escapes
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
