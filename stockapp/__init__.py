@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from . import config as config_module
-from .db import configure_engine
+from .database import configure_engine
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent

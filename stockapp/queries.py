@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .db import run
+from .database import run
 from .extensions import db
 from .models import Balance, Document, Location, Movement, Style, User, Variant, document_number
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .. import queries
-from ..db import begin_request_write
+from ..database import begin_request_write
 from ..extensions import db
 from ..http_errors import TITLES
 from ..models import MovementKind, Role, Style

@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow
 from ..extensions import db
 
 

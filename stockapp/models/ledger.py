@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow
 from ..extensions import db
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.

@@ -11,7 +11,7 @@ from sqlalchemy import Row, bindparam, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import run, utcnow, write_transaction
+from ..database import run, utcnow, write_transaction
 from ..extensions import db
 from ..models import ApiToken, LoginThrottle, Role, User
 from .errors import InvalidInput, LoginThrottled, NotFound

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..db import write_transaction
+from ..database import write_transaction
 from ..extensions import db
 from ..models import Style, Variant
 from .errors import InvalidInput, NotFound

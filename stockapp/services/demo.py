@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..db import write_transaction
+from ..database import write_transaction
 from ..extensions import db
 from ..models import Balance, Style, Variant
 from . import catalogue, counting, ledger, receiving

@@ -2,7 +2,7 @@
 
 from sqlalchemy import insert
 
-from ..db import run, utcnow
+from ..database import run, utcnow
 from ..models import Document, DocumentKind, DocumentStatus, document_number
 
 documents = Document.__table__

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, tuple_, update
 
-from ..db import NESTING, insert_ignoring_conflicts, run, utcnow
+from ..database import NESTING, insert_ignoring_conflicts, run, utcnow
 from ..extensions import db
 from ..models import (
     Balance,

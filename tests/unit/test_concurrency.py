@@ -13,7 +13,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from stockapp.db import write_transaction
+from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import Balance, MovementKind, Role
 from stockapp.services import counting, ledger, receiving

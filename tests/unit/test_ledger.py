@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from stockapp.db import write_transaction
+from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import Document, DocumentStatus, Movement, MovementKind, Role
 from stockapp.services import counting, ledger, receiving
