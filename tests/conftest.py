@@ -33,11 +33,21 @@ def pytest_report_header(config):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return database_url_for(request.param, tmp_path)
+
+
+def database_url_for(kind: str, tmp_path, name: str = "test") -> str:
+    """A SQLite file in ``tmp_path``, or the PostgreSQL test database (its name
+    suffixed with ``_<name>`` unless ``name`` is "test"); skips the test when the
+    PostgreSQL tier is off."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"PostgreSQL tier off: set {PG_ENV}=postgresql+psycopg://user@host/db")
+    if name != "test":
+        url = sa.make_url(url)
+        url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
     _ensure_pg_database(url)
     return url
 

@@ -140,19 +140,9 @@ def get_stock():
 @api.post("/inbound")
 @requires(Role.CLERK)
 def post_inbound():
-    reader = Reader(json_body())
-    parsed = [
-        (path, line, reader.integer(line.get("qty"), f"{path}.qty", minimum=1))
-        for path, line in reader.lines()
-    ]
-    note = reader.text("note", max_length=MAX_NOTE, required=False)
-    variant_ids = _resolve(reader, [(path, line) for path, line, _ in parsed])
-    reader.finish()
+    lines, note, variant_ids = _stock_lines({"qty": 1})
     result = receiving.receive(
-        lines=[(variant_ids[line["sku"]], qty) for _, line, qty in parsed],
-        operator_id=g.api_user.id,
-        note=note,
-        idempotency_key=idempotency_key(),
+        lines=lines, operator_id=g.api_user.id, note=note, idempotency_key=idempotency_key()
     )
     return _posted("receipt", result, variant_ids)
 
@@ -160,24 +150,9 @@ def post_inbound():
 @api.post("/stocktake")
 @requires(Role.CLERK)
 def post_stocktake():
-    reader = Reader(json_body())
-    parsed = [
-        (
-            path,
-            line,
-            reader.integer(line.get("counted"), f"{path}.counted", minimum=0),
-            reader.integer(line.get("expected"), f"{path}.expected", minimum=0),
-        )
-        for path, line in reader.lines()
-    ]
-    note = reader.text("note", max_length=MAX_NOTE, required=False)
-    variant_ids = _resolve(reader, [(path, line) for path, line, *_ in parsed])
-    reader.finish()
+    lines, note, variant_ids = _stock_lines({"counted": 0, "expected": 0})
     result = counting.count(
-        lines=[
-            counting.CountLine(variant_ids[line["sku"]], counted, expected)
-            for _, line, counted, expected in parsed
-        ],
+        lines=[counting.CountLine(*line) for line in lines],
         operator_id=g.api_user.id,
         note=note,
         idempotency_key=idempotency_key(),
@@ -229,6 +204,28 @@ def idempotency_key() -> str | None:
             {"Idempotency-Key": _l("Use 1–255 printable ASCII characters.")},
         )
     return key
+
+
+def _stock_lines(quantities: dict[str, int]):
+    """Read ``{lines: [{sku, …quantities}], note}`` with every bad field named.
+
+    ``quantities`` maps each quantity field to its minimum. Returns the lines as
+    ``(variant_id, *quantities)``, the note, and the SKU → variant id map.
+    """
+    reader = Reader(json_body())
+    parsed = [
+        (
+            path,
+            line,
+            [reader.integer(line.get(f), f"{path}.{f}", minimum=m) for f, m in quantities.items()],
+        )
+        for path, line in reader.lines()
+    ]
+    note = reader.text("note", max_length=MAX_NOTE, required=False)
+    variant_ids = _resolve(reader, [(path, line) for path, line, _ in parsed])
+    reader.finish()
+    lines = [(variant_ids[line["sku"]], *values) for _, line, values in parsed]
+    return lines, note, variant_ids
 
 
 def _resolve(reader: Reader, lines) -> dict[str, int]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DocumentKind, MovementKind, Variant
-from . import documents, ledger
+from . import ledger
 from .errors import CountDifference, StaleCount
 from .idempotency import run_once
 from .warehouses import default_location_id
@@ -60,19 +60,17 @@ def count(
                     for line in stale
                 ]
             )
-        document = documents.create(DocumentKind.STOCKTAKE, operator_id=operator_id, note=note)
-        posted = ledger.post(
+        return ledger.post_document(
+            DocumentKind.STOCKTAKE,
             [
                 ledger.Line(line.variant_id, location_id, line.counted - line.expected)
                 for line in lines
                 if line.counted != line.expected
             ],
-            kind=MovementKind.STOCKTAKE,
+            movement_kind=MovementKind.STOCKTAKE,
             operator_id=operator_id,
-            document_id=document["id"],
             note=note,
         )
-        return {"document": document, "movements": posted}
 
     return run_once(
         work,

@@ -128,6 +128,30 @@ def post(
     ]
 
 
+def post_document(
+    kind: DocumentKind,
+    lines: Sequence[Line],
+    *,
+    movement_kind: MovementKind,
+    operator_id: int,
+    note: str = "",
+    reverses_id: int | None = None,
+) -> dict:
+    """Create a posted document and post its lines, in the caller's transaction.
+
+    Returns ``{"document": …, "movements": […]}`` as written.
+    """
+    document = documents.create(kind, operator_id=operator_id, note=note, reverses_id=reverses_id)
+    posted = post(
+        lines,
+        kind=movement_kind,
+        operator_id=operator_id,
+        document_id=document["id"],
+        note=note,
+    )
+    return {"document": document, "movements": posted}
+
+
 def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """Lock the balances of (variant, location) pairs and return their quantities.
 
@@ -172,23 +196,21 @@ def reverse(document_id: int, *, operator_id: int, reason: str) -> dict:
         raise AlreadyReversed(_l("%(number)s has already been reversed.", number=original.number))
     if original.kind == DocumentKind.REVERSAL or original.status != DocumentStatus.POSTED:
         raise InvalidTransition(_l("%(number)s cannot be reversed.", number=original.number))
-    reversal = documents.create(
-        DocumentKind.REVERSAL, operator_id=operator_id, note=reason, reverses_id=original.id
-    )
     taken = session.execute(
         select(Movement.id, Movement.variant_id, Movement.location_id, Movement.delta)
         .where(Movement.document_id == original.id)
         .order_by(Movement.id)
     )
-    posted = post(
+    reversal = post_document(
+        DocumentKind.REVERSAL,
         [Line(v, loc, -delta, reverses_id=mid) for mid, v, loc, delta in taken],
-        kind=MovementKind.REVERSAL,
+        movement_kind=MovementKind.REVERSAL,
         operator_id=operator_id,
-        document_id=reversal["id"],
         note=reason,
+        reverses_id=original.id,
     )
     original.status = DocumentStatus.REVERSED
-    return {"document": reversal, "movements": posted}
+    return reversal
 
 
 def discrepancies() -> list[dict]:

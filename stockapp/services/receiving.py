@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from ..models import DocumentKind, MovementKind
-from . import documents, ledger
+from . import ledger
 from .idempotency import run_once
 from .warehouses import default_location_id
 
@@ -25,15 +25,13 @@ def receive(
     location_id = default_location_id()
 
     def work() -> dict:
-        document = documents.create(DocumentKind.RECEIPT, operator_id=operator_id, note=note)
-        posted = ledger.post(
+        return ledger.post_document(
+            DocumentKind.RECEIPT,
             [ledger.Line(variant_id, location_id, qty) for variant_id, qty in lines],
-            kind=MovementKind.INBOUND,
+            movement_kind=MovementKind.INBOUND,
             operator_id=operator_id,
-            document_id=document["id"],
             note=note,
         )
-        return {"document": document, "movements": posted}
 
     return run_once(
         work,
