@@ -10,6 +10,8 @@ class Defaults:
     MAX_CONTENT_LENGTH = 256 * 1024
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "zh_CN"
+    # Times are stored in UTC and shown, filtered and exported in this zone.
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     # Failed logins allowed before a lock-out; each further failure doubles it.

@@ -19,7 +19,12 @@ def vary_on_htmx(response: Response) -> Response:
     return response
 
 
-def trigger(response: Response, event: str, detail: dict | None = None) -> Response:
-    """Ask the page to fire ``event`` (kebab-case) so other parts refresh themselves."""
-    response.headers["HX-Trigger"] = json.dumps({event: detail or {}})
+def trigger(response: Response, event: str, detail: dict | str | None = None) -> Response:
+    """Ask the page to fire ``event`` (kebab-case) so other parts refresh themselves.
+
+    Several calls add several events to the one ``HX-Trigger`` header.
+    """
+    events = json.loads(response.headers.get("HX-Trigger", "{}"))
+    events[event] = {} if detail is None else detail
+    response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=False)
     return response

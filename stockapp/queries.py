@@ -106,8 +106,9 @@ def movements(*, sku=None, kind=None, before_id=None, limit=50) -> list[dict]:
 def style_page(*, search: str = "", category: str = "", page: int = 1, per_page: int = 50):
     """One page of styles matching a search (code, name, SKU or barcode), by code.
 
-    Returns ``(styles, has_next)``; each style is a dict with its sizes and the
-    on-hand per size, summed over colours and locations.
+    Returns ``(styles, has_next)``; each style is a dict with its sizes, the
+    on-hand per size (summed over colours and locations), the total, and how
+    many of its variants are at or below their low-stock threshold.
     """
     query = (
         select(Style).options(selectinload(Style.variants)).where(Style.active).order_by(Style.code)
@@ -125,25 +126,74 @@ def style_page(*, search: str = "", category: str = "", page: int = 1, per_page:
     styles = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
     has_next = len(styles) > per_page
     styles = styles[:per_page]
-    per_size = db.session.execute(
-        select(Variant.style_id, Variant.size, func.coalesce(func.sum(Balance.qty), 0))
-        .outerjoin(Balance, Balance.variant_id == Variant.id)
-        .where(Variant.style_id.in_([s.id for s in styles]), ~Variant.archived)
-        .group_by(Variant.style_id, Variant.size)
+    levels = stock_levels(v.id for style in styles for v in style.variants if not v.archived)
+    pages = []
+    for style in styles:
+        per_size = dict.fromkeys(style.sizes, 0)
+        low = 0
+        for variant in style.variants:
+            if variant.archived:
+                continue
+            per_size[variant.size] += levels[variant.id].on_hand
+            low += is_low(variant, levels[variant.id])
+        pages.append(
+            {
+                "code": style.code,
+                "name": style.name,
+                "category": style.category,
+                "sizes": list(per_size.items()),
+                "total": sum(per_size.values()),
+                "low": low,
+            }
+        )
+    return pages, has_next
+
+
+def is_low(variant: Variant, level: StockLevel) -> bool:
+    """Available at or below the variant's low-stock threshold (库存预警)."""
+    threshold = variant.low_stock_threshold
+    return threshold is not None and level.available <= threshold
+
+
+def style_code_for(text: str) -> str | None:
+    """The style a scan or an exact entry names: its style code, a SKU or a barcode."""
+    return db.session.scalar(
+        select(Style.code)
+        .outerjoin(Variant, Variant.style_id == Style.id)
+        .where(or_(Style.code == text, Variant.sku == text, Variant.barcode == text))
+        .limit(1)
     )
-    on_hand: dict[int, dict[str, int]] = {}
-    for style_id, size, qty in per_size:
-        on_hand.setdefault(style_id, {})[size] = qty
-    return [
-        {
-            "code": style.code,
-            "name": style.name,
-            "category": style.category,
-            "sizes": [(size, on_hand.get(style.id, {}).get(size, 0)) for size in style.sizes],
-            "total": sum(on_hand.get(style.id, {}).values()),
-        }
-        for style in styles
-    ], has_next
+
+
+def stock_matrix(style: Style) -> dict:
+    """The colour × size grid of a style's stock, with row and column totals.
+
+    ``cells[(colour, size)]`` holds the variant and its StockLevel (absent where
+    the style has no such variant, or it is archived).
+    """
+    variants = [v for v in style.variants if not v.archived]
+    levels = stock_levels(v.id for v in variants)
+    cells = {
+        (v.colour, v.size): {"variant": v, "level": levels[v.id], "low": is_low(v, levels[v.id])}
+        for v in variants
+    }
+    colours, sizes = style.colours, style.sizes
+
+    def total(cells_in) -> StockLevel:
+        cells_in = list(cells_in)
+        return StockLevel(
+            on_hand=sum(c["level"].on_hand for c in cells_in),
+            reserved=sum(c["level"].reserved for c in cells_in),
+        )
+
+    return {
+        "colours": colours,
+        "sizes": sizes,
+        "cells": cells,
+        "row_totals": {c: total(v for (cc, _), v in cells.items() if cc == c) for c in colours},
+        "column_totals": {s: total(v for (_, ss), v in cells.items() if ss == s) for s in sizes},
+        "total": total(cells.values()),
+    }
 
 
 def categories() -> list[str]:

@@ -116,5 +116,5 @@ def check_text(reader: Reader, path: str, value, *, max_length: int, required: b
     if required and not value:
         reader.fail(path, _l("This field is required."))
     elif len(value) > max_length:
-        reader.fail(path, _l("At most %(n)d characters.", n=max_length))
+        reader.fail(path, _l("At most %(max)d characters.", max=max_length))
     return value

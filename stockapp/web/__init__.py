@@ -1,9 +1,10 @@
 """The browser pages: blueprints, the login and first-run guard, role checks, errors."""
 
+from datetime import datetime
 from functools import wraps
 
 from flask import Flask, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -11,7 +12,7 @@ from ..api.problems import from_http_error
 from ..extensions import db, login_manager
 from ..htmx import vary_on_htmx
 from ..http_errors import DETAILS, status_of
-from ..models import Role, User
+from ..models import MovementKind, Role, User
 from ..services.accounts import any_user
 
 # Endpoints anyone may open: everything else needs a signed-in user.
@@ -19,10 +20,11 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, catalogue
+    from . import auth, catalogue, stock
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalogue.bp)
+    app.register_blueprint(stock.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
@@ -30,7 +32,10 @@ def init_app(app: Flask) -> None:
     app.after_request(vary_on_htmx)
     app.add_template_filter(format_decimal, "number")
     app.add_template_global(role_name)
+    app.add_template_global(kind_name)
+    app.add_template_global(Role, "Role")
     app.add_template_global(get_locale)
+    app.add_template_filter(local_datetime, "datetime")
     for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, _error_page)
 
@@ -56,6 +61,29 @@ ROLE_NAMES = {Role.VIEWER: _l("Viewer"), Role.CLERK: _l("Clerk"), Role.MANAGER: 
 
 def role_name(role: str) -> str:
     return str(ROLE_NAMES[Role(role)])
+
+
+KIND_NAMES = {
+    MovementKind.INBOUND: _l("Inbound"),
+    MovementKind.STOCKTAKE: _l("Stocktake"),
+    MovementKind.ALLOCATION: _l("Allocation"),
+    MovementKind.RETURN: _l("Return"),
+    MovementKind.WRITE_OFF: _l("Write-off"),
+    MovementKind.TRANSFER_OUT: _l("Transfer out"),
+    MovementKind.TRANSFER_IN: _l("Transfer in"),
+    MovementKind.REVERSAL: _l("Reversal"),
+}
+
+
+def kind_name(kind: str) -> str:
+    """The user's word for a kind of movement (入库, 盘点 …)."""
+    return str(KIND_NAMES[MovementKind(kind)])
+
+
+def local_datetime(value: datetime | str, format: str = "short") -> str:
+    """A stored UTC time (or its ISO text) in the user's language and the app's timezone."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return format_datetime(when, format)
 
 
 def role_required(role: Role):

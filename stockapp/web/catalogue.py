@@ -1,6 +1,6 @@
-"""The product list."""
+"""The product list and the product page with its colour × size stock matrix."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from .. import queries
 from ..htmx import is_htmx
@@ -10,10 +10,20 @@ bp = Blueprint("catalogue", __name__)
 
 @bp.get("/")
 def products():
-    """Styles with their on-hand per size; searchable by code, name, SKU or barcode."""
+    """Styles with their on-hand per size; searchable by code, name, SKU or barcode.
+
+    Entering or scanning an exact style code, SKU or barcode (the search form's
+    submit, which a keyboard-wedge scanner ends with Enter) opens that style.
+    """
     search = request.args.get("q", "").strip()[:100]
     category = request.args.get("category", "")[:60]
     page = max(request.args.get("page", 1, type=int), 1)
+    submitted = not is_htmx() or request.headers.get("HX-Trigger") == "search"
+    if search and submitted and (code := queries.style_code_for(search)):
+        target = url_for("catalogue.product", code=code)
+        if is_htmx():
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target)
     styles, has_next = queries.style_page(
         search=search, category=category, page=page, per_page=current_app.config["PAGE_SIZE"]
     )
@@ -28,3 +38,14 @@ def products():
     if is_htmx():
         return render_template("catalogue/_product_rows.html", **context)
     return render_template("catalogue/products.html", **context)
+
+
+@bp.get("/products/<code>")
+def product(code: str):
+    """One style: on hand, reserved and available per colour × size, with totals."""
+    style = queries.style_by_code(code)
+    if style is None:
+        abort(404)
+    matrix = queries.stock_matrix(style)
+    template = "catalogue/_matrix.html" if is_htmx() else "catalogue/product.html"
+    return render_template(template, style=style, matrix=matrix)

@@ -132,7 +132,7 @@ def test_search_by_code_name_and_barcode_and_the_htmx_partial(app, client, manag
         )
     assert "B2048" not in client.get("/?q=A10").get_data(as_text=True)
     assert "A1024" not in client.get("/?q=jack").get_data(as_text=True)
-    assert "B2048" in client.get(f"/?q={barcode}").get_data(as_text=True)
+    assert client.get(f"/?q={barcode}").location == "/products/B2048"
     partial = client.get("/?q=A10", headers={"HX-Request": "true"})
     assert "<html" not in partial.get_data(as_text=True) and "A1024" in partial.get_data(
         as_text=True

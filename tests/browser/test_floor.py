@@ -1,0 +1,119 @@
+"""The floor in Chromium at tablet sizes: the product page and the manage-stock dialog."""
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from stockapp.extensions import db
+from stockapp.models import Role
+from stockapp.services import receiving
+from tests.browser.test_shell import sign_in, translated
+from tests.conftest import on_hand
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def floor(app, make_user, make_style):
+    """A clerk, signed in later by the test, and A1024 (Black, White × S M L) with stock."""
+    skus = make_style("A1024", sizes=("S", "M", "L"), colours=("Black", "White"), name="圆领T恤")
+    clerk = make_user(Role.CLERK, username="li")
+    with app.app_context():
+        receiving.receive(lines=[(skus["A1024-Black-S"], 4)], operator_id=clerk)
+        barcodes = dict(db.session.execute(sa.text("SELECT sku, barcode FROM variants")).all())
+    return skus, barcodes
+
+
+def chip(page, size: str):
+    """The on-hand figure of a size on the product list."""
+    return page.locator(f"#product-rows li:has(.size:text-is('{size}')) .qty")
+
+
+def test_receive_then_count_from_the_list_without_a_reload(app, page, floor, screenshot):
+    skus, barcodes = floor
+    sign_in(page, "li")
+    page.evaluate("window.stayed = true")  # gone if the page reloads
+    expect(chip(page, "S")).to_have_text("4")
+
+    page.locator("#product-rows button.small").first.click()
+    dialog = page.locator("#modal[open]")
+    expect(dialog.locator(".stock-form")).to_be_visible()
+    dialog.locator(f"input[name=q-{skus['A1024-Black-S']}]").fill("3")
+    dialog.locator(f"input[name=q-{skus['A1024-White-M']}]").fill("5")
+    # A keyboard-wedge scanner: fast keystrokes, then Enter. Twice on White L.
+    for _ in range(2):
+        dialog.locator("#scan").type(barcodes["A1024-White-L"], delay=5)
+        dialog.locator("#scan").press("Enter")
+    expect(dialog.locator(f"input[name=q-{skus['A1024-White-L']}]")).to_have_value("2")
+    dialog.locator("#scan").type("6900000000000", delay=5)
+    dialog.locator("#scan").press("Enter")
+    expect(dialog.locator(".scan-message.error")).to_contain_text("6900000000000")
+    screenshot("modal-inbound")
+    dialog.locator("#stock-submit").click()
+
+    expect(page.locator("#modal")).not_to_have_attribute("open", "")
+    expect(page.locator("#toast")).to_have_text(translated(app, "Received %(n)s pcs", n=10))
+    expect(chip(page, "S")).to_have_text("7")  # 4 + 3 (Black) + 0 (White)
+    expect(chip(page, "M")).to_have_text("5")
+    expect(chip(page, "L")).to_have_text("2")
+    assert page.evaluate("window.stayed") is True
+
+    # Switch to stocktake inside the dialog, count one cell differently, save.
+    page.locator("#product-rows button.small").first.click()
+    dialog.locator(".modes button:nth-child(2)").click()
+    counted = dialog.locator(f"input[name=c-{skus['A1024-Black-S']}]")
+    expect(counted).to_have_value("7")
+    counted.fill("6")
+    expect(counted.locator("xpath=../..").locator(".diff")).to_have_text("-1")
+    dialog.locator("#scan").type(barcodes["A1024-White-L"], delay=5)
+    dialog.locator("#scan").press("Enter")  # a scan adds one to the count: 2 → 3
+    expect(dialog.locator(f"input[name=c-{skus['A1024-White-L']}]")).to_have_value("3")
+    screenshot("modal-stocktake")
+    dialog.locator("#stock-submit").click()
+    expect(page.locator("#toast")).to_have_text(
+        translated(app, "Count saved: %(n)d sizes changed, difference %(diff)+d pcs", n=2, diff=0)
+    )
+    expect(chip(page, "S")).to_have_text("6")
+    expect(chip(page, "L")).to_have_text("3")
+    assert page.evaluate("window.stayed") is True
+    with app.app_context():
+        assert on_hand(skus["A1024-Black-S"]) == 6 and on_hand(skus["A1024-White-L"]) == 3
+
+
+def test_product_page_refreshes_and_explains_a_number(app, page, floor, screenshot):
+    skus, _ = floor
+    sign_in(page, "li")
+    page.goto("/products/A1024")
+    grand = page.locator("#matrix .grand .on-hand")
+    expect(grand).to_have_text("4")
+    screenshot("product")
+    page.click("button.manage")
+    page.locator(f"#modal input[name=q-{skus['A1024-Black-M']}]").fill("12")
+    page.locator("#modal #stock-submit").click()
+    expect(grand).to_have_text("16")
+    # "Why is this 4?": tap the figure of Black S.
+    page.locator("#matrix .figure").first.click()
+    why = page.locator("#modal[open] .why")
+    expect(why).to_contain_text(translated(app, "Why is this %(n)s?", n="4"))
+    expect(why.locator("tbody tr")).to_have_count(1)
+    screenshot("why")
+
+
+def test_a_stale_count_is_refused_with_the_new_figure(app, page, floor):
+    skus, _ = floor
+    sign_in(page, "li")
+    page.goto("/products/A1024")
+    page.click("button.manage")
+    page.locator("#modal .modes button:nth-child(2)").click()
+    page.locator(f"#modal input[name=c-{skus['A1024-Black-S']}]").fill("1")
+    with app.app_context():  # another tablet receives meanwhile
+        clerk = db.session.scalar(sa.text("SELECT id FROM users"))
+        receiving.receive(lines=[(skus["A1024-Black-S"], 5)], operator_id=clerk)
+    page.locator("#modal #stock-submit").click()
+    expect(page.locator("#modal .form-error")).to_contain_text("A1024-Black-S")
+    expect(page.locator("#modal .cell.moved")).to_have_count(1)
+    expect(page.locator(f"#modal input[name=c-{skus['A1024-Black-S']}]")).to_have_value("1")
+    with app.app_context():
+        assert on_hand(skus["A1024-Black-S"]) == 9
+    page.locator("#modal #stock-submit").click()  # confirm against the new figure
+    expect(page.locator("#matrix .grand .on-hand")).to_have_text("1")

@@ -1,0 +1,237 @@
+"""The product page, its stock matrix, "why this number", and the manage-stock dialog."""
+
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from stockapp.extensions import db
+from stockapp.models import Role
+from stockapp.services import catalogue, receiving
+from tests.conftest import PASSWORD, on_hand, row_count
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def shop(app, client, make_user, make_style):
+    """A style A1024 (Black, White × S, M, L), some stock, and a signed-in clerk."""
+    skus = make_style("A1024", sizes=("S", "M", "L"), colours=("Black", "White"))
+    clerk = make_user(Role.CLERK, username="li")
+    with app.app_context():
+        receiving.receive(
+            lines=[(skus["A1024-Black-S"], 4), (skus["A1024-White-M"], 6)], operator_id=clerk
+        )
+    client.post("/login", data={"username": "li", "password": PASSWORD})
+    return skus
+
+
+def figures(page: str) -> list[str]:
+    return re.findall(r'class="on-hand">([^<]+)<', page)
+
+
+def inbound(skus, **qty):
+    return {"mode": "inbound", "key": "k-" + json.dumps(qty), "note": "van 7"} | {
+        f"q-{skus[sku]}": str(n) for sku, n in qty.items()
+    }
+
+
+def test_product_page_shows_the_matrix_with_totals(app, client, shop):
+    page = client.get("/products/A1024").get_data(as_text=True)
+    # Rows Black, White (S M L + row total), then the column totals and the grand total.
+    assert figures(page) == ["4", "0", "0", "4", "0", "6", "0", "6", "4", "6", "0", "10"]
+    assert "Manage stock" in page
+    partial = client.get("/products/A1024", headers=HTMX)
+    assert partial.get_data(as_text=True).lstrip().startswith('<section id="matrix"')
+    assert client.get("/products/NOPE").status_code == 404
+
+
+def test_low_stock_is_flagged_on_the_page_and_in_the_list(app, client, shop):
+    with app.app_context():
+        catalogue.set_low_stock_threshold(shop["A1024-Black-S"], 5)
+    assert "badge" in client.get("/products/A1024").get_data(as_text=True)
+    assert "Low stock: 1" in client.get("/").get_data(as_text=True)
+
+
+def test_a_scan_in_the_search_box_opens_the_style(app, client, shop, make_style):
+    make_style("B2048")
+    with app.app_context():
+        barcode = db.session.scalar(
+            sa.text("SELECT barcode FROM variants WHERE sku='B2048-Black-M'")
+        )
+    assert client.get(f"/?q={barcode}").location == "/products/B2048"
+    scanned = client.get(f"/?q={barcode}", headers={**HTMX, "HX-Trigger": "search"})
+    assert scanned.headers["HX-Redirect"] == "/products/B2048"
+    typing = client.get("/?q=A1024", headers={**HTMX, "HX-Trigger": "q"})
+    assert "HX-Redirect" not in typing.headers and "A1024" in typing.get_data(as_text=True)
+
+
+def test_viewers_see_stock_but_cannot_manage_it(app, client, shop, make_user):
+    make_user(Role.VIEWER, username="sales")
+    client.post("/logout")
+    client.post("/login", data={"username": "sales", "password": PASSWORD})
+    page = client.get("/products/A1024").get_data(as_text=True)
+    assert "4" in figures(page) and "Manage stock" not in page
+    assert client.get("/products/A1024/stock").status_code == 403
+    refused = client.post("/products/A1024/stock", data=inbound(shop, **{"A1024-Black-S": 3}))
+    assert refused.status_code == 403
+    with app.app_context():
+        assert on_hand(shop["A1024-Black-S"]) == 4
+
+
+@pytest.mark.parametrize("mode", ["inbound", "stocktake"])
+def test_the_dialog_renders_each_mode(client, shop, mode):
+    page = client.get(f"/products/A1024/stock?mode={mode}", headers=HTMX).get_data(as_text=True)
+    assert 'inputmode="numeric"' in page and "data-scan" in page and 'name="key"' in page
+    assert ('name="c-' in page) == (mode == "stocktake")
+    assert ('name="q-' in page) == (mode == "inbound")
+    assert client.get("/products/NOPE/stock").status_code == 404
+
+
+def test_inbound_posts_once_closes_and_tells_the_page(app, client, shop):
+    form = inbound(shop, **{"A1024-Black-S": 3, "A1024-White-L": 9})
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    assert response.status_code == 204
+    events = json.loads(response.headers["HX-Trigger"])
+    assert events["stock-changed"] == {"style": "A1024"}
+    assert events["show-message"] == "Received 12 pcs"
+    again = client.post("/products/A1024/stock", data=form, headers=HTMX)  # a double tap
+    assert again.status_code == 204
+    with app.app_context():
+        assert on_hand(shop["A1024-Black-S"]) == 7 and on_hand(shop["A1024-White-L"]) == 9
+        assert row_count("documents") == 2  # the set-up receipt and this one
+        note = db.session.scalar(sa.text("SELECT note FROM movements ORDER BY id DESC LIMIT 1"))
+        assert note == "van 7"
+
+
+def test_inbound_without_javascript_redirects_with_a_message(app, client, shop):
+    response = client.post("/products/A1024/stock", data=inbound(shop, **{"A1024-Black-M": 2}))
+    assert response.status_code == 302 and response.location == "/products/A1024"
+    assert "Received 2 pcs" in client.get("/products/A1024").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-1", "Enter a whole number"),
+        ("1.5", "Enter a whole number"),
+        ("abc", "Enter a whole number"),
+        ("2000000", "Enter a whole number"),
+        ("１２", "Enter a whole number"),  # full-width digits
+    ],
+)
+def test_bad_quantities_are_shown_beside_the_cell_and_nothing_is_written(
+    app, client, shop, typed, message
+):
+    form = inbound(shop, **{"A1024-Black-S": 1}) | {f"q-{shop['A1024-Black-M']}": typed}
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page
+    assert f'id="e-{shop["A1024-Black-M"]}"' in page  # the error sits with its cell
+    assert f'value="{typed}"' in page  # and what was typed is kept
+    with app.app_context():
+        assert row_count("movements") == 2 and on_hand(shop["A1024-Black-S"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({}, "Nothing to save"),
+        ({"note": "x" * 501}, "At most 500 characters."),
+        ({"mode": "sell"}, "Invalid value"),
+        ({"key": ""}, "Field must be between 1 and 64"),
+    ],
+)
+def test_bad_forms_are_refused(app, client, shop, change, message):
+    form = {"mode": "inbound", "key": "k", "note": ""} | change
+    if change:  # a quantity, so that only the changed field is at fault
+        form[f"q-{shop['A1024-Black-S']}"] = "2"
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert row_count("movements") == 2
+
+
+def stocktake(skus, shown: dict, counted: dict) -> dict:
+    form = {"mode": "stocktake", "key": "c-" + json.dumps(counted), "note": ""}
+    for sku, n in shown.items():
+        form[f"s-{skus[sku]}"] = str(n)
+        form[f"c-{skus[sku]}"] = str(counted.get(sku, n))
+    return form
+
+
+def test_stocktake_posts_only_changed_cells(app, client, shop):
+    form = stocktake(
+        shop,
+        shown={"A1024-Black-S": 4, "A1024-White-M": 6, "A1024-Black-L": 0},
+        counted={"A1024-Black-S": 3, "A1024-Black-L": 2},
+    )
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    assert response.status_code == 204
+    assert json.loads(response.headers["HX-Trigger"])["show-message"] == (
+        "Count saved: 2 sizes changed, difference +1 pcs"
+    )
+    with app.app_context():
+        assert on_hand(shop["A1024-Black-S"]) == 3 and on_hand(shop["A1024-Black-L"]) == 2
+        assert on_hand(shop["A1024-White-M"]) == 6
+        kinds = db.session.scalars(sa.text("SELECT kind FROM movements ORDER BY id")).all()
+        assert kinds == ["inbound", "inbound", "stocktake", "stocktake"]
+
+
+def test_a_stale_stocktake_shows_the_new_figures_and_writes_nothing(app, client, shop):
+    form = stocktake(
+        shop, shown={"A1024-Black-S": 4, "A1024-White-M": 6}, counted={"A1024-Black-S": 1}
+    )
+    with app.app_context():  # someone receives while the count is being typed
+        clerk = db.session.scalar(sa.text("SELECT id FROM users"))
+        receiving.receive(lines=[(shop["A1024-Black-S"], 5)], operator_id=clerk)
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A1024-Black-S: you saw 4, it is now 9" in page
+    assert "cell moved" in page  # the changed cell is highlighted
+    assert f'name="s-{shop["A1024-Black-S"]}" value="9"' in page  # the new books
+    assert f'name="c-{shop["A1024-Black-S"]}" value="1"' in page  # what was counted
+    with app.app_context():
+        assert on_hand(shop["A1024-Black-S"]) == 9 and row_count("movements") == 3
+    # Confirming against the new figures saves the count.
+    form[f"s-{shop['A1024-Black-S']}"] = "9"
+    assert client.post("/products/A1024/stock", data=form, headers=HTMX).status_code == 204
+    with app.app_context():
+        assert on_hand(shop["A1024-Black-S"]) == 1
+
+
+def test_why_this_number_lists_the_movements_behind_it(app, client, shop):
+    with app.app_context():
+        clerk = db.session.scalar(sa.text("SELECT id FROM users"))
+        receiving.receive(lines=[(shop["A1024-Black-S"], 2)], operator_id=clerk, note="late box")
+    page = client.get(f"/variants/{shop['A1024-Black-S']}/why", headers=HTMX).get_data(as_text=True)
+    assert "Why is this 6?" in page
+    rows = re.findall(r'class="num qty [a-z]+">([^<]+)</td>\s*<td class="num"><strong>(\d+)', page)
+    assert rows == [("+2", "6"), ("+4", "4")]
+    assert "late box" in page and "li" in page
+    assert client.get("/variants/99999/why").status_code == 404
+
+
+class TestCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_the_dialog_post_needs_its_token(self, app, client, shop):
+        login = client.get("/login").get_data(as_text=True)
+        client.post("/login", data={"username": "li", "password": PASSWORD} | token_of(login))
+        refused = client.post("/products/A1024/stock", data=inbound(shop, **{"A1024-Black-S": 3}))
+        assert refused.status_code == 400
+        with app.app_context():
+            assert on_hand(shop["A1024-Black-S"]) == 4
+        dialog = client.get("/products/A1024/stock").get_data(as_text=True)
+        form = inbound(shop, **{"A1024-Black-S": 3}) | token_of(dialog)
+        assert client.post("/products/A1024/stock", data=form).status_code == 302
+        with app.app_context():
+            assert on_hand(shop["A1024-Black-S"]) == 7
+
+
+def token_of(page: str) -> dict:
+    return {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]}
