@@ -26,5 +26,6 @@ def trigger(response: Response, event: str, detail: dict | str | None = None) ->
     """
     events = json.loads(response.headers.get("HX-Trigger", "{}"))
     events[event] = {} if detail is None else detail
-    response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=False)
+    # HTTP headers are Latin-1: Chinese messages travel as \u escapes, which htmx reads.
+    response.headers["HX-Trigger"] = json.dumps(events)
     return response

@@ -1,8 +1,10 @@
 """The browser pages: blueprints, the login and first-run guard, role checks, errors."""
 
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 
+from babel import Locale
+from babel.numbers import get_group_symbol
 from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -20,17 +22,18 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, catalogue, stock
+    from . import auth, catalogue, logs, stock
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(stock.bp)
+    app.register_blueprint(logs.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
     app.before_request(_require_login)
     app.after_request(vary_on_htmx)
-    app.add_template_filter(format_decimal, "number")
+    app.add_template_filter(local_number, "number")
     app.add_template_global(role_name)
     app.add_template_global(kind_name)
     app.add_template_global(Role, "Role")
@@ -78,6 +81,19 @@ KIND_NAMES = {
 def kind_name(kind: str) -> str:
     """The user's word for a kind of movement (入库, 盘点 …)."""
     return str(KIND_NAMES[MovementKind(kind)])
+
+
+@cache
+def _group_symbol(locale: Locale) -> str:
+    return get_group_symbol(locale)
+
+
+def local_number(value) -> str:
+    """A number as the user's language writes it (1,504). Whole numbers, the common
+    case on every page, skip Babel's pattern machinery, which is slow in a loop."""
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", _group_symbol(get_locale()))
+    return format_decimal(value)
 
 
 def local_datetime(value: datetime | str, format: str = "short") -> str:

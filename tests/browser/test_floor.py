@@ -117,3 +117,66 @@ def test_a_stale_count_is_refused_with_the_new_figure(app, page, floor):
         assert on_hand(skus["A1024-Black-S"]) == 9
     page.locator("#modal #stock-submit").click()  # confirm against the new figure
     expect(page.locator("#matrix .grand .on-hand")).to_have_text("1")
+
+
+def test_the_manager_finds_the_day_in_both_logs_and_exports_it(
+    app, page, floor, make_user, screenshot
+):
+    skus, _ = floor
+    make_user(Role.MANAGER, username="boss")
+    sign_in(page, "li")
+    page.goto("/products/A1024")
+    page.click("button.manage")
+    page.locator(f"#modal input[name=q-{skus['A1024-White-S']}]").fill("8")
+    page.locator("#modal textarea[name=note]").fill("第二批到货")
+    page.locator("#modal #stock-submit").click()
+    expect(page.locator("#matrix .grand .on-hand")).to_have_text("12")
+    page.click("button.manage")
+    page.locator("#modal .modes button:nth-child(2)").click()
+    page.locator(f"#modal input[name=c-{skus['A1024-Black-S']}]").fill("3")
+    page.locator("#modal textarea[name=note]").fill("抽盘")
+    page.locator("#modal #stock-submit").click()
+    expect(page.locator("#matrix .grand .on-hand")).to_have_text("11")
+
+    # A clerk is refused the logs, but sees their own actions.
+    page.goto("/logs")
+    expect(page.locator("main")).to_contain_text(translated(app, "Managers only"))
+    page.goto("/logs/mine")
+    expect(page.locator("#log-rows tbody tr")).to_have_count(3)
+
+    page.locator("header form[action='/logout'] button").click()
+    sign_in(page, "boss")
+    page.click("nav a[href='/logs']")
+    page.locator(".log-tabs a[href*='inbound']").click()
+    rows = page.locator("#log-rows tbody tr")
+    expect(rows.first).to_contain_text("第二批到货")
+    expect(rows.first).to_contain_text("li")
+    expect(rows.first).to_contain_text("+8")
+    screenshot("logs")
+    page.locator(".log-tabs a[href*='adjustment']").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("抽盘")
+    expect(rows.first).to_contain_text("-1")
+    with page.expect_download() as download:
+        page.locator("a[href*='export.csv']").click()
+    text = download.value.path().read_text(encoding="utf-8-sig")
+    assert "抽盘" in text and "A1024-Black-S" in text and "第二批到货" not in text
+
+
+def test_a_dropped_connection_says_so_and_keeps_what_was_typed(app, page, floor):
+    skus, _ = floor
+    sign_in(page, "li")
+    page.goto("/products/A1024")
+    page.click("button.manage")
+    cell = page.locator(f"#modal input[name=q-{skus['A1024-Black-M']}]")
+    cell.fill("4")
+    page.context.set_offline(True)
+    page.locator("#modal #stock-submit").click()
+    expect(page.locator("#offline")).to_be_visible()
+    expect(cell).to_have_value("4")  # the dialog stays open with what was typed
+    page.context.set_offline(False)
+    page.locator("#modal #stock-submit").click()
+    expect(page.locator("#offline")).to_be_hidden()
+    expect(page.locator("#matrix .grand .on-hand")).to_have_text("8")
+    with app.app_context():
+        assert on_hand(skus["A1024-Black-M"]) == 4

@@ -235,3 +235,14 @@ class TestCsrf:
 
 def token_of(page: str) -> dict:
     return {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]}
+
+
+def test_the_confirmation_header_is_plain_ascii_in_chinese_too(app, client, shop):
+    """HTTP headers are Latin-1: a Chinese message must travel escaped."""
+    form = inbound(shop, **{"A1024-Black-S": 2})
+    response = client.post(
+        "/products/A1024/stock", data=form, headers={**HTMX, "Accept-Language": "zh-CN"}
+    )
+    header = response.headers["HX-Trigger"]
+    assert header.isascii()
+    assert json.loads(header)["show-message"] == "入库 2 件"

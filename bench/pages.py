@@ -1,0 +1,150 @@
+"""How long the floor's pages take to render with a large catalogue (server side).
+
+Builds a SQLite database with ``--styles`` styles × 5 sizes × 2 colours (100,000
+variants by default) and about two movements per variant, written in bulk
+straight into the tables (a bench fixture, not the ledger's path), checks the
+ledger invariant on it, and then times each page through the Flask test client:
+the product list, a name search, a barcode scan, a product page, "why this
+number", and the stock logs. It prints p50 and p95 per page, in milliseconds.
+
+Usage: .venv/bin/python bench/pages.py [--styles 10000] [--repeat 30]
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from stockapp import create_app  # noqa: E402
+from stockapp.extensions import db  # noqa: E402
+from stockapp.models import Balance, Movement, Style, Variant  # noqa: E402
+from stockapp.services import accounts, ledger  # noqa: E402
+from stockapp.services.catalogue import ean13  # noqa: E402
+
+SIZES = ("S", "M", "L", "XL", "2XL")
+COLOURS = ("黑色", "白色")
+
+
+def build(app, styles: int) -> None:
+    with app.app_context():
+        db.create_all()
+        db.session.execute(text("INSERT INTO warehouses (code, name) VALUES ('MAIN', '主仓库')"))
+        db.session.execute(
+            text("INSERT INTO locations (warehouse_id, code, is_default) VALUES (1, 'DEFAULT', 1)")
+        )
+        db.session.commit()
+        user = accounts.create_user(username="bench", password="bench-password", role="manager")
+        started = time.perf_counter()
+        db.session.execute(
+            insert(Style),
+            [
+                {"code": f"S{n:06d}", "name": f"款式 {n} 纯棉T恤", "category": f"类{n % 12}"}
+                for n in range(styles)
+            ],
+        )
+        variants, balances, movements = [], [], []
+        vid = 0
+        for n in range(styles):
+            for c, colour in enumerate(COLOURS):
+                for s, size in enumerate(SIZES):
+                    vid += 1
+                    variants.append(
+                        {
+                            "id": vid,
+                            "style_id": n + 1,
+                            "colour": colour,
+                            "colour_rank": c,
+                            "size": size,
+                            "size_rank": s,
+                            "sku": f"S{n:06d}-{colour}-{size}",
+                            "barcode": ean13(f"2{vid:011d}"),
+                        }
+                    )
+                    qty_in, qty_out = 10 + vid % 40, vid % 7
+                    balances.append({"variant_id": vid, "location_id": 1, "qty": qty_in - qty_out})
+                    movements.append((vid, qty_in, qty_in, "inbound"))
+                    if qty_out:
+                        movements.append((vid, -qty_out, qty_in - qty_out, "stocktake"))
+        db.session.execute(insert(Variant), variants)
+        db.session.execute(insert(Balance), balances)
+        db.session.execute(
+            insert(Movement),
+            [
+                {
+                    "variant_id": v,
+                    "location_id": 1,
+                    "delta": d,
+                    "balance_after": after,
+                    "kind": kind,
+                    "operator_id": user,
+                    "note": "bench",
+                }
+                for v, d, after, kind in movements
+            ],
+        )
+        db.session.commit()
+        print(
+            f"built {styles:,} styles, {len(variants):,} variants, {len(movements):,} movements "
+            f"in {time.perf_counter() - started:.1f} s; ledger "
+            f"{'OK' if not ledger.discrepancies() else 'BROKEN'}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--styles", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="stockapp-pages-") as tmp:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/pages.sqlite",
+                "SECRET_KEY": "bench",
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
+        build(app, args.styles)
+        client = app.test_client()
+        client.post("/login", data={"username": "bench", "password": "bench-password"})
+        middle = f"S{args.styles // 2:06d}"
+        with app.app_context():
+            barcode = db.session.scalar(
+                text("SELECT barcode FROM variants WHERE sku LIKE :s"), {"s": middle + "-%"}
+            )
+            variant = db.session.scalar(
+                text("SELECT id FROM variants WHERE sku LIKE :s"), {"s": middle + "-%"}
+            )
+        pages = {
+            "product list, page 1": "/",
+            "product list, page 100": "/?page=100",
+            "search by name (substring)": f"/?q={args.styles // 3}%20纯棉",
+            "scan a barcode (opens the style)": f"/?q={barcode}",
+            "product page (2 × 5 matrix)": f"/products/{middle}",
+            "why this number": f"/variants/{variant}/why",
+            "stock log, all, page 1": "/logs",
+            "stock log, one style": f"/logs?q={middle}",
+            "stock log, adjustment": "/logs?kind=adjustment",
+        }
+        print(f"\n{'page':36} {'p50 ms':>8} {'p95 ms':>8}  status")
+        for name, path in pages.items():
+            timings, status = [], None
+            client.get(path)  # warm the caches: the figures are for a page in use
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                status = client.get(path).status_code
+                timings.append((time.perf_counter() - started) * 1000)
+            timings.sort()
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            print(f"{name:36} {statistics.median(timings):8.1f} {p95:8.1f}  {status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,345 @@
+"""The stock logs (库存日志): movements with their style, operator and document. No writes.
+
+Pages are cut by movement id (keyset): ``before`` is the last id seen, so a page
+deep in the past costs what the first one does. A page's ids are chosen from
+``movements`` alone, through the index that fits the filter — (variant_id, id),
+(kind, id), (operator_id, id), document_id, created_at or the primary key — and
+only those few ids are then joined to their style, operator and documents.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_timezone
+from sqlalchemy import Select, func, select, union_all
+from sqlalchemy.orm import aliased
+
+from .extensions import db
+from .models import (
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Movement,
+    MovementKind,
+    Style,
+    User,
+    Variant,
+    document_number,
+)
+
+# A log is a set of movement kinds; "all" filters nothing.
+LOGS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "inbound": (MovementKind.INBOUND.value,),
+    "adjustment": (
+        MovementKind.STOCKTAKE.value,
+        MovementKind.REVERSAL.value,
+        MovementKind.WRITE_OFF.value,
+    ),
+}
+# What the kind filter takes: a log's name, or any single kind that is not a log.
+KINDS = (*LOGS, *(k.value for k in MovementKind if k.value not in LOGS))
+# Up to this many variants (a style's size run × colours), one query per variant.
+MAX_SPLIT = 200
+# A movement's time is taken just before its row (and id) is inserted; two writers
+# may interleave the two, but never by anything near this much.
+CLOCK_SLACK = timedelta(minutes=5)
+REVERSIBLE = (DocumentKind.RECEIPT.value, DocumentKind.STOCKTAKE.value)
+_DOCUMENT_NUMBER = re.compile(r"(?P<prefix>[A-Z]{2})?0*(?P<id>\d{1,12})")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What a log shows. Empty fields filter nothing; dates are inclusive, local days."""
+
+    search: str = ""  # a SKU, or a style code (all its variants)
+    operator: str = ""  # a user name
+    kind: str = "all"  # one of KINDS
+    date_from: date | None = None
+    date_to: date | None = None
+    document: str = ""  # a document number (RC0000042) or id; shows it and its reversal
+    operator_id: int | None = None  # "my actions": the signed-in user
+
+
+def page(criteria: Criteria, *, before: int | None = None, limit: int = 50):
+    """Movements newest first, at most ``limit``, with ids below ``before``.
+
+    Returns ``(rows, next_before)``: ``next_before`` is the cursor of the next
+    page, or None when this page is the last.
+    """
+    ids = _page_ids(criteria, before=before, limit=limit + 1)
+    rows = _rows(ids[:limit])
+    return rows, (ids[limit - 1] if len(ids) > limit else None)
+
+
+def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]:
+    """Every movement the criteria match, newest first, up to ``limit`` of them."""
+    before = None
+    left = limit
+    while left > 0:
+        rows, before = page(criteria, before=before, limit=min(batch, left))
+        yield from rows
+        left -= len(rows)
+        if before is None:
+            return
+
+
+def document(document_id: int) -> dict | None:
+    """A document with what it changed, for the reversal form; None if unknown."""
+    found = _documents_with_links(select(Document.id).where(Document.id == document_id))
+    if not found:
+        return None
+    item = found[0]
+    lines = db.session.execute(
+        select(Variant.sku, Style.code, Variant.colour, Variant.size, Movement.delta)
+        .join(Variant, Variant.id == Movement.variant_id)
+        .join(Style, Style.id == Variant.style_id)
+        .where(Movement.document_id == document_id)
+        .order_by(Movement.id)
+    ).all()
+    item["lines"] = [
+        {"sku": sku, "style_code": code, "colour": colour, "size": size, "delta": delta}
+        for sku, code, colour, size, delta in lines
+    ]
+    item["total"] = sum(line.delta for line in lines)
+    return item
+
+
+def operators() -> list[str]:
+    """Every user name, for the operator filter (former staff included: they have history)."""
+    return list(db.session.scalars(select(User.username).order_by(User.username)))
+
+
+def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """The UTC instants where local day ``first`` starts and local day ``last`` ends."""
+    zone = ZoneInfo(str(get_timezone()))
+
+    def start(day: date) -> datetime:
+        return datetime.combine(day, time(), zone)
+
+    return (
+        start(first) if first else None,
+        start(last + timedelta(days=1)) if last else None,
+    )
+
+
+def _page_ids(criteria: Criteria, *, before: int | None, limit: int) -> list[int]:
+    """The ids of one page, newest first.
+
+    ``variant_id IN (…) ORDER BY id DESC`` would read every movement of a style
+    and sort them, or walk the whole table backwards; so a filter on several
+    variants (or several kinds) becomes one small keyset query per value, each
+    walking its own (variant_id, id) or (kind, id) index, merged and cut again.
+    """
+    found = _matching(criteria)
+    if found is None:
+        return []
+    query, split = found
+    if before is not None:
+        query = query.where(Movement.id < before)
+    if split is None:
+        return list(db.session.scalars(query.order_by(Movement.id.desc()).limit(limit)))
+    column, values = split
+    arms = [
+        query.where(column == value).order_by(Movement.id.desc()).limit(limit).subquery()
+        for value in values
+    ]
+    merged = union_all(*(select(arm.c.id) for arm in arms)).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)))
+
+
+def _matching(criteria: Criteria) -> tuple[Select, tuple | None] | None:
+    """The movements the criteria match, and the column and values to split the
+    query by (see ``_page_ids``); None when nothing can match."""
+    query = select(Movement.id)
+    split = None
+    if criteria.search.strip():
+        variant_ids = _variant_ids(criteria.search.strip())
+        if not variant_ids:
+            return None
+        if len(variant_ids) == 1:
+            query = query.where(Movement.variant_id == variant_ids[0])
+        elif len(variant_ids) <= MAX_SPLIT:
+            split = (Movement.variant_id, variant_ids)
+        else:
+            query = query.where(Movement.variant_id.in_(variant_ids))
+    operator_id = criteria.operator_id
+    if criteria.operator:
+        named = db.session.scalar(select(User.id).where(User.username == criteria.operator))
+        if named is None or (operator_id is not None and named != operator_id):
+            return None
+        operator_id = named
+    if operator_id is not None:
+        query = query.where(Movement.operator_id == operator_id)
+    kinds = LOGS.get(criteria.kind, (criteria.kind,))
+    if len(kinds) == 1:
+        query = query.where(Movement.kind == kinds[0])
+    elif kinds and split is None and operator_id is None:
+        split = (Movement.kind, kinds)
+    elif kinds:
+        query = query.where(Movement.kind.in_(kinds))
+    if criteria.document.strip():
+        document_ids = _document_family(criteria.document.strip())
+        if not document_ids:
+            return None
+        query = query.where(Movement.document_id.in_(document_ids))
+    start, end = day_bounds(criteria.date_from, criteria.date_to)
+    if start is not None:
+        first = _first_id_from(start - CLOCK_SLACK)
+        if first is None:
+            return None
+        query = query.where(Movement.created_at >= start, Movement.id >= first)
+    if end is not None:
+        query = query.where(Movement.created_at < end)
+        after = _first_id_from(end + CLOCK_SLACK)
+        if after is not None:
+            query = query.where(Movement.id < after)
+    return query, split
+
+
+def _first_id_from(moment: datetime) -> int | None:
+    """The id of the first movement at or after ``moment`` (by the created_at index).
+
+    A date range becomes a range of ids as well, so that pages walk the primary
+    key (or a (kind, id) index) within it instead of sorting the whole range.
+    The times stay the exact filter; the ids only narrow where to look.
+    """
+    return db.session.scalar(
+        select(Movement.id)
+        .where(Movement.created_at >= moment)
+        .order_by(Movement.created_at, Movement.id)
+        .limit(1)
+    )
+
+
+def _variant_ids(text: str) -> list[int]:
+    """The variant a SKU names, else every variant of the style a code names."""
+    by_sku = db.session.scalar(select(Variant.id).where(Variant.sku == text))
+    if by_sku is not None:
+        return [by_sku]
+    style_id = db.session.scalar(select(Style.id).where(Style.code == text))
+    if style_id is None:
+        # Typed on a tablet, "a1024" means A1024; only tried once the exact match failed.
+        style_id = db.session.scalar(
+            select(Style.id).where(func.upper(Style.code) == text.upper()).limit(1)
+        )
+    if style_id is None:
+        return []
+    return list(db.session.scalars(select(Variant.id).where(Variant.style_id == style_id)))
+
+
+def _document_family(text: str) -> list[int]:
+    """A document named by number or id, with the document reversing it or reversed by it."""
+    match = _DOCUMENT_NUMBER.fullmatch(text.upper())
+    if not match:
+        return []
+    found = _documents_with_links(select(Document.id).where(Document.id == int(match["id"])))
+    if not found or (match["prefix"] and not found[0]["number"].startswith(match["prefix"])):
+        return []
+    item = found[0]
+    return [
+        item["id"],
+        *(link["id"] for link in (item["reversed_by"], item["reverses"]) if link),
+    ]
+
+
+def _rows(ids: list[int]) -> list[dict]:
+    if not ids:
+        return []
+    reversal, original = aliased(Document), aliased(Document)
+    query = (
+        select(
+            Movement.id,
+            Movement.created_at,
+            Style.code.label("style_code"),
+            Style.name.label("style_name"),
+            Variant.colour,
+            Variant.size,
+            Variant.sku,
+            Movement.delta,
+            Movement.balance_after,
+            Movement.kind,
+            User.username.label("operator"),
+            Movement.note,
+            Document.id.label("document_id"),
+            Document.kind.label("document_kind"),
+            Document.status.label("document_status"),
+            reversal.id.label("reversed_by_id"),
+            original.id.label("reverses_id"),
+            original.kind.label("reverses_kind"),
+        )
+        .join(Variant, Variant.id == Movement.variant_id)
+        .join(Style, Style.id == Variant.style_id)
+        .join(User, User.id == Movement.operator_id)
+        .outerjoin(Document, Document.id == Movement.document_id)
+        .outerjoin(reversal, reversal.reverses_id == Document.id)
+        .outerjoin(original, original.id == Document.reverses_id)
+        .where(Movement.id.in_(ids))
+        .order_by(Movement.id.desc())
+    )
+    found = []
+    for row in db.session.execute(query):
+        item = dict(row._mapping)
+        document_id = item.pop("document_id")
+        links = {
+            "kind": item.pop("document_kind"),
+            "status": item.pop("document_status"),
+            "reversed_by_id": item.pop("reversed_by_id"),
+            "reverses_id": item.pop("reverses_id"),
+            "reverses_kind": item.pop("reverses_kind"),
+        }
+        item["document"] = _document_item(document_id, **links) if document_id else None
+        found.append(item)
+    return found
+
+
+def _documents_with_links(ids: Select) -> list[dict]:
+    reversal, original = aliased(Document), aliased(Document)
+    rows = db.session.execute(
+        select(
+            Document.id,
+            Document.kind,
+            Document.status,
+            Document.note,
+            Document.created_at,
+            User.username.label("operator"),
+            reversal.id.label("reversed_by_id"),
+            original.id.label("reverses_id"),
+            original.kind.label("reverses_kind"),
+        )
+        .join(User, User.id == Document.operator_id)
+        .outerjoin(reversal, reversal.reverses_id == Document.id)
+        .outerjoin(original, original.id == Document.reverses_id)
+        .where(Document.id.in_(ids))
+    )
+    found = []
+    for row in rows:
+        item = _document_item(
+            row.id,
+            kind=row.kind,
+            status=row.status,
+            reversed_by_id=row.reversed_by_id,
+            reverses_id=row.reverses_id,
+            reverses_kind=row.reverses_kind,
+        )
+        item.update(note=row.note, created_at=row.created_at, operator=row.operator)
+        found.append(item)
+    return found
+
+
+def _document_item(document_id, *, kind, status, reversed_by_id, reverses_id, reverses_kind):
+    def link(kind_of, id_of):
+        return {"id": id_of, "number": document_number(kind_of, id_of)} if id_of else None
+
+    return {
+        "id": document_id,
+        "number": document_number(kind, document_id),
+        "kind": kind,
+        "status": status,
+        "can_reverse": status == DocumentStatus.POSTED.value and kind in REVERSIBLE,
+        "reversed_by": link(DocumentKind.REVERSAL.value, reversed_by_id),
+        "reverses": link(reverses_kind, reverses_id) if reverses_id else None,
+    }
