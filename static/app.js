@@ -10,7 +10,9 @@
     if (event.detail.target.id !== "modal-body") return;
     const dialog = modal();
     if (!dialog.open) dialog.showModal();
-    const first = dialog.querySelector("[autofocus], input:not([type=hidden]), button");
+    // The scan field when there is one (a wedge scanner types into the focused field).
+    const first = dialog.querySelector("[autofocus]") ||
+      dialog.querySelector("input:not([type=hidden]), button");
     if (first) first.focus();
   });
   document.body.addEventListener("stock-changed", () => {
