@@ -9,9 +9,13 @@
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target.id !== "modal-body") return;
     const dialog = modal();
+    // Someone already typing in a cell of the new content keeps their place.
+    const active = document.activeElement;
+    const typing = dialog.contains(active) && active.matches("input:not([data-scan]), textarea");
     if (!dialog.open) dialog.showModal();
-    // The scan field when there is one (a wedge scanner types into the focused field).
-    const first = dialog.querySelector("[autofocus]") ||
+    if (typing) return;
+    // Otherwise the scan field: a wedge scanner types into the focused field.
+    const first = dialog.querySelector("[data-scan]") ||
       dialog.querySelector("input:not([type=hidden]), button");
     if (first) first.focus();
   });

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import receiving
-from tests.browser.test_shell import sign_in, translated
+from tests.browser.test_shell import sign_in, small_targets, translated
 from tests.conftest import on_hand
 
 pytestmark = pytest.mark.browser
@@ -24,6 +24,16 @@ def floor(app, make_user, make_style):
     return skus, barcodes
 
 
+def open_dialog(page, opener: str, mode: str = "inbound") -> None:
+    """Open the manage-stock dialog, in ``mode``, and wait until it is ready to type in."""
+    page.locator(opener).first.click()
+    expect(page.locator("#modal[open] #scan")).to_be_focused()
+    if mode == "stocktake":
+        page.locator("#modal .modes button:nth-child(2)").click()
+        expect(page.locator("#modal input[name^=c-]").first).to_be_visible()
+        expect(page.locator("#modal #scan")).to_be_focused()
+
+
 def chip(page, size: str):
     """The on-hand figure of a size on the product list."""
     return page.locator(f"#product-rows li:has(.size:text-is('{size}')) .qty")
@@ -35,7 +45,7 @@ def test_receive_then_count_from_the_list_without_a_reload(app, page, floor, scr
     page.evaluate("window.stayed = true")  # gone if the page reloads
     expect(chip(page, "S")).to_have_text("4")
 
-    page.locator("#product-rows button.small").first.click()
+    open_dialog(page, "#product-rows button.small")
     dialog = page.locator("#modal[open]")
     expect(dialog.locator(".stock-form")).to_be_visible()
     dialog.locator(f"input[name=q-{skus['A1024-Black-S']}]").fill("3")
@@ -59,8 +69,7 @@ def test_receive_then_count_from_the_list_without_a_reload(app, page, floor, scr
     assert page.evaluate("window.stayed") is True
 
     # Switch to stocktake inside the dialog, count one cell differently, save.
-    page.locator("#product-rows button.small").first.click()
-    dialog.locator(".modes button:nth-child(2)").click()
+    open_dialog(page, "#product-rows button.small", "stocktake")
     counted = dialog.locator(f"input[name=c-{skus['A1024-Black-S']}]")
     expect(counted).to_have_value("7")
     counted.fill("6")
@@ -87,7 +96,9 @@ def test_product_page_refreshes_and_explains_a_number(app, page, floor, screensh
     grand = page.locator("#matrix .grand .on-hand")
     expect(grand).to_have_text("4")
     screenshot("product")
-    page.click("button.manage")
+    assert small_targets(page) == [], "product page: targets under 44px"
+    open_dialog(page, "button.manage")  # ready for the scanner: the scan field has focus
+    assert small_targets(page) == [], "manage-stock dialog: targets under 44px"
     page.locator(f"#modal input[name=q-{skus['A1024-Black-M']}]").fill("12")
     page.locator("#modal #stock-submit").click()
     expect(grand).to_have_text("16")
@@ -97,14 +108,14 @@ def test_product_page_refreshes_and_explains_a_number(app, page, floor, screensh
     expect(why).to_contain_text(translated(app, "Why is this %(n)s?", n="4"))
     expect(why.locator("tbody tr")).to_have_count(1)
     screenshot("why")
+    assert small_targets(page) == [], "why dialog: targets under 44px"
 
 
 def test_a_stale_count_is_refused_with_the_new_figure(app, page, floor):
     skus, _ = floor
     sign_in(page, "li")
     page.goto("/products/A1024")
-    page.click("button.manage")
-    page.locator("#modal .modes button:nth-child(2)").click()
+    open_dialog(page, "button.manage", "stocktake")
     page.locator(f"#modal input[name=c-{skus['A1024-Black-S']}]").fill("1")
     with app.app_context():  # another tablet receives meanwhile
         clerk = db.session.scalar(sa.text("SELECT id FROM users"))
@@ -126,13 +137,12 @@ def test_the_manager_finds_the_day_in_both_logs_and_exports_it(
     make_user(Role.MANAGER, username="boss")
     sign_in(page, "li")
     page.goto("/products/A1024")
-    page.click("button.manage")
+    open_dialog(page, "button.manage")
     page.locator(f"#modal input[name=q-{skus['A1024-White-S']}]").fill("8")
     page.locator("#modal textarea[name=note]").fill("第二批到货")
     page.locator("#modal #stock-submit").click()
     expect(page.locator("#matrix .grand .on-hand")).to_have_text("12")
-    page.click("button.manage")
-    page.locator("#modal .modes button:nth-child(2)").click()
+    open_dialog(page, "button.manage", "stocktake")
     page.locator(f"#modal input[name=c-{skus['A1024-Black-S']}]").fill("3")
     page.locator("#modal textarea[name=note]").fill("抽盘")
     page.locator("#modal #stock-submit").click()
@@ -153,6 +163,7 @@ def test_the_manager_finds_the_day_in_both_logs_and_exports_it(
     expect(rows.first).to_contain_text("li")
     expect(rows.first).to_contain_text("+8")
     screenshot("logs")
+    assert small_targets(page) == [], "stock log: targets under 44px"
     page.locator(".log-tabs a[href*='adjustment']").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("抽盘")
@@ -167,7 +178,7 @@ def test_a_dropped_connection_says_so_and_keeps_what_was_typed(app, page, floor)
     skus, _ = floor
     sign_in(page, "li")
     page.goto("/products/A1024")
-    page.click("button.manage")
+    open_dialog(page, "button.manage")
     cell = page.locator(f"#modal input[name=q-{skus['A1024-Black-M']}]")
     cell.fill("4")
     page.context.set_offline(True)
