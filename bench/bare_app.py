@@ -20,7 +20,7 @@ import os
 from flask import Flask, jsonify
 from sqlalchemy import Engine, create_engine, event, text
 
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=15000")
+from stockapp.database import SQLITE_PRAGMAS  # the very pragmas StockApp runs with
 
 SCHEMA = {
     "sqlite": (
