@@ -2,11 +2,13 @@
 
 import fcntl
 import os
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import Connection, DateTime, Engine, event
+from sqlalchemy import Connection, DateTime, Engine, bindparam, column, event, table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +23,10 @@ LOCK_FD = "stockapp_lock_fd"
 LOCK_HELD = "stockapp_lock_held"
 # Session info key: how deep inside write_transaction() the code now runs.
 NESTING = "stockapp_write_depth"
+# Session info key: the transaction changes stock, reservations or picks.
+STOCK_CHANGED = "stockapp_stock_changed"
+# How many rows the stock version is spread over (models.StockVersion).
+VERSION_SHARDS = 16
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=15000")
 
 
@@ -145,12 +151,42 @@ def write_transaction() -> Iterator[Session]:
     session.info[NESTING] = 1
     try:
         yield session
+        if session.info.pop(STOCK_CHANGED, False):
+            _bump_stock_version(session)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.info[NESTING] = 0
+        session.info.pop(STOCK_CHANGED, None)
+
+
+def mark_stock_changed() -> None:
+    """Note that this transaction changes what the live counts show.
+
+    The stock version rises once, just before the commit: on PostgreSQL its row
+    is then locked only for the commit itself.
+    """
+    db.session().info[STOCK_CHANGED] = True
+
+
+_versions = table("stock_versions", column("shard"), column("n"))
+
+
+def _bump_stock_version(session: Session) -> None:
+    statement = _bump_statement(session.get_bind().dialect.name)
+    session.connection().execute(statement, {"shard": random.randrange(VERSION_SHARDS)})
+
+
+@cache
+def _bump_statement(dialect: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(_versions)
+        .values(shard=bindparam("shard"), n=1)
+        .on_conflict_do_update(index_elements=["shard"], set_={"n": _versions.c.n + 1})
+    )
 
 
 def run(statement, params=None):

@@ -7,13 +7,27 @@ from sqlalchemy.orm import selectinload
 
 from .database import run
 from .extensions import db
-from .models import Balance, Document, Location, Movement, Style, User, Variant, document_number
+from .models import (
+    ACTIVE,
+    Balance,
+    Document,
+    Location,
+    Movement,
+    Order,
+    OrderLine,
+    OrderStatus,
+    StockVersion,
+    Style,
+    User,
+    Variant,
+    document_number,
+)
 
 
 @dataclass(frozen=True)
 class StockLevel:
     on_hand: int = 0
-    # Allocation orders reserve stock; until an order exists nothing is reserved.
+    # What open and picking allocation orders have ordered.
     reserved: int = 0
 
     @property
@@ -33,7 +47,25 @@ def stock_levels(variant_ids) -> dict[int, StockLevel]:
         .group_by(Balance.variant_id)
     )
     on_hand = dict(rows.all())
-    return {v: StockLevel(on_hand=on_hand.get(v, 0)) for v in ids}
+    reserved = _reserved(ids)
+    return {v: StockLevel(on_hand=on_hand.get(v, 0), reserved=reserved.get(v, 0)) for v in ids}
+
+
+def _reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
+    """Pieces reserved per variant by open and picking orders (older than ``before_order``)."""
+    query = (
+        select(OrderLine.variant_id, func.sum(OrderLine.ordered))
+        .where(OrderLine.variant_id.in_(variant_ids), OrderLine.reserving)
+        .group_by(OrderLine.variant_id)
+    )
+    if before_order is not None:
+        query = query.where(OrderLine.order_id < before_order)
+    return dict(db.session.execute(query).all())
+
+
+def stock_version() -> int:
+    """A number that rises with every committed change of stock, reservations or picks."""
+    return db.session.scalar(select(func.coalesce(func.sum(StockVersion.n), 0)))
 
 
 def stock_by_location(variant_id: int) -> list[dict]:
@@ -208,3 +240,117 @@ def categories() -> list[str]:
             select(Style.category).where(Style.category != "").distinct().order_by(Style.category)
         )
     )
+
+
+def order_page(order: Order) -> dict:
+    """An order as its page shows it: per style a colour × size grid of its lines.
+
+    Each cell holds the line, the variant, its StockLevel and the shortfall:
+    for an open or picking order, how much of the line the stock cannot cover
+    after older orders take their share (first come, first served); for a
+    completed one, what was ordered but not shipped (short-shipped).
+    """
+    lines = list(
+        db.session.scalars(
+            select(OrderLine)
+            .where(OrderLine.order_id == order.id)
+            .options(selectinload(OrderLine.variant).selectinload(Variant.style))
+        )
+    )
+    variant_ids = [line.variant_id for line in lines]
+    levels = stock_levels(variant_ids)
+    active = order.status in ACTIVE
+    earlier = _reserved(variant_ids, before_order=order.id) if active else {}
+    styles: dict[int, dict] = {}
+    for line in lines:
+        variant = line.variant
+        level = levels[variant.id]
+        if active:
+            free = max(level.on_hand - earlier.get(variant.id, 0), 0)
+            short = max(line.ordered - free, 0)
+        elif order.status == OrderStatus.COMPLETED:
+            short = line.ordered - line.shipped
+        else:
+            short = 0
+        group = styles.setdefault(variant.style_id, {"style": variant.style, "cells": {}})
+        group["cells"][(variant.colour, variant.size)] = {
+            "line": line,
+            "variant": variant,
+            "level": level,
+            "short": short,
+        }
+    groups = []
+    for group in sorted(styles.values(), key=lambda g: g["style"].code):
+        cells = group["cells"].values()
+        groups.append(
+            {
+                **group,
+                "colours": _ordered(
+                    {(c["variant"].colour_rank, c["variant"].colour) for c in cells}
+                ),
+                "sizes": _ordered({(c["variant"].size_rank, c["variant"].size) for c in cells}),
+                "ordered": sum(c["line"].ordered for c in cells),
+                "picked": sum(c["line"].picked for c in cells),
+            }
+        )
+    return {
+        "styles": groups,
+        "ordered": sum(line.ordered for line in lines),
+        "picked": sum(line.picked for line in lines),
+        "shipped": sum(line.shipped for line in lines),
+        "returned": sum(line.returned for line in lines),
+        "short": sum(c["short"] for g in groups for c in g["cells"].values()),
+    }
+
+
+def _ordered(ranked: set[tuple[int, str]]) -> list[str]:
+    return [label for _, label in sorted(ranked)]
+
+
+def order_by_number(number: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.number == number))
+
+
+def order_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
+    """One page of orders, newest first, with their piece counts: ``(rows, has_next)``."""
+    totals = (
+        select(
+            OrderLine.order_id,
+            func.sum(OrderLine.ordered).label("ordered"),
+            func.sum(OrderLine.picked).label("picked"),
+            func.sum(OrderLine.shipped).label("shipped"),
+        )
+        .group_by(OrderLine.order_id)
+        .subquery()
+    )
+    query = (
+        select(Order, totals.c.ordered, totals.c.picked, totals.c.shipped)
+        .join(totals, totals.c.order_id == Order.id)
+        .where(Order.status.in_([s.value for s in statuses]))
+        .order_by(Order.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    if search:
+        query = query.where(
+            or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
+        )
+    rows = [
+        {"order": order, "ordered": ordered, "picked": picked, "shipped": shipped}
+        for order, ordered, picked, shipped in db.session.execute(query)
+    ]
+    return rows[:per_page], len(rows) > per_page
+
+
+def locations_of(variant_ids) -> dict[int, list[str]]:
+    """The location codes that hold each variant, for a picking list."""
+    rows = db.session.execute(
+        select(Balance.variant_id, Location.code)
+        .join(Location, Location.id == Balance.location_id)
+        .where(Balance.variant_id.in_(list(variant_ids)), Balance.qty > 0)
+        .order_by(Location.code)
+    )
+    found: dict[int, list[str]] = {}
+    for variant_id, code in rows:
+        found.setdefault(variant_id, []).append(code)
+    return found

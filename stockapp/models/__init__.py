@@ -12,9 +12,11 @@ from .ledger import (
     MovementKind,
     document_number,
 )
+from .orders import ACTIVE, Order, OrderLine, OrderStatus, ReturnCondition, StockVersion
 from .warehouse import Location, Warehouse
 
 __all__ = [
+    "ACTIVE",
     "ApiToken",
     "Balance",
     "Document",
@@ -25,7 +27,12 @@ __all__ = [
     "LoginThrottle",
     "Movement",
     "MovementKind",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "ReturnCondition",
     "Role",
+    "StockVersion",
     "Style",
     "User",
     "Variant",

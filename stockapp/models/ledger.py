@@ -41,10 +41,18 @@ class DocumentKind(StrEnum):
     RECEIPT = "receipt"
     STOCKTAKE = "stocktake"
     REVERSAL = "reversal"
+    ALLOCATION = "allocation"
+    RETURN = "return"
 
     @property
     def prefix(self) -> str:
-        return {"receipt": "RC", "stocktake": "ST", "reversal": "RV"}[self.value]
+        return {
+            "receipt": "RC",
+            "stocktake": "ST",
+            "reversal": "RV",
+            "allocation": "AL",
+            "return": "RT",
+        }[self.value]
 
 
 class DocumentStatus(StrEnum):
@@ -67,6 +75,8 @@ class Document(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Unique: a document is reversed at most once.
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
+    # The allocation order an allocation or a return belongs to.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
 
     @property
     def number(self) -> str:

@@ -16,6 +16,7 @@ def create(
     note: str = "",
     status: DocumentStatus = DocumentStatus.POSTED,
     reverses_id: int | None = None,
+    order_id: int | None = None,
 ) -> dict:
     """Insert a document in the current transaction and return it as plain data."""
     created_at = utcnow()
@@ -27,6 +28,7 @@ def create(
             "note": note,
             "operator_id": operator_id,
             "reverses_id": reverses_id,
+            "order_id": order_id,
             "created_at": created_at,
         },
     ).scalar_one()

@@ -113,3 +113,16 @@ class StaleCount(DomainError):
         ]
         super().__init__("; ".join(str(p) for p in parts))
         self.differences = differences
+
+
+class NotPermitted(DomainError):
+    status = 403
+    title = _l("Not permitted")
+
+
+class AlreadyCompleted(InvalidTransition):
+    title = _l("Already complete")
+
+
+class AlreadyCancelled(InvalidTransition):
+    title = _l("Already cancelled")

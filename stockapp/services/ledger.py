@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, tuple_, update
 
-from ..database import NESTING, insert_ignoring_conflicts, run, utcnow
+from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..models import (
     Balance,
@@ -89,6 +89,7 @@ def post(
             balance_after[i] = qty
     if short:
         raise InsufficientStock(_shortages(short))
+    mark_stock_changed()
 
     now = utcnow()
     rows = [
@@ -136,12 +137,15 @@ def post_document(
     operator_id: int,
     note: str = "",
     reverses_id: int | None = None,
+    order_id: int | None = None,
 ) -> dict:
     """Create a posted document and post its lines, in the caller's transaction.
 
     Returns ``{"document": …, "movements": […]}`` as written.
     """
-    document = documents.create(kind, operator_id=operator_id, note=note, reverses_id=reverses_id)
+    document = documents.create(
+        kind, operator_id=operator_id, note=note, reverses_id=reverses_id, order_id=order_id
+    )
     posted = post(
         lines,
         kind=movement_kind,
@@ -178,14 +182,19 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
     return {(v, loc): qty for v, loc, qty in rows}
 
 
-def reverse(document_id: int, *, operator_id: int, reason: str) -> dict:
+def reverse(
+    document_id: int, *, operator_id: int, reason: str, order_id: int | None = None
+) -> dict:
     """Reverse a posted document: post the opposite of each of its movements.
 
     Each reversing movement points at the movement it reverses and the new
-    reversal document at the original; the original becomes ``reversed``. A
-    document is reversed at most once (its row is locked while this runs, and
-    the links are unique in the schema). Returns the reversal document and its
-    movements.
+    reversal document at the original; the original becomes ``reversed``. The
+    movements are undone last first, so a return written off in the same
+    document comes back before it goes out again. A document is reversed at
+    most once (its row is locked while this runs, and the links are unique in
+    the schema). A document that belongs to an allocation order is reversed
+    only through that order (``order_id``), which keeps its figures in step.
+    Returns the reversal document and its movements.
     """
     _require_write_transaction()
     session = db.session
@@ -196,10 +205,17 @@ def reverse(document_id: int, *, operator_id: int, reason: str) -> dict:
         raise AlreadyReversed(_l("%(number)s has already been reversed.", number=original.number))
     if original.kind == DocumentKind.REVERSAL or original.status != DocumentStatus.POSTED:
         raise InvalidTransition(_l("%(number)s cannot be reversed.", number=original.number))
+    if original.order_id != order_id:
+        raise InvalidTransition(
+            _l(
+                "%(number)s belongs to an allocation order: change it through the order.",
+                number=original.number,
+            )
+        )
     taken = session.execute(
         select(Movement.id, Movement.variant_id, Movement.location_id, Movement.delta)
         .where(Movement.document_id == original.id)
-        .order_by(Movement.id)
+        .order_by(Movement.id.desc())
     )
     reversal = post_document(
         DocumentKind.REVERSAL,
@@ -208,6 +224,7 @@ def reverse(document_id: int, *, operator_id: int, reason: str) -> dict:
         operator_id=operator_id,
         note=reason,
         reverses_id=original.id,
+        order_id=order_id,
     )
     original.status = DocumentStatus.REVERSED
     return reversal

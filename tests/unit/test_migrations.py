@@ -26,3 +26,40 @@ def test_upgrade_matches_the_models_and_downgrades_cleanly(fresh_url):
         downgrade(revision="base")
         assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
         db.engine.dispose()
+
+
+def test_upgrade_to_orders_keeps_the_ledger(fresh_url):
+    """0002 adds a column to documents, which movements reference: nothing is lost."""
+    app = make_app(fresh_url)
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO users (username, password_hash, role, active, created_at) "
+                "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+                "INSERT INTO styles (code, name, category, unit, active, created_at) "
+                "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
+                "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, archived)"
+                " SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+                "INSERT INTO documents (kind, status, note, operator_id, created_at) "
+                "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
+                "INSERT INTO balances (variant_id, location_id, qty) "
+                "SELECT v.id, l.id, 7 FROM variants v, locations l",
+                "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
+                "document_id, operator_id, note, created_at) "
+                "SELECT v.id, l.id, 7, 7, 'inbound', d.id, d.operator_id, '', d.created_at "
+                "FROM variants v, locations l, documents d",
+            ):
+                connection.execute(sa.text(statement))
+        upgrade()
+        with db.engine.connect() as connection:
+            kept = connection.execute(
+                sa.text(
+                    "SELECT d.note, d.order_id, m.delta, b.qty FROM documents d "
+                    "JOIN movements m ON m.document_id = d.id "
+                    "JOIN balances b ON b.variant_id = m.variant_id"
+                )
+            ).all()
+        assert [tuple(row) for row in kept] == [("first", None, 7, 7)]
+        db.engine.dispose()

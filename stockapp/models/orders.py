@@ -1,0 +1,94 @@
+"""Allocation orders (配货单): customer orders picked per size, and what they reserve."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .catalogue import Variant
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    PICKING = "picking"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+# While an order is in one of these states its lines reserve stock and may be picked.
+ACTIVE = (OrderStatus.OPEN, OrderStatus.PICKING)
+
+
+class ReturnCondition(StrEnum):
+    RESELLABLE = "resellable"
+    DAMAGED = "damaged"
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    customer: Mapped[str] = mapped_column(String(120), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+
+    lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.id")
+
+
+class OrderLine(db.Model):
+    """One variant of an order: how many were ordered, picked, shipped and returned."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "variant_id"),
+        CheckConstraint("ordered > 0", name="ordered_positive"),
+        CheckConstraint("picked >= 0 AND picked <= ordered", name="picked_within_ordered"),
+        CheckConstraint("returned >= 0 AND returned <= shipped", name="returned_within_shipped"),
+        # What is reserved per variant: the lines of open and picking orders.
+        Index("ix_order_lines_variant_id_reserving", "variant_id", "reserving", "ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
+    ordered: Mapped[int]
+    picked: Mapped[int] = mapped_column(default=0)
+    shipped: Mapped[int] = mapped_column(default=0)
+    returned: Mapped[int] = mapped_column(default=0)
+    # True while the order is open or picking; kept with the order's status.
+    reserving: Mapped[bool] = mapped_column(default=True)
+
+    variant: Mapped[Variant] = relationship()
+
+
+class StockVersion(db.Model):
+    """Counters that rise with every committed change of stock, reservations or picks.
+
+    Their sum is the version the live-count check compares. Each writing
+    transaction bumps one of several rows, chosen at random, so that writers
+    do not queue on a single row; any commit raises the sum.
+    """
+
+    __tablename__ = "stock_versions"
+
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)

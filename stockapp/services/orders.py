@@ -1,0 +1,451 @@
+"""Allocation orders (配货单): reserve, pick, complete (配货完成), cancel.
+
+An open or picking order reserves what it orders. Picks are recorded as the
+clerk goes. Completing takes each variant down by its picked quantity in one
+ledger post and releases the reservation; cancelling releases it, or, for a
+completed order, reverses the allocation. Every function runs one transaction
+and, with an idempotency key, runs at most once.
+"""
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..database import mark_stock_changed, run, utcnow
+from ..extensions import db
+from ..models import (
+    ACTIVE,
+    Balance,
+    Document,
+    DocumentKind,
+    MovementKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Variant,
+)
+from . import documents, ledger
+from .errors import (
+    AlreadyCancelled,
+    AlreadyCompleted,
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    Shortage,
+)
+from .idempotency import run_once
+
+orders = Order.__table__
+order_lines = OrderLine.__table__
+ACTIVE_VALUES = [status.value for status in ACTIVE]
+
+
+def create(
+    *,
+    number: str,
+    customer: str,
+    lines: Sequence[tuple[int, int]],
+    operator_id: int,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> dict:
+    """Create an open order of ``(variant_id, qty)`` lines; it reserves them at once.
+
+    The number must be new, each variant active and listed once, each quantity
+    positive; otherwise ``InvalidInput`` names the fields (``number``,
+    ``lines[i]``) and nothing is written. An order may ask for more than is
+    available: stock may still arrive. Returns ``{"id", "number", "status"}``.
+    """
+
+    def work() -> dict:
+        errors = _line_errors(lines)
+        if errors:
+            raise InvalidInput(_l("Some fields need attention."), errors)
+        order_id = run(
+            _insert_order(),
+            {
+                "number": number,
+                "customer": customer,
+                "note": note,
+                "status": OrderStatus.OPEN.value,
+                "created_by": operator_id,
+                "created_at": utcnow(),
+                "cancel_reason": "",
+            },
+        ).scalar()
+        if order_id is None:
+            raise InvalidInput(
+                _l("Some fields need attention."),
+                {"number": _l("Order %(number)s already exists.", number=number)},
+            )
+        run(
+            order_lines.insert(),
+            [
+                {
+                    "order_id": order_id,
+                    "variant_id": variant_id,
+                    "ordered": qty,
+                    "picked": 0,
+                    "shipped": 0,
+                    "returned": 0,
+                    "reserving": True,
+                }
+                for variant_id, qty in lines
+            ],
+        )
+        mark_stock_changed()
+        return {"id": order_id, "number": number, "status": OrderStatus.OPEN.value}
+
+    return run_once(
+        work,
+        user_id=operator_id,
+        key=idempotency_key,
+        request={"create_order": number, "customer": customer, "lines": lines, "note": note},
+    )
+
+
+def record_picks(
+    order_id: int,
+    *,
+    lines: Sequence[tuple[int, int]],
+    operator_id: int,
+    relative: bool = False,
+    idempotency_key: str | None = None,
+) -> dict:
+    """Record what has been picked: ``(variant_id, picked)`` per line.
+
+    ``relative`` adds each number to what was already picked (a scan or a tap
+    on one tablet adds to what another tablet picked); otherwise each number
+    replaces it. Picked stays within 0 … ordered, and only variants on the order
+    can be picked: any line out of bounds is named in ``InvalidInput``
+    (``lines[i]``) and nothing is written. The first pick moves the order from
+    open to picking; a completed or cancelled order refuses picks. Returns
+    ``{"status", "picked": {variant_id: picked}}`` over the whole order.
+    """
+
+    def work() -> dict:
+        _claim(order_id)
+        statement = _RELATIVE_PICK if relative else _ABSOLUTE_PICK
+        errors = {}
+        for i, (variant_id, qty) in enumerate(lines):
+            done = run(statement, {"o": order_id, "v": variant_id, "qty": qty}).scalar()
+            if done is None:
+                errors[f"lines[{i}]"] = _pick_refusal(order_id, variant_id, qty, relative)
+        if errors:
+            raise InvalidInput(_l("Some picks cannot be recorded."), errors)
+        mark_stock_changed()
+        return {"status": OrderStatus.PICKING.value, "picked": picked_by_variant(order_id)}
+
+    return run_once(
+        work,
+        user_id=operator_id,
+        key=idempotency_key,
+        request={"picks": order_id, "lines": lines, "relative": relative},
+    )
+
+
+def picked_by_variant(order_id: int) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            select(OrderLine.variant_id, OrderLine.picked).where(OrderLine.order_id == order_id)
+        ).all()
+    )
+
+
+def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:
+    """配货完成: take each variant down by its picked quantity, and close the order.
+
+    One ledger post of the picked quantities (from the variant's locations,
+    the default location first); the whole reservation is released and the
+    unpicked remainder is short-shipped. If any variant lacks the stock,
+    ``InsufficientStock`` names each with its shortfall and nothing changes.
+    The order row is claimed first, so a second completion (a double tap, a
+    second tablet) waits for the first and is refused with ``AlreadyCompleted``.
+    Returns ``{"order", "document", "movements"}``.
+    """
+
+    def work() -> dict:
+        order = _claim(
+            order_id,
+            to=OrderStatus.COMPLETED,
+            completed_by=operator_id,
+            completed_at=utcnow(),
+        )
+        picked = {
+            variant_id: qty for variant_id, qty in picked_by_variant(order_id).items() if qty > 0
+        }
+        lines = _take_from_locations(picked)
+        document = documents.create(
+            DocumentKind.ALLOCATION,
+            operator_id=operator_id,
+            note=order["number"],
+            order_id=order_id,
+        )
+        posted = ledger.post(
+            lines,
+            kind=MovementKind.ALLOCATION,
+            operator_id=operator_id,
+            document_id=document["id"],
+            note=order["number"],
+        )
+        run(
+            update(order_lines)
+            .where(order_lines.c.order_id == order_id)
+            .values(shipped=order_lines.c.picked, reserving=False)
+        )
+        mark_stock_changed()
+        return {
+            "order": {**order, "status": OrderStatus.COMPLETED.value},
+            "document": document,
+            "movements": posted,
+        }
+
+    return run_once(work, user_id=operator_id, key=idempotency_key, request={"complete": order_id})
+
+
+def cancel(
+    order_id: int,
+    *,
+    operator_id: int,
+    reason: str = "",
+    may_reverse: bool = False,
+    idempotency_key: str | None = None,
+) -> dict:
+    """Cancel an order.
+
+    An open or picking order is cancelled and its reservation released. A
+    completed order is cancelled by reversing its allocation, which restores
+    exactly what it took: only for a user who ``may_reverse`` (a manager), with
+    a reason, and only while nothing has been returned against it (returns
+    already put that stock back). A cancelled order stays cancelled: a second
+    cancel posts nothing and raises ``AlreadyCancelled``.
+    Returns ``{"order", "reversal"}`` (the reversal is None for an open order).
+    """
+
+    def work() -> dict:
+        order = db.session.get(Order, order_id, with_for_update=True)
+        if order is None:
+            raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+        if order.status == OrderStatus.CANCELLED:
+            raise AlreadyCancelled(
+                _l("Order %(number)s is already cancelled.", number=order.number)
+            )
+        reversal = None
+        if order.status == OrderStatus.COMPLETED:
+            if not may_reverse:
+                raise NotPermitted(_l("Only a manager can cancel a completed order."))
+            if not reason:
+                raise InvalidInput(
+                    _l("Some fields need attention."),
+                    {"reason": _l("Say why the completed order is cancelled.")},
+                )
+            if any(line.returned for line in order.lines):
+                raise InvalidTransition(
+                    _l(
+                        "Order %(number)s has returns booked against it: "
+                        "book a return for the rest instead of cancelling.",
+                        number=order.number,
+                    )
+                )
+            reversal = ledger.reverse(
+                allocation_document_id(order.id),
+                operator_id=operator_id,
+                reason=reason,
+                order_id=order.id,
+            )
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_by = operator_id
+        order.cancelled_at = utcnow()
+        order.cancel_reason = reason
+        for line in order.lines:
+            line.reserving = False
+        db.session.flush()
+        mark_stock_changed()
+        return {
+            "order": {"id": order.id, "number": order.number, "status": order.status},
+            "reversal": reversal,
+        }
+
+    return run_once(
+        work,
+        user_id=operator_id,
+        key=idempotency_key,
+        request={"cancel": order_id, "reason": reason},
+    )
+
+
+def allocation_document_id(order_id: int) -> int | None:
+    """The allocation document of a completed order."""
+    return db.session.scalar(
+        select(Document.id).where(
+            Document.order_id == order_id, Document.kind == DocumentKind.ALLOCATION.value
+        )
+    )
+
+
+_RELATIVE_PICK = (
+    update(order_lines)
+    .where(
+        order_lines.c.order_id == bindparam("o"),
+        order_lines.c.variant_id == bindparam("v"),
+        order_lines.c.picked + bindparam("qty") >= 0,
+        order_lines.c.picked + bindparam("qty") <= order_lines.c.ordered,
+    )
+    .values(picked=order_lines.c.picked + bindparam("qty"))
+    .returning(order_lines.c.picked)
+)
+_ABSOLUTE_PICK = (
+    update(order_lines)
+    .where(
+        order_lines.c.order_id == bindparam("o"),
+        order_lines.c.variant_id == bindparam("v"),
+        bindparam("qty") >= 0,
+        bindparam("qty") <= order_lines.c.ordered,
+    )
+    .values(picked=bindparam("qty"))
+    .returning(order_lines.c.picked)
+)
+
+
+def _insert_order():
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    return insert(orders).on_conflict_do_nothing(index_elements=["number"]).returning(orders.c.id)
+
+
+def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) -> dict:
+    """Move an open or picking order to ``to``, locking its row; refuse any other state.
+
+    Two transactions claiming one order queue on its row: the second sees the
+    state the first left and is refused if that is no longer open or picking.
+    """
+    row = run(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.status.in_(ACTIVE_VALUES))
+        .values(status=to.value, **values)
+        .returning(orders.c.id, orders.c.number, orders.c.customer)
+    ).first()
+    if row is not None:
+        return {"id": row.id, "number": row.number, "customer": row.customer}
+    found = db.session.execute(
+        select(orders.c.number, orders.c.status).where(orders.c.id == order_id)
+    ).first()
+    if found is None:
+        raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+    if to == OrderStatus.PICKING:
+        raise InvalidTransition(
+            _l(
+                "Order %(number)s is %(status)s: picks can no longer change.",
+                number=found.number,
+                status=status_name(found.status),
+            )
+        )
+    if found.status == OrderStatus.COMPLETED:
+        raise AlreadyCompleted(_l("Order %(number)s is already complete.", number=found.number))
+    raise InvalidTransition(
+        _l("Order %(number)s is cancelled: it cannot be completed.", number=found.number)
+    )
+
+
+STATUS_NAMES = {
+    OrderStatus.OPEN: _l("open"),
+    OrderStatus.PICKING: _l("picking"),
+    OrderStatus.COMPLETED: _l("complete"),
+    OrderStatus.CANCELLED: _l("cancelled"),
+}
+
+
+def status_name(status: str) -> str:
+    """The user's word for an order's state (待配货, 配货中 …)."""
+    return str(STATUS_NAMES[OrderStatus(status)])
+
+
+def _line_errors(lines: Sequence[tuple[int, int]]) -> dict[str, object]:
+    errors: dict[str, object] = {}
+    if not lines:
+        errors["lines"] = _l("Add at least one size with a quantity.")
+        return errors
+    active = set(
+        db.session.scalars(
+            select(Variant.id).where(
+                Variant.id.in_({v for v, _ in lines}), Variant.archived.is_(False)
+            )
+        )
+    )
+    seen = set()
+    for i, (variant_id, qty) in enumerate(lines):
+        if variant_id not in active:
+            errors[f"lines[{i}]"] = _l("This variant does not exist or is archived.")
+        elif variant_id in seen:
+            errors[f"lines[{i}]"] = _l("This variant is listed twice.")
+        elif qty <= 0:
+            errors[f"lines[{i}]"] = _l("Order at least one piece.")
+        seen.add(variant_id)
+    return errors
+
+
+def _pick_refusal(order_id: int, variant_id: int, qty: int, relative: bool):
+    line = db.session.execute(
+        select(OrderLine.ordered, OrderLine.picked, Variant.sku)
+        .join(Variant, Variant.id == OrderLine.variant_id)
+        .where(OrderLine.order_id == order_id, OrderLine.variant_id == variant_id)
+    ).first()
+    if line is None:
+        sku = db.session.scalar(select(Variant.sku).where(Variant.id == variant_id))
+        return _l("%(sku)s is not on this order.", sku=sku or variant_id)
+    wanted = line.picked + qty if relative else qty
+    if wanted < 0:
+        return _l("%(sku)s: picked cannot go below 0.", sku=line.sku)
+    return _l(
+        "%(sku)s: %(wanted)d picked would be more than the %(ordered)d ordered.",
+        sku=line.sku,
+        wanted=wanted,
+        ordered=line.ordered,
+    )
+
+
+def _take_from_locations(picked: dict[int, int]) -> list[ledger.Line]:
+    """Ledger lines that take ``picked`` pieces of each variant out of its locations.
+
+    Locks the variants' balances (in the ledger's order) and takes from the
+    lowest location id first (the default location is the first made). A
+    variant whose locations hold too little in all is named with its shortfall.
+    """
+    rows = db.session.execute(
+        select(Balance.variant_id, Balance.location_id, Balance.qty)
+        .where(Balance.variant_id.in_(picked), Balance.qty > 0)
+        .order_by(Balance.variant_id, Balance.location_id)
+        .with_for_update()
+    ).all()
+    held: dict[int, list[tuple[int, int]]] = {}
+    for variant_id, location_id, qty in rows:
+        held.setdefault(variant_id, []).append((location_id, qty))
+    lines, short = [], []
+    for variant_id, wanted in sorted(picked.items()):
+        stock = held.get(variant_id, [])
+        on_hand = sum(qty for _, qty in stock)
+        if on_hand < wanted:
+            short.append((variant_id, on_hand, wanted))
+            continue
+        for location_id, qty in stock:
+            take = min(qty, wanted)
+            if take:
+                lines.append(ledger.Line(variant_id, location_id, -take))
+            wanted -= take
+    if short:
+        skus = dict(
+            db.session.execute(
+                select(Variant.id, Variant.sku).where(Variant.id.in_([v for v, _, _ in short]))
+            ).all()
+        )
+        raise InsufficientStock(
+            [
+                Shortage(sku=skus[v], location="", on_hand=on_hand, requested=wanted)
+                for v, on_hand, wanted in short
+            ]
+        )
+    return lines

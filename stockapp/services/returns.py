@@ -1,0 +1,141 @@
+"""Returns (退货): goods back from a customer, against a completed order or on their own."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select, update
+
+from ..database import run
+from ..extensions import db
+from ..models import (
+    DocumentKind,
+    MovementKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ReturnCondition,
+    Variant,
+)
+from . import documents, ledger
+from .errors import InvalidInput, InvalidTransition, NotFound
+from .idempotency import run_once
+from .warehouses import default_location_id
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    variant_id: int
+    qty: int
+    condition: ReturnCondition = ReturnCondition.RESELLABLE
+
+
+order_lines = OrderLine.__table__
+_COUNT_RETURN = (
+    update(order_lines)
+    .where(
+        order_lines.c.order_id == bindparam("o"),
+        order_lines.c.variant_id == bindparam("v"),
+        order_lines.c.returned + bindparam("qty") <= order_lines.c.shipped,
+    )
+    .values(returned=order_lines.c.returned + bindparam("qty"))
+    .returning(order_lines.c.returned)
+)
+
+
+def book_return(
+    *,
+    lines: Sequence[ReturnLine],
+    operator_id: int,
+    order_id: int | None = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> dict:
+    """Book a return document: resellable pieces go back into stock, damaged ones
+    are recorded as returned and written off at once, so they never join
+    sellable stock.
+
+    Against an order, the order must be complete and each variant's returns,
+    with the earlier ones, may not exceed what the order shipped: a line over
+    that is named in ``InvalidInput`` (``lines[i]``) and nothing is written.
+    Returns ``{"document", "movements"}``.
+    """
+    location_id = default_location_id()
+
+    def work() -> dict:
+        if not lines or any(line.qty <= 0 for line in lines):
+            raise InvalidInput(
+                _l("Some fields need attention."),
+                {"lines": _l("Give at least one size with a quantity.")},
+            )
+        if order_id is not None:
+            _count_against_order(order_id, lines)
+        document = documents.create(
+            DocumentKind.RETURN, operator_id=operator_id, note=note, order_id=order_id
+        )
+        posted = ledger.post(
+            [ledger.Line(line.variant_id, location_id, line.qty) for line in lines],
+            kind=MovementKind.RETURN,
+            operator_id=operator_id,
+            document_id=document["id"],
+            note=note,
+        )
+        damaged = [line for line in lines if line.condition == ReturnCondition.DAMAGED]
+        if damaged:
+            posted += ledger.post(
+                [ledger.Line(line.variant_id, location_id, -line.qty) for line in damaged],
+                kind=MovementKind.WRITE_OFF,
+                operator_id=operator_id,
+                document_id=document["id"],
+                note=note,
+            )
+        return {"document": document, "movements": posted}
+
+    return run_once(
+        work,
+        user_id=operator_id,
+        key=idempotency_key,
+        request={
+            "return": order_id,
+            "lines": [[line.variant_id, line.qty, line.condition.value] for line in lines],
+            "note": note,
+        },
+    )
+
+
+def _count_against_order(order_id: int, lines: Sequence[ReturnLine]) -> None:
+    order = db.session.get(Order, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+    if order.status != OrderStatus.COMPLETED:
+        raise InvalidTransition(
+            _l(
+                "Order %(number)s is not complete: nothing has shipped to return.",
+                number=order.number,
+            )
+        )
+    errors = {}
+    for i, line in enumerate(lines):
+        done = run(_COUNT_RETURN, {"o": order_id, "v": line.variant_id, "qty": line.qty}).scalar()
+        if done is None:
+            errors[f"lines[{i}]"] = _over_shipped(order_id, line.variant_id, line.qty)
+    if errors:
+        raise InvalidInput(_l("Some returns are more than the order shipped."), errors)
+
+
+def _over_shipped(order_id: int, variant_id: int, qty: int):
+    row = db.session.execute(
+        select(Variant.sku, OrderLine.shipped, OrderLine.returned)
+        .join(OrderLine, (OrderLine.variant_id == Variant.id) & (OrderLine.order_id == order_id))
+        .where(Variant.id == variant_id)
+    ).first()
+    if row is None:
+        return _l("This variant is not on the order.")
+    return _l(
+        "%(sku)s: the order shipped %(shipped)d and %(returned)d came back already; "
+        "%(qty)d more is too many.",
+        sku=row.sku,
+        shipped=row.shipped,
+        returned=row.returned,
+        qty=qty,
+    )
