@@ -1,5 +1,6 @@
-// StockApp's little bit of JavaScript: the dialog, messages, steppers and the scanner.
-// Everything else is htmx and server-rendered HTML.
+// StockApp's little bit of JavaScript: the dialog, messages, steppers, the scanner,
+// live counts and saving picks as they happen. Everything else is htmx and
+// server-rendered HTML.
 (function () {
   "use strict";
 
@@ -19,7 +20,9 @@
       dialog.querySelector("input:not([type=hidden]), button");
     if (first) first.focus();
   });
-  document.body.addEventListener("stock-changed", () => {
+  document.body.addEventListener("stock-changed", (event) => {
+    // This tablet's own save closes its dialog; a change from elsewhere does not.
+    if (event.detail && event.detail.live) return;
     const dialog = modal();
     if (dialog && dialog.open) dialog.close();
   });
@@ -61,7 +64,7 @@
     if (!button) return;
     const input = button.parentElement.querySelector("input");
     const next = (parseInt(input.value, 10) || 0) + parseInt(button.dataset.step, 10);
-    input.value = Math.max(next, 0);
+    input.value = clamp(input, next);
     input.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
@@ -88,12 +91,23 @@
     const form = scan.form;
     const message = form.querySelector(".scan-message");
     const input = form.querySelector(`input[data-barcode="${CSS.escape(code)}"]`);
+    if (!input && scan.matches("[data-add]")) {
+      // Not on the form yet: the server adds its style (and this piece).
+      scan.value = code;
+      htmx.trigger(scan, "add-style");
+      return;
+    }
     if (!input) {
       message.textContent = scan.dataset.unknown.replace("%s", code);
       message.classList.add("error");
       return;
     }
     const base = input.value === "" ? parseInt(input.dataset.shown || "0", 10) : parseInt(input.value, 10) || 0;
+    if (input.dataset.max && base >= parseInt(input.dataset.max, 10)) {
+      message.textContent = scan.dataset.full.replace("%s", input.dataset.label);
+      message.classList.add("error");
+      return;
+    }
     input.value = base + 1;
     input.dispatchEvent(new Event("input", { bubbles: true }));
     message.textContent = input.dataset.label + " → " + input.value;
@@ -102,5 +116,161 @@
     cell.classList.remove("scanned");
     void cell.offsetWidth;  // restart the highlight
     cell.classList.add("scanned");
+  });
+
+  // The "Add" button beside a style field, and the print button of a printout.
+  document.addEventListener("click", (event) => {
+    const add = event.target.closest("[data-add-button]");
+    if (add) htmx.trigger(add.parentElement.querySelector("[data-add]"), "add-style");
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  // A quantity stays within 0 … its data-max (an order line's ordered pieces).
+  function clamp(input, value) {
+    const max = input.dataset.max === undefined ? Infinity : parseInt(input.dataset.max, 10);
+    return Math.min(Math.max(value, 0), max);
+  }
+
+  // Live counts: every 2 s ask whether stock, reservations or picks changed on any
+  // device (an empty 304 when not); on a change fire stock-changed, which the parts
+  // of the page that show counts listen to.
+  const liveUrl = document.body.dataset.live;
+  if (liveUrl) {
+    let seen = null;
+    const poll = async () => {
+      if (document.hidden) return;
+      try {
+        const response = await fetch(liveUrl, {
+          headers: seen ? { "If-None-Match": seen } : {}, cache: "no-store", credentials: "same-origin",
+        });
+        const version = response.headers.get("ETag");
+        if (response.status !== 200 || !version) return;
+        if (seen !== null && version !== seen) htmx.trigger(document.body, "stock-changed", { live: true });
+        seen = version;
+      } catch (error) {
+        // No connection: the next poll tries again.
+      }
+    };
+    poll();
+    setInterval(poll, 2000);
+    document.addEventListener("visibilitychange", poll);
+  }
+
+  // Picking: a change of a cell (typing, − and +, a scan) is saved a moment later.
+  // The form sends each cell's figure with the figure it started from (s-…), and the
+  // server adds the difference to what is picked now, so picks from other tablets
+  // are kept. A send that got no answer is sent again as it was, with the same key,
+  // so it is never counted twice.
+  const pick = { pending: null, timer: null };
+  const pickForm = () => document.querySelector("form[data-pick]");
+  const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0")).join("");
+  const csrfToken = () => JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+  const pickInputs = (form) => form.querySelectorAll("input[name^='p-']");
+  const saved = (input) => input.form.elements["s-" + input.name.slice(2)];
+  const pickDirty = (form) => Array.from(pickInputs(form)).some((input) => input.value !== saved(input).value);
+  const pickBusy = () => pick.pending !== null || pick.timer !== null;
+  const waiting = [];
+
+  function pickStatus(form, which) {
+    const line = form.querySelector(".pick-status");
+    if (line) line.textContent = which ? line.dataset[which + "Text"] : "";
+  }
+
+  document.addEventListener("input", (event) => {
+    const input = event.target;
+    const form = input.form;
+    if (!form || !form.matches("[data-pick]") || !input.name.startsWith("p-")) return;
+    const digits = input.value.replace(/[^0-9]/g, "");
+    if (digits !== input.value) input.value = digits;
+    if (digits !== "" && parseInt(digits, 10) > parseInt(input.dataset.max, 10)) input.value = input.dataset.max;
+    clearTimeout(pick.timer);
+    pick.timer = setTimeout(savePicks, 400);
+    pickStatus(form, "saving");
+  });
+  document.addEventListener("submit", (event) => {
+    if (!event.target.matches("[data-pick]")) return;
+    event.preventDefault();
+    clearTimeout(pick.timer);
+    savePicks();
+  });
+
+  async function savePicks() {
+    pick.timer = null;
+    const form = pickForm();
+    if (!form) return;
+    if (!pick.pending) {
+      const body = new FormData(form);
+      body.set("key", randomKey());
+      const sent = {};
+      pickInputs(form).forEach((input) => { sent[input.name] = input.value; });
+      pick.pending = { url: form.action, body, sent };
+    }
+    let answer;
+    try {
+      const response = await fetch(pick.pending.url, {
+        method: "POST", body: pick.pending.body, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+      });
+      if (response.status !== 200 && response.status !== 422) throw new Error(String(response.status));
+      answer = await response.json();
+    } catch (error) {
+      offline(true);
+      pickStatus(form, "offline");
+      pick.timer = setTimeout(savePicks, 2000);
+      return;
+    }
+    offline(false);
+    const sent = pick.pending.sent;
+    pick.pending = null;
+    showPicks(form, answer, sent);
+    if (pickDirty(form)) {
+      pick.timer = setTimeout(savePicks, 400);
+      return;
+    }
+    pickStatus(form, Object.keys(answer.errors).length ? null : "saved");
+    waiting.splice(0).forEach((resume) => resume());
+    // The totals and the other cells' availability: refresh the order now.
+    htmx.trigger(document.body, "stock-changed", { live: true });
+  }
+
+  // The server's figures into the cells; a cell typed in since the send keeps what was typed.
+  function showPicks(form, answer, sent) {
+    pickInputs(form).forEach((input) => {
+      const id = input.name.slice(2);
+      const figure = answer.picked[id];
+      if (figure === undefined) return;
+      saved(input).value = String(figure);
+      if (input.value === sent[input.name] || answer.errors[id]) input.value = String(figure);
+      const cell = input.closest(".cell");
+      const error = cell.querySelector(".error");
+      error.textContent = answer.errors[id] || "";
+      error.hidden = !answer.errors[id];
+      cell.classList.toggle("has-error", Boolean(answer.errors[id]));
+      cell.classList.toggle("done", input.value === input.dataset.max);
+    });
+    const message = form.querySelector(".scan-message");
+    if (answer.errors.form && message) {
+      message.textContent = answer.errors.form;
+      message.classList.add("error");
+    }
+  }
+
+  // The order is not refreshed under a picker's fingers: it waits for the picks to be saved.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const form = pickForm();
+    if (form && event.detail.target.matches("[data-order-view]") && (pickBusy() || pickDirty(form))) {
+      event.detail.shouldSwap = false;
+    }
+  });
+  // 配货完成 on this tablet sends the picks not yet saved first.
+  document.addEventListener("htmx:confirm", (event) => {
+    if (!event.target.closest("[data-after-picks]") || !pickBusy()) return;
+    event.preventDefault();
+    waiting.push(() => event.detail.issueRequest());
+    if (pick.timer !== null) {
+      clearTimeout(pick.timer);
+      savePicks();
+    }
   });
 })();

@@ -16,18 +16,21 @@ from ..htmx import vary_on_htmx
 from ..http_errors import DETAILS, status_of
 from ..models import MovementKind, Role, User
 from ..services.accounts import any_user
+from ..services.orders import status_name
 
 # Endpoints anyone may open: everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, catalogue, logs, stock
+    from . import auth, catalogue, live, logs, orders, stock
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(logs.bp)
+    app.register_blueprint(live.bp)
+    app.register_blueprint(orders.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
@@ -36,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_number, "number")
     app.add_template_global(role_name)
     app.add_template_global(kind_name)
+    app.add_template_global(status_name, "order_status_name")
     app.add_template_global(Role, "Role")
     app.add_template_global(get_locale)
     app.add_template_filter(local_datetime, "datetime")

@@ -53,6 +53,8 @@ DOCUMENT_NAMES = {
     DocumentKind.RECEIPT.value: _l("Receipt"),
     DocumentKind.STOCKTAKE.value: _l("Stocktake"),
     DocumentKind.REVERSAL.value: _l("Reversal"),
+    DocumentKind.ALLOCATION.value: _l("Allocation"),
+    DocumentKind.RETURN.value: _l("Return"),
 }
 # The export's columns: heading and width (in characters).
 COLUMNS = [

@@ -40,8 +40,8 @@ def test_upgrade_to_orders_keeps_the_ledger(fresh_url):
                 "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
                 "INSERT INTO styles (code, name, category, unit, active, created_at) "
                 "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
-                "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, archived)"
-                " SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+                "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
+                "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
                 "INSERT INTO documents (kind, status, note, operator_id, created_at) "
                 "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
                 "INSERT INTO balances (variant_id, location_id, qty) "

@@ -1,0 +1,484 @@
+"""Allocation orders (配货单) on the floor: list, new order, picking, 配货完成, cancel,
+the printable picking list, and returns (退货)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import uuid4
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .. import queries
+from ..api.schemas import MAX_NOTE, MAX_QTY
+from ..extensions import db
+from ..htmx import is_htmx, trigger
+from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role, Style
+from ..services import orders, returns
+from ..services.errors import DomainError
+from . import role_required
+
+bp = Blueprint("orders", __name__)
+
+STATES = {
+    "active": (_l("Open and picking"), ACTIVE),
+    "completed": (_l("Complete"), (OrderStatus.COMPLETED,)),
+    "cancelled": (_l("Cancelled"), (OrderStatus.CANCELLED,)),
+    "all": (_l("All"), tuple(OrderStatus)),
+}
+TOO_LONG = _l("At most %(max)d characters.")
+WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
+
+
+class OrderForm(FlaskForm):
+    number = StringField(
+        _l("Order number"),
+        validators=[
+            DataRequired(message=_l("Give the order a number.")),
+            Length(max=40, message=TOO_LONG),
+        ],
+    )
+    customer = StringField(
+        _l("Customer"),
+        validators=[
+            DataRequired(message=_l("Say who the order is for.")),
+            Length(max=120, message=TOO_LONG),
+        ],
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    # One key per rendered form: a double tap or a retry creates one order.
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+class ReturnForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+class KeyForm(FlaskForm):
+    """A one-button POST: its CSRF token and an idempotency key."""
+
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+@bp.get("/orders")
+def index():
+    """Orders, newest first: open and picking by default, searchable by number or customer."""
+    state = request.args.get("state") if request.args.get("state") in STATES else "active"
+    search = request.args.get("q", "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, has_next = queries.order_list(statuses=STATES[state][1], search=search, page=page)
+    context = {
+        "rows": rows,
+        "has_next": has_next,
+        "page": page,
+        "state": state,
+        "states": STATES,
+        "search": search,
+    }
+    if is_htmx():
+        return render_template("orders/_rows.html", **context)
+    return render_template("orders/index.html", **context)
+
+
+# ---------------------------------------------------------------- entry grids
+
+
+@dataclass
+class Entry:
+    """Quantities typed per variant on a form of style grids (a new order, a return).
+
+    The styles on the form travel with it (``style``), so adding one more keeps
+    everything typed so far: the form is rendered again from the request.
+    """
+
+    styles: list[Style] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, object] = field(default_factory=dict)
+    add_error: object = None
+
+    def number(self, name: str) -> int:
+        """The whole number typed in ``name`` (0 if blank); a bad one is noted."""
+        text = self.values.get(name, "").strip()
+        if text == "":
+            return 0
+        if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
+            self.errors[name] = WHOLE_NUMBER
+            return 0
+        return int(text)
+
+
+def _read_entry(source, prefixes: tuple[str, ...]) -> Entry:
+    """The styles and the typed cells of an entry form; ``add`` brings in one more style.
+
+    ``add`` takes a style code, a SKU or a barcode (a scan); a SKU or barcode
+    also adds one piece to that variant's first cell.
+    """
+    entry = Entry()
+    codes = list(dict.fromkeys(c for c in source.getlist("style") if c))[:50]
+    entry.styles = [s for s in (queries.style_by_code(c) for c in codes) if s is not None]
+    entry.values = {name: value for name, value in source.items() if name.split("-")[0] in prefixes}
+    added = source.get("add", "").strip()[:100]
+    if added:
+        code = queries.style_code_for(added)
+        if code is None:
+            entry.add_error = _l("No style, SKU or barcode %(code)s.", code=added)
+        else:
+            if code not in {s.code for s in entry.styles}:
+                entry.styles.append(queries.style_by_code(code))
+            variant = next(
+                (
+                    v
+                    for s in entry.styles
+                    for v in s.variants
+                    if not v.archived and added in (v.sku, v.barcode)
+                ),
+                None,
+            )
+            if variant is not None:
+                name = f"{prefixes[0]}-{variant.id}"
+                entry.values[name] = str(entry.number(name) + 1)
+    return entry
+
+
+# ---------------------------------------------------------------- new order
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@role_required(Role.CLERK)
+def new():
+    """A new order: a colour × size grid per style; styles are added by code or scan."""
+    source = request.form if request.method == "POST" else request.args
+    form = OrderForm(formdata=source if source.get("key") else None)
+    if not source.get("key"):
+        form.number.data = _next_number()
+        form.key.data = uuid4().hex
+    entry = _read_entry(source, ("q",))
+    if request.method == "GET" or source.get("add", "").strip():
+        return _new_form(form, entry)
+    valid = form.validate()
+    lines = []
+    for style in entry.styles:
+        for variant in style.variants:
+            qty = entry.number(f"q-{variant.id}")
+            if qty and not variant.archived:
+                lines.append((variant.id, qty))
+    if not valid or entry.errors:
+        return _new_form(form, entry, status=422)
+    try:
+        created = orders.create(
+            number=form.number.data.strip(),
+            customer=form.customer.data.strip(),
+            note=(form.note.data or "").strip(),
+            lines=lines,
+            operator_id=current_user.id,
+            idempotency_key=form.key.data,
+        )
+    except DomainError as refused:
+        if "number" in refused.errors:
+            form.number.errors = [refused.errors["number"]]
+        else:
+            form.form_errors.append(
+                refused.errors.get("lines", refused.detail) if refused.errors else refused.detail
+            )
+        return _new_form(form, entry, status=422)
+    flash(_("Order %(number)s created.", number=created["number"]), "success")
+    return _go(url_for("orders.show", order_id=created["id"]))
+
+
+def _new_form(form: OrderForm, entry: Entry, status: int = 200):
+    template = "orders/_new_form.html" if is_htmx() else "orders/new.html"
+    return render_template(template, form=form, entry=entry, grids=_grids(entry)), status
+
+
+def _grids(entry: Entry) -> list[dict]:
+    return [{"style": s, "matrix": queries.stock_matrix(s)} for s in entry.styles]
+
+
+def _next_number() -> str:
+    """A suggestion: PH, today's date, and the next free sequence number of the day."""
+    today = format_datetime(datetime.now(get_timezone()), "yyyyMMdd")
+    taken = db.session.query(Order.id).filter(Order.number.like(f"PH{today}-%")).count()
+    return f"PH{today}-{taken + 1:03d}"
+
+
+def _go(target: str):
+    """Open ``target``: a redirect, or for htmx a full-page navigation to it."""
+    if is_htmx():
+        return Response(status=204, headers={"HX-Redirect": target})
+    return redirect(target)
+
+
+# ---------------------------------------------------------------- one order
+
+
+@bp.get("/orders/<int:order_id>")
+def show(order_id: int):
+    """The order: per style the sizes ordered and picked; pickers record picks here."""
+    order = _order(order_id)
+    template = "orders/_view.html" if is_htmx() else "orders/show.html"
+    return render_template(template, **_view(order))
+
+
+def _view(order: Order, **extra) -> dict:
+    can_pick = order.status in ACTIVE and current_user.has_role(Role.CLERK)
+    return {
+        "order": order,
+        "view": queries.order_page(order),
+        "can_pick": can_pick,
+        "pick_key": uuid4().hex,
+        "action": KeyForm(key=uuid4().hex),
+        **extra,
+    }
+
+
+@bp.post("/orders/<int:order_id>/picks")
+@role_required(Role.CLERK)
+def picks(order_id: int):
+    """Record picks: each cell's ``p-<variant>`` against the ``s-<variant>`` it started from.
+
+    The difference is added to what is picked now, so picks made on another
+    tablet meanwhile are kept. Answers JSON to the page's script (every line's
+    picked figure), and a redirect to a plain form post.
+    """
+    order = _order(order_id)
+    form = KeyForm()
+    if not form.validate():
+        return _pick_answer(order, {"form": _("The page is out of date: reload it.")}, 422)
+    lines, errors = [], {}
+    for line in order.lines:
+        picked = request.form.get(f"p-{line.variant_id}")
+        saved = request.form.get(f"s-{line.variant_id}")
+        if picked is None or saved is None:
+            continue
+        picked_n, saved_n = _count(picked), _count(saved)
+        if picked_n is None or saved_n is None:
+            errors[str(line.variant_id)] = WHOLE_NUMBER
+        elif picked_n != saved_n:
+            lines.append((line.variant_id, picked_n - saved_n))
+    if errors:
+        return _pick_answer(order, errors, 422)
+    if lines:
+        try:
+            orders.record_picks(
+                order.id,
+                lines=lines,
+                relative=True,
+                operator_id=current_user.id,
+                idempotency_key=form.key.data,
+            )
+        except DomainError as refused:
+            errors = {
+                str(lines[int(path[6:-1])][0]): message
+                for path, message in refused.errors.items()
+                if path.startswith("lines[")
+            } or {"form": refused.detail}
+            return _pick_answer(order, errors, 422)
+    return _pick_answer(order, {}, 200)
+
+
+def _pick_answer(order: Order, errors: dict, status: int):
+    if request.accept_mimetypes.best == "application/json":
+        db.session.expire_all()
+        picked = orders.picked_by_variant(order.id)
+        return jsonify({"picked": {str(k): v for k, v in picked.items()}, "errors": errors}), status
+    for message in errors.values():
+        flash(message, "error")
+    if not errors:
+        flash(_("Picks saved."), "success")
+    return redirect(url_for("orders.show", order_id=order.id))
+
+
+def _count(text: str) -> int | None:
+    text = text.strip() or "0"
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
+        return None
+    return int(text)
+
+
+@bp.post("/orders/<int:order_id>/complete")
+@role_required(Role.MANAGER)
+def complete(order_id: int):
+    """配货完成: stock falls by what was picked; the rest of the order is short-shipped."""
+    order = _order(order_id)
+    form = KeyForm()
+    if not form.validate():
+        return _refused(order, _("The page is out of date: reload it."))
+    try:
+        result = orders.complete(
+            order.id, operator_id=current_user.id, idempotency_key=form.key.data
+        )
+    except DomainError as refused:
+        return _refused(order, refused.detail)
+    shipped = -sum(m["delta"] for m in result["movements"])
+    return _done(
+        order,
+        _("Order %(number)s complete: %(n)d pcs out of stock.", number=order.number, n=shipped),
+    )
+
+
+@bp.route("/orders/<int:order_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.CLERK)
+def cancel(order_id: int):
+    """Cancel: an open order releases its reservation; a completed one (managers, with a
+    reason) gets its stock back through a reversal."""
+    order = _order(order_id)
+    if request.method == "GET":
+        return _cancel_form(order, CancelForm(key=uuid4().hex))
+    form = CancelForm()
+    if not form.validate():
+        return _cancel_form(order, form, 422)
+    try:
+        orders.cancel(
+            order.id,
+            operator_id=current_user.id,
+            reason=(form.reason.data or "").strip(),
+            may_reverse=current_user.has_role(Role.MANAGER),
+            idempotency_key=form.key.data,
+        )
+    except DomainError as refused:
+        if "reason" in refused.errors:
+            form.reason.errors = [refused.errors["reason"]]
+        else:
+            form.form_errors.append(refused.detail)
+        return _cancel_form(order, form, 422)
+    return _done(order, _("Order %(number)s cancelled.", number=order.number))
+
+
+def _cancel_form(order: Order, form: CancelForm, status: int = 200):
+    template = "orders/_cancel.html" if is_htmx() else "orders/cancel.html"
+    return render_template(template, order=order, form=form), status
+
+
+def _done(order: Order, message: str):
+    """Success: refresh every count on the page (htmx), or go back to the order."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("orders.show", order_id=order.id))
+    response = Response(status=204)
+    trigger(response, "stock-changed", {"order": order.id})
+    return trigger(response, "show-message", message)
+
+
+def _refused(order: Order, message):
+    """A refused action: the order again, with the reason on top."""
+    if not is_htmx():
+        flash(message, "error")
+        return redirect(url_for("orders.show", order_id=order.id))
+    db.session.expire_all()
+    return render_template("orders/_view.html", **_view(order, refusal=message)), 422
+
+
+@bp.get("/orders/<int:order_id>/picking-list")
+def picking_list(order_id: int):
+    """The printable picking list: per style, sizes across, with the locations that hold them."""
+    order = _order(order_id)
+    view = queries.order_page(order)
+    variant_ids = [c["variant"].id for g in view["styles"] for c in g["cells"].values()]
+    return render_template(
+        "orders/picking_list.html",
+        order=order,
+        view=view,
+        locations=queries.locations_of(variant_ids),
+    )
+
+
+def _order(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+# ---------------------------------------------------------------- returns
+
+
+@bp.route("/returns/new", methods=["GET", "POST"])
+@role_required(Role.CLERK)
+def new_return():
+    """退货: pieces back per size, each resellable (into stock) or damaged (written off).
+
+    Against a completed order (``order``) the grid shows what it shipped;
+    otherwise styles are added by code or scan like a new order.
+    """
+    source = request.form if request.method == "POST" else request.args
+    order = _order(int(source["order"])) if source.get("order", "").isdigit() else None
+    form = ReturnForm(formdata=source if source.get("key") else None)
+    if not source.get("key"):
+        form.key.data = uuid4().hex
+    entry = _read_entry(source, ("r", "d"))
+    if order is not None:
+        entry.styles = [g["style"] for g in queries.order_page(order)["styles"]]
+    if request.method == "GET" or source.get("add", "").strip():
+        return _return_form(form, entry, order)
+    valid = form.validate()
+    lines = []
+    for style in entry.styles:
+        for variant in style.variants:
+            for prefix, condition in (
+                ("r", ReturnCondition.RESELLABLE),
+                ("d", ReturnCondition.DAMAGED),
+            ):
+                qty = entry.number(f"{prefix}-{variant.id}")
+                if qty:
+                    lines.append(returns.ReturnLine(variant.id, qty, condition))
+    if not valid or entry.errors:
+        return _return_form(form, entry, order, status=422)
+    try:
+        booked = returns.book_return(
+            order_id=order.id if order else None,
+            lines=lines,
+            operator_id=current_user.id,
+            note=(form.note.data or "").strip(),
+            idempotency_key=form.key.data,
+        )
+    except DomainError as refused:
+        for path, message in refused.errors.items():
+            if path.startswith("lines["):
+                line = lines[int(path[6:-1])]
+                prefix = "d" if line.condition == ReturnCondition.DAMAGED else "r"
+                entry.errors[f"{prefix}-{line.variant_id}"] = message
+            else:
+                form.form_errors.append(message)
+        if not refused.errors:
+            form.form_errors.append(refused.detail)
+        return _return_form(form, entry, order, status=422)
+    pieces = sum(line.qty for line in lines)
+    flash(
+        _("Return %(number)s booked: %(n)d pcs.", number=booked["document"]["number"], n=pieces),
+        "success",
+    )
+    return _go(url_for("orders.show", order_id=order.id) if order else url_for("orders.index"))
+
+
+def _return_form(form: ReturnForm, entry: Entry, order: Order | None, status: int = 200):
+    shipped = {}
+    if order is not None:
+        shipped = {line.variant_id: line.shipped - line.returned for line in order.lines}
+    template = "returns/_form.html" if is_htmx() else "returns/new.html"
+    return (
+        render_template(
+            template, form=form, entry=entry, order=order, grids=_grids(entry), returnable=shipped
+        ),
+        status,
+    )
