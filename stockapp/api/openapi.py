@@ -161,6 +161,84 @@ SCHEMAS = {
             "created_at": {"type": "string", "format": "date-time"},
         },
     },
+    "OrderRef": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "picking", "completed", "cancelled"]},
+        },
+    },
+    "NewOrder": {
+        "type": "object",
+        "required": ["number", "customer", "lines"],
+        "properties": {
+            "number": {"type": "string", "minLength": 1, "maxLength": 40},
+            "customer": {"type": "string", "minLength": 1, "maxLength": 120},
+            "note": {"type": "string", "maxLength": 500},
+            "lines": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1000,
+                "description": "One line per variant: a SKU may not be listed twice.",
+                "items": {
+                    "type": "object",
+                    "required": ["sku", "qty"],
+                    "properties": {"sku": {"type": "string"}, "qty": _ref("Qty")},
+                },
+            },
+        },
+    },
+    "Order": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "customer": {"type": "string"},
+            "note": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "picking", "completed", "cancelled"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "completed_at": {"type": "string", "format": "date-time", "nullable": True},
+            "cancelled_at": {"type": "string", "format": "date-time", "nullable": True},
+            "cancel_reason": {"type": "string"},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "sku": {"type": "string"},
+                        "ordered": {"type": "integer"},
+                        "picked": {"type": "integer"},
+                        "shipped": {"type": "integer"},
+                        "returned": {"type": "integer"},
+                        "short": {
+                            "type": "integer",
+                            "description": "Open or picking: what stock cannot cover after "
+                            "older orders. Completed: ordered but not shipped.",
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "Picks": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string"},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "sku": {"type": "string"},
+                        "ordered": {"type": "integer"},
+                        "picked": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    },
     "Qty": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
     "Count": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
 }
@@ -296,6 +374,7 @@ def document() -> dict:
                     },
                 }
             },
+            **_order_paths(clerk, manager, anyone),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -308,6 +387,154 @@ def document() -> dict:
             },
         },
     }
+
+
+def _order_paths(clerk: str, manager: str, anyone: str) -> dict:
+    order_id = {
+        "name": "order_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+    return {
+        "/orders": {
+            "post": {
+                "summary": "Create an allocation order (配货单); it reserves its lines. " + clerk,
+                "parameters": [IDEMPOTENCY],
+                "requestBody": {"required": True, "content": _body(_ref("NewOrder"))},
+                "responses": {"201": _json(_ref("OrderRef"), "Created"), **ERRORS},
+            }
+        },
+        "/orders/{order_id}": {
+            "get": {
+                "summary": "An order with its lines and shortfalls. " + anyone,
+                "parameters": [order_id],
+                "responses": {"200": _json(_ref("Order"), "The order"), **ERRORS},
+            }
+        },
+        "/orders/{order_id}/picks": {
+            "post": {
+                "summary": "Record picked quantities (each replaces the line's picked, "
+                "0 … ordered); the first moves the order to picking. " + clerk,
+                "parameters": [order_id, IDEMPOTENCY],
+                "requestBody": {
+                    "required": True,
+                    "content": _body(
+                        {
+                            "type": "object",
+                            "required": ["lines"],
+                            "properties": {
+                                "lines": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": 1000,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["sku", "picked"],
+                                        "properties": {
+                                            "sku": {"type": "string"},
+                                            "picked": _ref("Count"),
+                                        },
+                                    },
+                                }
+                            },
+                        }
+                    ),
+                },
+                "responses": {"200": _json(_ref("Picks"), "Every line of the order"), **ERRORS},
+            }
+        },
+        "/orders/{order_id}/complete": {
+            "post": {
+                "summary": "配货完成: stock falls by the picked quantities; the rest is "
+                "short-shipped. 409 if already complete or stock is short. " + manager,
+                "parameters": [order_id, IDEMPOTENCY],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "order": _ref("OrderRef"),
+                                "document": _ref("Document"),
+                                "movements": {"type": "array", "items": _ref("Movement")},
+                            },
+                        },
+                        "Completed",
+                    ),
+                    **ERRORS,
+                },
+            }
+        },
+        "/orders/{order_id}/cancel": {
+            "post": {
+                "summary": "Cancel: an open order releases its reservation; a completed "
+                "one (manager only, with a reason) is reversed, restoring its stock. " + clerk,
+                "parameters": [order_id, IDEMPOTENCY],
+                "requestBody": {
+                    "required": False,
+                    "content": _body(
+                        {
+                            "type": "object",
+                            "properties": {"reason": {"type": "string", "maxLength": 500}},
+                        }
+                    ),
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "order": _ref("OrderRef"),
+                                "reversal": {
+                                    **_posted("document"),
+                                    "nullable": True,
+                                    "description": "Null for an order that was not complete.",
+                                },
+                            },
+                        },
+                        "Cancelled",
+                    ),
+                    **ERRORS,
+                },
+            }
+        },
+        "/returns": {
+            "post": {
+                "summary": "Book a return (退货): resellable pieces go back into stock, "
+                "damaged ones are written off at once. " + clerk,
+                "parameters": [IDEMPOTENCY],
+                "requestBody": {
+                    "required": True,
+                    "content": _body(_return_body()),
+                },
+                "responses": {"201": _json(_posted("return"), "Posted"), **ERRORS},
+            }
+        },
+    }
+
+
+def _return_body() -> dict:
+    schema = _lines(
+        {
+            "type": "object",
+            "required": ["sku", "qty"],
+            "description": "A SKU may appear once per condition.",
+            "properties": {
+                "sku": {"type": "string"},
+                "qty": _ref("Qty"),
+                "condition": {
+                    "type": "string",
+                    "enum": ["resellable", "damaged"],
+                    "default": "resellable",
+                },
+            },
+        }
+    )
+    schema["properties"]["order"] = {
+        "description": "The completed order it comes back from: its number, or its id.",
+        "oneOf": [{"type": "string"}, {"type": "integer"}],
+    }
+    return schema
 
 
 def _body(schema: dict) -> dict:

@@ -222,13 +222,13 @@ def _stock_lines(quantities: dict[str, int]):
         for path, line in reader.lines()
     ]
     note = reader.text("note", max_length=MAX_NOTE, required=False)
-    variant_ids = _resolve(reader, [(path, line) for path, line, _ in parsed])
+    variant_ids = resolve_skus(reader, [(path, line) for path, line, _ in parsed])
     reader.finish()
     lines = [(variant_ids[line["sku"]], *values) for _, line, values in parsed]
     return lines, note, variant_ids
 
 
-def _resolve(reader: Reader, lines) -> dict[str, int]:
+def resolve_skus(reader: Reader, lines) -> dict[str, int]:
     """Map each line's SKU to its variant id, failing the lines whose SKU is unknown."""
     variant_ids = queries.variant_ids_by_sku(line["sku"] for _, line in lines)
     for path, line in lines:
@@ -294,9 +294,16 @@ def _product(style: Style) -> dict:
 
 def _posted(name: str, result: dict, variant_ids: dict[str, int]):
     """201 with the posted document and its movements, as the service returned them."""
+    return jsonify(
+        {name: result["document"], "movements": posted_movements(result, variant_ids)}
+    ), 201
+
+
+def posted_movements(result: dict, variant_ids: dict[str, int]) -> list[dict]:
+    """The movements of a service's ``{"document", "movements"}`` result, with SKUs."""
     skus = {variant_id: sku for sku, variant_id in variant_ids.items()}
     document = result["document"]
-    movements = [
+    return [
         {
             "id": m["id"],
             "sku": skus[m["variant_id"]],
@@ -311,7 +318,6 @@ def _posted(name: str, result: dict, variant_ids: dict[str, int]):
         }
         for m in result["movements"]
     ]
-    return jsonify({name: document, "movements": movements}), 201
 
 
 def _as_int(text: str):

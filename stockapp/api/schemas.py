@@ -77,8 +77,9 @@ class Reader:
             return []
         return value
 
-    def lines(self, name: str = "lines") -> list[tuple[str, dict]]:
-        """The ``lines`` list: each a JSON object with a known-looking ``sku``, no SKU twice."""
+    def lines(self, name: str = "lines", *, unique: bool = True) -> list[tuple[str, dict]]:
+        """The ``lines`` list: each a JSON object with a known-looking ``sku``, and
+        (when ``unique``) no SKU twice."""
         value = self.body.get(name)
         if not isinstance(value, list) or not value:
             self.fail(name, _l("Give at least one line."))
@@ -96,7 +97,7 @@ class Reader:
             if not isinstance(sku, str) or not 0 < len(sku) <= 100:
                 self.fail(f"{path}.sku", _l("Give the SKU as text."))
                 continue
-            if sku in seen:
+            if unique and sku in seen:
                 self.fail(f"{path}.sku", _l("%(sku)s is listed twice.", sku=sku))
                 continue
             seen.add(sku)

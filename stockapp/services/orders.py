@@ -64,6 +64,8 @@ def create(
 
     def work() -> dict:
         errors = _line_errors(lines)
+        if db.session.scalar(select(orders.c.id).where(orders.c.number == number)):
+            errors["number"] = _l("Order %(number)s already exists.", number=number)
         if errors:
             raise InvalidInput(_l("Some fields need attention."), errors)
         order_id = run(
@@ -125,7 +127,7 @@ def record_picks(
     can be picked: any line out of bounds is named in ``InvalidInput``
     (``lines[i]``) and nothing is written. The first pick moves the order from
     open to picking; a completed or cancelled order refuses picks. Returns
-    ``{"status", "picked": {variant_id: picked}}`` over the whole order.
+    ``{"status", "picked": {"<variant_id>": picked}}`` over the whole order.
     """
 
     def work() -> dict:
@@ -139,7 +141,9 @@ def record_picks(
         if errors:
             raise InvalidInput(_l("Some picks cannot be recorded."), errors)
         mark_stock_changed()
-        return {"status": OrderStatus.PICKING.value, "picked": picked_by_variant(order_id)}
+        # Keys as text: the result is stored as JSON for a replay, and must read the same.
+        picked = {str(v): qty for v, qty in picked_by_variant(order_id).items()}
+        return {"status": OrderStatus.PICKING.value, "picked": picked}
 
     return run_once(
         work,
@@ -164,8 +168,10 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
     the default location first); the whole reservation is released and the
     unpicked remainder is short-shipped. If any variant lacks the stock,
     ``InsufficientStock`` names each with its shortfall and nothing changes.
-    The order row is claimed first, so a second completion (a double tap, a
-    second tablet) waits for the first and is refused with ``AlreadyCompleted``.
+    An order with nothing picked is refused (``InvalidTransition``): that is a
+    cancel, not a completion. The order row is claimed first, so a second
+    completion (a double tap, a second tablet) waits for the first and is
+    refused with ``AlreadyCompleted``.
     Returns ``{"order", "document", "movements"}``.
     """
 
@@ -179,6 +185,13 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
         picked = {
             variant_id: qty for variant_id, qty in picked_by_variant(order_id).items() if qty > 0
         }
+        if not picked:
+            raise InvalidTransition(
+                _l(
+                    "Nothing is picked on order %(number)s: pick first, or cancel the order.",
+                    number=order["number"],
+                )
+            )
         lines = _take_from_locations(picked)
         document = documents.create(
             DocumentKind.ALLOCATION,
@@ -228,7 +241,7 @@ def cancel(
     """
 
     def work() -> dict:
-        order = db.session.get(Order, order_id, with_for_update=True)
+        order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None:
             raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
         if order.status == OrderStatus.CANCELLED:

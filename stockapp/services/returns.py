@@ -104,7 +104,7 @@ def book_return(
 
 
 def _count_against_order(order_id: int, lines: Sequence[ReturnLine]) -> None:
-    order = db.session.get(Order, order_id, with_for_update=True)
+    order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
     if order.status != OrderStatus.COMPLETED:

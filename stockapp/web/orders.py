@@ -1,6 +1,7 @@
 """Allocation orders (配货单) on the floor: list, new order, picking, 配货完成, cancel,
 the printable picking list, and returns (退货)."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
@@ -21,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -42,6 +44,7 @@ STATES = {
     "all": (_l("All"), tuple(OrderStatus)),
 }
 TOO_LONG = _l("At most %(max)d characters.")
+ORDER_ID = re.compile(r"[0-9]{1,9}")
 WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
 
 
@@ -168,15 +171,16 @@ def _read_entry(source, prefixes: tuple[str, ...]) -> Entry:
 @role_required(Role.CLERK)
 def new():
     """A new order: a colour × size grid per style; styles are added by code or scan."""
-    source = request.form if request.method == "POST" else request.args
-    form = OrderForm(formdata=source if source.get("key") else None)
-    if not source.get("key"):
+    source = _source()
+    form = OrderForm(formdata=source)
+    if source is None:
         form.number.data = _next_number()
         form.key.data = uuid4().hex
+        source = request.args
     entry = _read_entry(source, ("q",))
     if request.method == "GET" or source.get("add", "").strip():
         return _new_form(form, entry)
-    valid = form.validate()
+    valid = _validate(form)
     lines = []
     for style in entry.styles:
         for variant in style.variants:
@@ -216,10 +220,30 @@ def _grids(entry: Entry) -> list[dict]:
 
 
 def _next_number() -> str:
-    """A suggestion: PH, today's date, and the next free sequence number of the day."""
-    today = format_datetime(datetime.now(get_timezone()), "yyyyMMdd")
-    taken = db.session.query(Order.id).filter(Order.number.like(f"PH{today}-%")).count()
-    return f"PH{today}-{taken + 1:03d}"
+    """A suggestion: PH, today's date, and the first free sequence number of the day."""
+    prefix = "PH" + format_datetime(datetime.now(get_timezone()), "yyyyMMdd") + "-"
+    taken = set(db.session.scalars(select(Order.number).where(Order.number.startswith(prefix))))
+    n = len(taken) + 1
+    while f"{prefix}{n:03d}" in taken:
+        n += 1
+    return f"{prefix}{n:03d}"
+
+
+def _source():
+    """What a form was sent with: the POST, or a GET that carries the form on (``key``);
+    None for a form opened afresh."""
+    if request.method == "POST":
+        return request.form
+    return request.args if "key" in request.args else None
+
+
+def _validate(form: FlaskForm) -> bool:
+    """Validate; errors of hidden fields (CSRF token, key) show at the top of the form."""
+    if form.validate():
+        return True
+    for name in ("csrf_token", "key"):
+        form.form_errors.extend(form.errors.get(name, []))
+    return False
 
 
 def _go(target: str):
@@ -421,17 +445,22 @@ def new_return():
     Against a completed order (``order``) the grid shows what it shipped;
     otherwise styles are added by code or scan like a new order.
     """
-    source = request.form if request.method == "POST" else request.args
-    order = _order(int(source["order"])) if source.get("order", "").isdigit() else None
-    form = ReturnForm(formdata=source if source.get("key") else None)
-    if not source.get("key"):
+    source = _source()
+    form = ReturnForm(formdata=source)
+    if source is None:
         form.key.data = uuid4().hex
+        source = request.args
+    order = None
+    if "order" in source:
+        if not ORDER_ID.fullmatch(source["order"]):
+            abort(404)
+        order = _order(int(source["order"]))
     entry = _read_entry(source, ("r", "d"))
     if order is not None:
         entry.styles = [g["style"] for g in queries.order_page(order)["styles"]]
     if request.method == "GET" or source.get("add", "").strip():
         return _return_form(form, entry, order)
-    valid = form.validate()
+    valid = _validate(form)
     lines = []
     for style in entry.styles:
         for variant in style.variants:
@@ -453,15 +482,15 @@ def new_return():
             idempotency_key=form.key.data,
         )
     except DomainError as refused:
+        form.form_errors.append(refused.detail)
+        shown = _returnable(order)
         for path, message in refused.errors.items():
-            if path.startswith("lines["):
-                line = lines[int(path[6:-1])]
+            line = lines[int(path[6:-1])] if path.startswith("lines[") else None
+            if line is not None and (order is None or shown.get(line.variant_id)):
                 prefix = "d" if line.condition == ReturnCondition.DAMAGED else "r"
                 entry.errors[f"{prefix}-{line.variant_id}"] = message
-            else:
+            else:  # no cell to show it beside (returned meanwhile, or not on the order)
                 form.form_errors.append(message)
-        if not refused.errors:
-            form.form_errors.append(refused.detail)
         return _return_form(form, entry, order, status=422)
     pieces = sum(line.qty for line in lines)
     flash(
@@ -472,13 +501,23 @@ def new_return():
 
 
 def _return_form(form: ReturnForm, entry: Entry, order: Order | None, status: int = 200):
-    shipped = {}
-    if order is not None:
-        shipped = {line.variant_id: line.shipped - line.returned for line in order.lines}
     template = "returns/_form.html" if is_htmx() else "returns/new.html"
     return (
         render_template(
-            template, form=form, entry=entry, order=order, grids=_grids(entry), returnable=shipped
+            template,
+            form=form,
+            entry=entry,
+            order=order,
+            grids=_grids(entry),
+            returnable=_returnable(order),
         ),
         status,
     )
+
+
+def _returnable(order: Order | None) -> dict[int, int]:
+    """Per variant, what the order shipped less what came back already."""
+    if order is None:
+        return {}
+    db.session.refresh(order)
+    return {line.variant_id: line.shipped - line.returned for line in order.lines}
