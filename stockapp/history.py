@@ -24,6 +24,7 @@ from .models import (
     DocumentStatus,
     Movement,
     MovementKind,
+    Order,
     Style,
     User,
     Variant,
@@ -270,11 +271,14 @@ def _rows(ids: list[int]) -> list[dict]:
             reversal.id.label("reversed_by_id"),
             original.id.label("reverses_id"),
             original.kind.label("reverses_kind"),
+            Document.order_id,
+            Order.number.label("order_number"),
         )
         .join(Variant, Variant.id == Movement.variant_id)
         .join(Style, Style.id == Variant.style_id)
         .join(User, User.id == Movement.operator_id)
         .outerjoin(Document, Document.id == Movement.document_id)
+        .outerjoin(Order, Order.id == Document.order_id)
         .outerjoin(reversal, reversal.reverses_id == Document.id)
         .outerjoin(original, original.id == Document.reverses_id)
         .where(Movement.id.in_(ids))
@@ -290,6 +294,8 @@ def _rows(ids: list[int]) -> list[dict]:
             "reversed_by_id": item.pop("reversed_by_id"),
             "reverses_id": item.pop("reverses_id"),
             "reverses_kind": item.pop("reverses_kind"),
+            "order_id": item.pop("order_id"),
+            "order_number": item.pop("order_number"),
         }
         item["document"] = _document_item(document_id, **links) if document_id else None
         found.append(item)
@@ -309,8 +315,11 @@ def _documents_with_links(ids: Select) -> list[dict]:
             reversal.id.label("reversed_by_id"),
             original.id.label("reverses_id"),
             original.kind.label("reverses_kind"),
+            Document.order_id,
+            Order.number.label("order_number"),
         )
         .join(User, User.id == Document.operator_id)
+        .outerjoin(Order, Order.id == Document.order_id)
         .outerjoin(reversal, reversal.reverses_id == Document.id)
         .outerjoin(original, original.id == Document.reverses_id)
         .where(Document.id.in_(ids))
@@ -324,13 +333,25 @@ def _documents_with_links(ids: Select) -> list[dict]:
             reversed_by_id=row.reversed_by_id,
             reverses_id=row.reverses_id,
             reverses_kind=row.reverses_kind,
+            order_id=row.order_id,
+            order_number=row.order_number,
         )
         item.update(note=row.note, created_at=row.created_at, operator=row.operator)
         found.append(item)
     return found
 
 
-def _document_item(document_id, *, kind, status, reversed_by_id, reverses_id, reverses_kind):
+def _document_item(
+    document_id,
+    *,
+    kind,
+    status,
+    reversed_by_id,
+    reverses_id,
+    reverses_kind,
+    order_id=None,
+    order_number=None,
+):
     def link(kind_of, id_of):
         return {"id": id_of, "number": document_number(kind_of, id_of)} if id_of else None
 
@@ -342,4 +363,6 @@ def _document_item(document_id, *, kind, status, reversed_by_id, reverses_id, re
         "can_reverse": status == DocumentStatus.POSTED.value and kind in REVERSIBLE,
         "reversed_by": link(DocumentKind.REVERSAL.value, reversed_by_id),
         "reverses": link(reverses_kind, reverses_id) if reverses_id else None,
+        # The allocation order an allocation or a return belongs to.
+        "order": {"id": order_id, "number": order_number} if order_id else None,
     }

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import Balance, Style, Variant
-from . import catalogue, counting, ledger, receiving
+from ..models import Balance, Order, ReturnCondition, Style, Variant
+from . import catalogue, counting, ledger, orders, receiving, returns
 
+CUSTOMERS = ["王老板", "李姐服饰", "陈记批发", "张家档口", "刘总"]
 CATEGORIES = {
     "T恤": ["纯棉圆领T恤", "条纹短袖T恤", "印花T恤", "宽松落肩T恤"],
     "衬衫": ["牛津纺衬衫", "法兰绒格子衬衫", "亚麻休闲衬衫"],
@@ -24,10 +25,12 @@ COLOURS = ["黑色", "白色", "藏青", "灰色", "卡其", "酒红", "浅蓝"]
 
 
 def fill(*, operator_id: int, styles: int = 36, seed: int = 2026) -> int:
-    """Create ``styles`` styles with stock, counts and a reversal; return how many.
+    """Create ``styles`` styles with stock, counts, a reversal and some allocation
+    orders (open, picking, complete with a return); return how many styles.
 
-    Every movement goes through the ledger, as in real use. Style codes that
-    already exist are skipped, so running it twice adds nothing twice.
+    Every movement goes through the ledger, as in real use. Style codes and
+    order numbers that already exist are skipped, so running it twice adds
+    nothing twice.
     """
     rng = random.Random(seed)
     names = [(cat, name) for cat, names in CATEGORIES.items() for name in names]
@@ -70,7 +73,49 @@ def fill(*, operator_id: int, styles: int = 36, seed: int = 2026) -> int:
                 ledger.reverse(
                     receipt["document"]["id"], operator_id=operator_id, reason="重复入库，冲销"
                 )
+    _orders(operator_id, rng)
     return created
+
+
+def _orders(operator_id: int, rng: random.Random) -> None:
+    """Five orders over the first styles: two open, two being picked, one complete
+    with a return."""
+    variants = list(db.session.scalars(select(Variant.id).order_by(Variant.id).limit(60)))
+    if not variants:
+        return
+    for n, customer in enumerate(CUSTOMERS):
+        number = f"PH-DEMO-{n + 1:03d}"
+        if db.session.scalar(select(Order.id).where(Order.number == number)):
+            continue
+        chosen = rng.sample(variants, min(rng.randint(4, 9), len(variants)))
+        lines = [(v, rng.randint(1, 12)) for v in sorted(chosen)]
+        order = orders.create(
+            number=number, customer=customer, lines=lines, operator_id=operator_id
+        )
+        if n < 2:
+            continue
+        on_hand = dict(
+            db.session.execute(
+                select(Balance.variant_id, Balance.qty).where(Balance.variant_id.in_(chosen))
+            ).all()
+        )
+        # The complete one is picked in full, as far as the stock goes; the others in part.
+        picks = [
+            (v, min(qty, on_hand.get(v, 0), qty if n == 4 else rng.randint(0, qty)))
+            for v, qty in lines
+        ]
+        if not any(qty for _, qty in picks):
+            continue
+        orders.record_picks(order["id"], lines=picks, operator_id=operator_id)
+        if n == 4:
+            orders.complete(order["id"], operator_id=operator_id)
+            variant = next(v for v, qty in picks if qty)
+            returns.book_return(
+                order_id=order["id"],
+                lines=[returns.ReturnLine(variant, 1, ReturnCondition.DAMAGED)],
+                operator_id=operator_id,
+                note="客户退回一件，有污渍",
+            )
 
 
 def _count_some(variant_ids, operator_id, rng) -> None:

@@ -174,3 +174,26 @@ def test_return_and_picking_list(app, page, shop, screenshot):
 
 def test_chromium_path_is_the_system_one():
     assert CHROMIUM == "/usr/bin/chromium"
+
+
+def test_the_product_list_follows_another_tablet_and_keeps_its_page(app, page, shop, make_style):
+    for code in ("B0001", "B0002", "C0001"):
+        make_style(code)
+    app.config["PAGE_SIZE"] = 2  # A1024, B0001 | B0002, C0001
+    sign_in(page, "li")
+    page.goto("/?page=2")
+    chips = page.locator("#product-rows tr:has(a[href$='/products/C0001']) .qty")
+    expect(chips.first).to_have_text("0")
+    page.evaluate("window.stayed = true")
+    with app.test_request_context():
+        variant = db.session.scalar(
+            sa.text(
+                "SELECT v.id FROM variants v JOIN styles s ON s.id = v.style_id "
+                "WHERE s.code = 'C0001' ORDER BY v.id LIMIT 1"
+            )
+        )
+        manager = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'wang'"))
+        receiving.receive(lines=[(variant, 6)], operator_id=manager)
+    expect(chips.first).to_have_text("6", timeout=LIVE_MS)
+    expect(page.locator("#rows-page")).to_have_value("2")
+    assert page.evaluate("window.stayed") is True

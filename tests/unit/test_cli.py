@@ -91,6 +91,10 @@ def test_demo_data_needs_a_manager_then_fills_a_believable_catalogue(app, runner
         assert row_count("styles") == 10
         assert row_count("variants") >= 10 * 5
         kinds = set(db.session.scalars(sa.text("SELECT DISTINCT kind FROM movements")))
-        assert {"inbound", "stocktake", "reversal"} <= kinds
+        assert {"inbound", "stocktake", "reversal", "allocation", "return", "write_off"} <= kinds
+        states = set(db.session.scalars(sa.text("SELECT DISTINCT status FROM orders")))
+        assert states == {"open", "picking", "completed"}
     assert "added 0" in runner.invoke(args=["demo-data", "--styles", "10"]).output
+    with app.app_context():
+        assert row_count("orders") == 5
     assert runner.invoke(args=["check-ledger"]).exit_code == 0

@@ -939,3 +939,22 @@ def test_the_order_pages_render_in_chinese(app, client, shop):
     done = client.post(f"/orders/{open_id}/cancel", data={"key": "x1"}, headers={**zh, **HTMX})
     assert done.status_code == 204 and done.headers["HX-Trigger"].isascii()
     assert "PH-1" in events(done)["show-message"]
+
+
+def test_the_stock_log_links_allocation_and_return_documents_to_their_order(
+    app, client, shop, shipped
+):
+    s = shop.v["A1024-Black-S"]
+    assert (
+        client.post(
+            "/returns/new", data={"key": "r1", "order": str(shipped), f"r-{s}": "1"}
+        ).status_code
+        == 302
+    )
+    as_user(client, "boss")
+    page = text(client.get("/logs"))
+    order_link = f'href="/orders/{shipped}"'
+    assert page.count(order_link) == 3  # two allocation movements and one return
+    assert re.search(r">AL0*\d+<", page) and re.search(r">RT0*\d+<", page)
+    # Neither can be reversed from the log: the order is where they change.
+    assert "/documents/" not in page.split("RC0")[0]
