@@ -958,3 +958,23 @@ def test_the_stock_log_links_allocation_and_return_documents_to_their_order(
     assert re.search(r">AL0*\d+<", page) and re.search(r">RT0*\d+<", page)
     # Neither can be reversed from the log: the order is where they change.
     assert "/documents/" not in page.split("RC0")[0]
+
+
+def test_live_is_shared_by_every_app_server_on_one_database(app, client, shop, database_url):
+    """No state held in one process: a second app server on the same database sees
+    a change made through the first, and agrees on the version."""
+    from tests.conftest import make_app
+
+    other_app = make_app(database_url)
+    other = other_app.test_client()
+    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(other, "wang")
+    before = other.get("/live").headers["ETag"]
+    assert client.get("/live").headers["ETag"] == before
+    form = inbound(shop.v, **{"A1024-White-S": 2})
+    assert client.post("/products/A1024/stock", data=form, headers=HTMX).status_code == 204
+    changed = other.get("/live", headers={"If-None-Match": before})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] == client.get("/live").headers["ETag"] != before
+    with other_app.app_context():
+        db.engine.dispose()
