@@ -8,7 +8,7 @@ COMPILED := $(CATALOGUES:.po=.mo)
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: run test bench translations check-translations lint clean
+.PHONY: run test bench bench-orders translations check-translations lint clean
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test: lint $(COMPILED)
 
 bench: $(READY) $(COMPILED)
 	$(BIN)/python bench/inbound.py
+
+bench-orders: $(READY) $(COMPILED)
+	$(BIN)/python bench/orders.py
 
 # Re-extract the strings and merge them into the catalogues; translate, then `make test`.
 translations: $(READY)

@@ -11,6 +11,9 @@ driver's own transaction handling off, ``BEGIN IMMEDIATE``, WAL,
 ``synchronous=NORMAL``, ``busy_timeout=15000``. On PostgreSQL the atomic
 ``UPDATE`` needs nothing more.
 
+``GET /hello`` answers "hello" and touches nothing: the ceiling for
+``bench/orders.py``'s live-count check.
+
 Served by gunicorn: ``BARE_DATABASE_URL=… gunicorn -w 4 'bare_app:create_app()'``
 (cwd ``bench/``). ``init_db(url)`` creates the two tables afresh.
 """
@@ -104,6 +107,11 @@ def create_app(url: str | None = None) -> Flask:
             qty = connection.execute(UPDATE).scalar_one()
             connection.execute(INSERT, {"balance_after": qty})
         return jsonify({"on_hand": qty}), 201
+
+    @app.get("/hello")
+    def hello():
+        # The ceiling for bench/orders.py's live-count check: Flask and nothing else.
+        return "hello"
 
     @app.get("/balance")
     def balance():

@@ -54,6 +54,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,13 +84,15 @@ class BenchError(Exception):
 
 @dataclass
 class Target:
-    """One app under test and how to talk to it."""
+    """One app under test and how to talk to it: each client sends ``method path``."""
 
     name: str
     port: int
-    post_path: str
-    balance_path: str
+    path: str
+    balance_path: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+    body: bytes | None = BODY
 
 
 @dataclass
@@ -97,16 +100,17 @@ class Result:
     name: str
     seconds: float
     statuses: Counter
-    latencies_ms: list[float]
-    before: int
-    after: int
+    latencies_ms: list[float]  # of the accepted requests
+    before: int = 0
+    after: int = 0
     load: float = 0.0  # 1-minute load average at the end of the run
     ledger: str = ""
     ledger_ok: bool = True
+    ok: int = 201  # the status of an accepted request
 
     @property
     def accepted(self) -> int:
-        return self.statuses[201]
+        return self.statuses[self.ok]
 
     @property
     def errors(self) -> int:
@@ -121,25 +125,37 @@ class Result:
         return self.accepted - (self.after - self.before)
 
     def percentile(self, p: int) -> float:
-        if len(self.latencies_ms) < 2:
-            return self.latencies_ms[0] if self.latencies_ms else float("nan")
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(values: list[float], p: int) -> float:
+    """The ``p``th percentile (1–99) of ``values``, interpolated; NaN if there are none."""
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 # --- HTTP ------------------------------------------------------------------------------
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
-    """``(status, body)`` of one request on a fresh connection; status 0 if it failed."""
+def fetch(port: int, method: str, path: str, body: bytes | None = None, headers=None):
+    """``(status, headers, body)`` of one request on a fresh connection; status 0 if it
+    failed."""
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return response.status, response.read()
+        return response.status, response.headers, response.read()
     except (OSError, http.client.HTTPException):
-        return 0, b""
+        return 0, http.client.HTTPMessage(), b""
     finally:
         connection.close()
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
+    """``(status, body)`` of one request on a fresh connection; status 0 if it failed."""
+    status, _, answer = fetch(port, method, path, body, headers)
+    return status, answer
 
 
 def read_balance(target: Target) -> int:
@@ -149,12 +165,19 @@ def read_balance(target: Target) -> int:
     return json.loads(body)["on_hand"]
 
 
-def client(target: Target, seconds: float, barrier, results) -> None:
-    """One client process: post until ``seconds`` after the common start, report samples."""
+def client(target: Target, seconds: float, barrier, results, paths=None) -> None:
+    """One client process: send until ``seconds`` after the common start, report samples.
+
+    Each request goes to ``target.path``, or with ``paths`` to the next of them,
+    until they run out. A sample is ``(done, latency, status, path)``.
+    """
     # The parent stops us (SIGTERM) on Ctrl-C; do not inherit its handlers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    headers = {**target.headers, "Content-Type": "application/json"}
+    headers = dict(target.headers)
+    if target.body is not None:
+        headers["Content-Type"] = "application/json"
+    todo = iter(paths) if paths is not None else None
     samples = []
     try:
         barrier.wait(timeout=30)
@@ -164,21 +187,29 @@ def client(target: Target, seconds: float, barrier, results) -> None:
     end = time.monotonic() + seconds
     while len(samples) < MAX_REQUESTS_PER_CLIENT:
         begun = time.monotonic()
-        if begun >= end:
+        path = target.path if todo is None else next(todo, None)
+        if begun >= end or path is None:
             break
-        status, _ = request(target.port, "POST", target.post_path, BODY, headers)
+        status, _ = request(target.port, target.method, path, target.body, headers)
         done = time.monotonic()
-        samples.append((done, done - begun, status))
+        samples.append((done, done - begun, status, path))
     results.put(samples)
 
 
-def hammer(target: Target, seconds: float, clients: int) -> tuple[float, list]:
-    """Run ``clients`` processes for ``seconds``; the elapsed time and every sample."""
+def hammer(target: Target, seconds: float, clients: int, plans=None) -> tuple[float, list]:
+    """Run ``clients`` processes for ``seconds``; the elapsed time and every sample.
+
+    With ``plans`` (one list of paths per client) each client stops early once
+    through its list, and the elapsed time is up to the last answer.
+    """
     barrier = multiprocessing.Barrier(clients + 1)
     results = multiprocessing.Queue()
     processes = [
-        multiprocessing.Process(target=client, args=(target, seconds, barrier, results))
-        for _ in range(clients)
+        multiprocessing.Process(
+            target=client,
+            args=(target, seconds, barrier, results, None if plans is None else plans[n]),
+        )
+        for n in range(clients)
     ]
     try:
         for process in processes:
@@ -197,8 +228,23 @@ def hammer(target: Target, seconds: float, clients: int) -> tuple[float, list]:
             if process.is_alive():
                 process.terminate()
                 process.join(timeout=5)
-    finished = max((done for done, _, _ in samples), default=started)
+    finished = max((sample[0] for sample in samples), default=started)
+    if plans is not None:
+        return finished - started, samples
     return max(finished - started, seconds), samples
+
+
+def summarise(name: str, elapsed: float, samples: list, ok: int = 201, **fields) -> Result:
+    """The ``Result`` of a ``hammer`` run whose accepted answers have status ``ok``."""
+    return Result(
+        name=name,
+        seconds=elapsed,
+        statuses=Counter(sample[2] for sample in samples),
+        latencies_ms=[sample[1] * 1000 for sample in samples if sample[2] == ok],
+        load=os.getloadavg()[0],
+        ok=ok,
+        **fields,
+    )
 
 
 def measure(target: Target, *, seconds: float, warmup: float, clients: int) -> Result:
@@ -207,15 +253,7 @@ def measure(target: Target, *, seconds: float, warmup: float, clients: int) -> R
     before = read_balance(target)
     elapsed, samples = hammer(target, seconds, clients)
     after = read_balance(target)
-    return Result(
-        name=target.name,
-        seconds=elapsed,
-        statuses=Counter(status for _, _, status in samples),
-        latencies_ms=[latency * 1000 for _, latency, status in samples if status == 201],
-        before=before,
-        after=after,
-        load=os.getloadavg()[0],
-    )
+    return summarise(target.name, elapsed, samples, before=before, after=after)
 
 
 # --- Servers and set-up --------------------------------------------------------------------
@@ -312,7 +350,12 @@ def fresh_postgres_database(url: str) -> None:
         raise BenchError(f"PostgreSQL at {parsed.host}:{parsed.port}: {failed}") from failed
 
 
-def run_stockapp(url: str, tmp: Path, servers: list, args) -> Result:
+def start_stockapp(url: str, tmp: Path, servers: list) -> tuple[Gunicorn, dict, dict]:
+    """Migrate the database at ``url``, make the manager "bench" and serve StockApp.
+
+    Returns the server, the environment of its ``flask`` commands (the password of
+    "bench" is its ``STOCKAPP_PASSWORD``) and the headers of bench's API token.
+    """
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -326,7 +369,18 @@ def run_stockapp(url: str, tmp: Path, servers: list, args) -> Result:
     server = Gunicorn("StockApp", "app:app", cwd=ROOT, env=env, log=tmp / "stockapp.log")
     servers.append(server)
     server.wait_ready("/api/v1/openapi.json")
-    auth = {"Authorization": f"Bearer {token}"}
+    return server, env, {"Authorization": f"Bearer {token}"}
+
+
+def check_ledger(env: dict) -> tuple[str, bool]:
+    """What ``flask check-ledger`` says of the database in ``env``, and whether it is OK."""
+    done = flask(env, "check-ledger")
+    said = (done.stdout + done.stderr).strip() or f"exit status {done.returncode}"
+    return said, done.returncode == 0
+
+
+def run_stockapp(url: str, tmp: Path, servers: list, args) -> Result:
+    server, env, auth = start_stockapp(url, tmp, servers)
     status, body = request(
         server.port,
         "POST",
@@ -340,9 +394,7 @@ def run_stockapp(url: str, tmp: Path, servers: list, args) -> Result:
     target = Target("StockApp", server.port, "/api/v1/inbound", f"/api/v1/stock?sku={SKU}", auth)
     result = measure(target, seconds=args.seconds, warmup=args.warmup, clients=args.clients)
     server.stop()
-    done = flask(env, "check-ledger")
-    result.ledger = (done.stdout + done.stderr).strip() or f"exit status {done.returncode}"
-    result.ledger_ok = done.returncode == 0
+    result.ledger, result.ledger_ok = check_ledger(env)
     return result
 
 
@@ -417,8 +469,9 @@ def verdict(rounds: list[tuple[Result, Result]]) -> None:
     print("TARGET MET" if all(checks.values()) else "TARGET NOT MET")
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def common_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every benchmark here takes; ``parse_common`` checks them."""
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per app")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--clients", type=int, default=16, help="concurrent client processes")
@@ -428,6 +481,10 @@ def parse_args() -> argparse.Namespace:
         help="run on this PostgreSQL database (postgresql+psycopg://…/NAME, NAME containing "
         "'bench') and the bare endpoint on NAME_bare; default: SQLite in a temporary directory",
     )
+    return parser
+
+
+def parse_common(parser: argparse.ArgumentParser) -> argparse.Namespace:
     args = parser.parse_args()
     if not 0 < args.seconds <= MAX_SECONDS or not 0 <= args.warmup <= MAX_SECONDS:
         parser.error(f"--seconds and --warmup are limited to {MAX_SECONDS}")
@@ -460,30 +517,25 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    args = parse_args()
+def run_bench(title: str, args, body: Callable[[Path, list], None]) -> int:
+    """Run ``body(tmp, servers)``, stopping every server it started, however it ends.
+
+    Prints the heading first. Returns the exit status: 0 once measured, 1 if a
+    ``BenchError`` stopped it, 130 on Ctrl-C or SIGTERM.
+    """
     signal.signal(signal.SIGTERM, _interrupt)
     servers: list[Gunicorn] = []
     with tempfile.TemporaryDirectory(prefix="stockapp-bench-") as tmp_name:
-        tmp = Path(tmp_name)
         setting = "PostgreSQL" if args.database_url else "SQLite"
         setting += f", gunicorn -w {WORKERS}, {args.clients} clients, {args.seconds:g} s"
-        print(f"StockApp inbound benchmark: {setting}, {args.rounds} round(s)", flush=True)
+        print(f"{title}: {setting}, {args.rounds} round(s)", flush=True)
         print(
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before the run "
             "(other work on the machine skews the figures; the ratio less so)",
             flush=True,
         )
         try:
-            rounds = []
-            for n in range(1, args.rounds + 1):
-                app_url, bare_url = fresh_databases(args, tmp, n)
-                app = run_stockapp(app_url, tmp, servers, args)
-                report(app, f"round {n}")
-                bare = run_bare(bare_url, tmp, servers, args)
-                report(bare, f"round {n}")
-                rounds.append((app, bare))
-            verdict(rounds)
+            body(Path(tmp_name), servers)
         except BenchError as failed:
             print(f"\nbenchmark failed: {failed}", file=sys.stderr)
             return 1
@@ -494,6 +546,23 @@ def main() -> int:
             for server in servers:
                 server.stop()
     return 0
+
+
+def main() -> int:
+    args = parse_common(common_parser(__doc__))
+
+    def body(tmp: Path, servers: list) -> None:
+        rounds = []
+        for n in range(1, args.rounds + 1):
+            app_url, bare_url = fresh_databases(args, tmp, n)
+            app = run_stockapp(app_url, tmp, servers, args)
+            report(app, f"round {n}")
+            bare = run_bare(bare_url, tmp, servers, args)
+            report(bare, f"round {n}")
+            rounds.append((app, bare))
+        verdict(rounds)
+
+    return run_bench("StockApp inbound benchmark", args, body)
 
 
 if __name__ == "__main__":

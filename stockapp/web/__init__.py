@@ -56,11 +56,11 @@ def _require_login():
     """Send every page to first-run setup until a user exists, then to login."""
     if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if current_user.is_authenticated:  # a user exists: no need to ask (saves a query)
+        return None
     if not any_user():
         return redirect(url_for("auth.setup"))
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+    return login_manager.unauthorized()
 
 
 ROLE_NAMES = {Role.VIEWER: _l("Viewer"), Role.CLERK: _l("Clerk"), Role.MANAGER: _l("Manager")}
