@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, request
+from flask import Response, flash, redirect, request
 
 
 def is_htmx() -> bool:
@@ -29,3 +29,15 @@ def trigger(response: Response, event: str, detail: dict | str | None = None) ->
     # HTTP headers are Latin-1: Chinese messages travel as \u escapes, which htmx reads.
     response.headers["HX-Trigger"] = json.dumps(events)
     return response
+
+
+def stock_changed(message: str, *, detail: dict, fallback: str) -> Response:
+    """A stock-changing form succeeded: htmx gets 204 with ``stock-changed`` (every
+    count on the page refreshes) and the message; a plain form post gets the
+    message flashed and a redirect to ``fallback``."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(fallback)
+    response = Response(status=204)
+    trigger(response, "stock-changed", detail)
+    return trigger(response, "show-message", message)

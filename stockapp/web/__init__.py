@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..api.problems import from_http_error
+from ..api.schemas import MAX_QTY
 from ..extensions import db, login_manager
 from ..htmx import vary_on_htmx
 from ..http_errors import DETAILS, status_of
@@ -104,6 +105,18 @@ def local_datetime(value: datetime | str, format: str = "short") -> str:
     """A stored UTC time (or its ISO text) in the user's language and the app's timezone."""
     when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return format_datetime(when, format)
+
+
+# What a cell of a quantity grid takes, and what it says otherwise.
+WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
+
+
+def whole_number(text: str) -> int | None:
+    """A quantity typed in a grid cell: ASCII digits, at most MAX_QTY; else None."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
+        return None
+    return int(text)
 
 
 def role_required(role: Role):

@@ -27,13 +27,13 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import queries
-from ..api.schemas import MAX_NOTE, MAX_QTY
+from ..api.schemas import MAX_NOTE
 from ..extensions import db
-from ..htmx import is_htmx, trigger
+from ..htmx import is_htmx, stock_changed
 from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role, Style
 from ..services import orders, returns
 from ..services.errors import DomainError
-from . import role_required
+from . import WHOLE_NUMBER, role_required, whole_number
 
 bp = Blueprint("orders", __name__)
 
@@ -45,7 +45,6 @@ STATES = {
 }
 TOO_LONG = _l("At most %(max)d characters.")
 ORDER_ID = re.compile(r"[0-9]{1,9}")
-WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
 
 
 class OrderForm(FlaskForm):
@@ -122,13 +121,11 @@ class Entry:
 
     def number(self, name: str) -> int:
         """The whole number typed in ``name`` (0 if blank); a bad one is noted."""
-        text = self.values.get(name, "").strip()
-        if text == "":
-            return 0
-        if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
+        number = whole_number(self.values.get(name, "").strip() or "0")
+        if number is None:
             self.errors[name] = WHOLE_NUMBER
             return 0
-        return int(text)
+        return number
 
 
 def _read_entry(source, prefixes: tuple[str, ...]) -> Entry:
@@ -295,7 +292,8 @@ def picks(order_id: int):
         saved = request.form.get(f"s-{line.variant_id}")
         if picked is None or saved is None:
             continue
-        picked_n, saved_n = _count(picked), _count(saved)
+        picked_n = whole_number(picked.strip() or "0")
+        saved_n = whole_number(saved.strip() or "0")
         if picked_n is None or saved_n is None:
             errors[str(line.variant_id)] = WHOLE_NUMBER
         elif picked_n != saved_n:
@@ -331,13 +329,6 @@ def _pick_answer(order: Order, errors: dict, status: int):
     if not errors:
         flash(_("Picks saved."), "success")
     return redirect(url_for("orders.show", order_id=order.id))
-
-
-def _count(text: str) -> int | None:
-    text = text.strip() or "0"
-    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
-        return None
-    return int(text)
 
 
 @bp.post("/orders/<int:order_id>/complete")
@@ -395,13 +386,11 @@ def _cancel_form(order: Order, form: CancelForm, status: int = 200):
 
 
 def _done(order: Order, message: str):
-    """Success: refresh every count on the page (htmx), or go back to the order."""
-    if not is_htmx():
-        flash(message, "success")
-        return redirect(url_for("orders.show", order_id=order.id))
-    response = Response(status=204)
-    trigger(response, "stock-changed", {"order": order.id})
-    return trigger(response, "show-message", message)
+    return stock_changed(
+        message,
+        detail={"order": order.id},
+        fallback=url_for("orders.show", order_id=order.id),
+    )
 
 
 def _refused(order: Order, message):

@@ -4,10 +4,7 @@ from uuid import uuid4
 
 from flask import (
     Blueprint,
-    Response,
     abort,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
@@ -20,13 +17,13 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
 from .. import queries
-from ..api.schemas import MAX_NOTE, MAX_QTY
+from ..api.schemas import MAX_NOTE
 from ..extensions import db
-from ..htmx import is_htmx, trigger
+from ..htmx import stock_changed
 from ..models import Role, Style, Variant
 from ..services import counting, receiving
 from ..services.errors import DomainError, StaleCount
-from . import role_required
+from . import WHOLE_NUMBER, role_required, whole_number
 
 bp = Blueprint("stock", __name__)
 
@@ -82,12 +79,11 @@ def save(code: str):
     if message is None:
         form.form_errors.append(_("Nothing to save: every cell is as it was."))
         return _dialog(style, form, status=422)
-    if not is_htmx():
-        flash(message, "success")
-        return redirect(url_for("catalogue.product", code=style.code))
-    response = Response(status=204)
-    trigger(response, "stock-changed", {"style": style.code})
-    return trigger(response, "show-message", message)
+    return stock_changed(
+        message,
+        detail={"style": style.code},
+        fallback=url_for("catalogue.product", code=style.code),
+    )
 
 
 @bp.get("/variants/<int:variant_id>/why")
@@ -144,15 +140,15 @@ def _read_cells(matrix: dict, mode: str):
     for cell in matrix["cells"].values():
         variant_id = cell["variant"].id
         if mode == STOCKTAKE:
-            seen = _whole_number(request.form.get(f"s-{variant_id}", ""))
+            seen = whole_number(request.form.get(f"s-{variant_id}", ""))
             shown[variant_id] = cell["level"].on_hand if seen is None else seen
         typed = request.form.get(f"{'q' if mode == INBOUND else 'c'}-{variant_id}", "").strip()
         if typed == "":
             values[variant_id] = 0 if mode == INBOUND else shown[variant_id]
             continue
-        number = _whole_number(typed)
+        number = whole_number(typed)
         if number is None:
-            errors[variant_id] = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
+            errors[variant_id] = WHOLE_NUMBER
         values[variant_id] = typed if number is None else number
     return values, shown, errors
 
@@ -160,13 +156,6 @@ def _read_cells(matrix: dict, mode: str):
 def _typed(values: dict[int, int], shown: dict[int, int]) -> dict[int, int]:
     """Only the cells the user changed: the others show the books as they are now."""
     return {vid: value for vid, value in values.items() if value != shown.get(vid, 0)}
-
-
-def _whole_number(text: str) -> int | None:
-    text = text.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
-        return None
-    return int(text)
 
 
 def _style(code: str) -> Style:
