@@ -5,9 +5,11 @@ variants by default) and about two movements per variant, written in bulk
 straight into the tables (a bench fixture, not the ledger's path), checks the
 ledger invariant on it, and then times each page through the Flask test client:
 the product list, a name search, a barcode scan, a product page, "why this
-number", and the stock logs. It prints p50 and p95 per page, in milliseconds.
+number", the stock logs, and the allocation orders (``--orders`` of 12 lines
+each, one in five still open and reserving, the rest complete), with the live
+check. It prints p50 and p95 per page, in milliseconds.
 
-Usage: .venv/bin/python bench/pages.py [--styles 10000] [--repeat 30]
+Usage: .venv/bin/python bench/pages.py [--styles 10000] [--orders 20000] [--repeat 30]
 """
 
 import argparse
@@ -24,7 +26,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from stockapp import create_app  # noqa: E402
 from stockapp.extensions import db  # noqa: E402
-from stockapp.models import Balance, Movement, Style, Variant  # noqa: E402
+from stockapp.models import Balance, Movement, Order, OrderLine, Style, Variant  # noqa: E402
 from stockapp.services import accounts, ledger  # noqa: E402
 from stockapp.services.catalogue import ean13  # noqa: E402
 
@@ -32,7 +34,7 @@ SIZES = ("S", "M", "L", "XL", "2XL")
 COLOURS = ("黑色", "白色")
 
 
-def build(app, styles: int) -> None:
+def build(app, styles: int, orders: int) -> None:
     with app.app_context():
         db.create_all()
         db.session.execute(text("INSERT INTO warehouses (code, name) VALUES ('MAIN', '主仓库')"))
@@ -89,9 +91,42 @@ def build(app, styles: int) -> None:
                 for v, d, after, kind in movements
             ],
         )
+        # Orders of 12 lines over two neighbouring styles; every fifth one still open.
+        # (Their stock movements are left out: only the order tables matter here.)
+        order_rows, line_rows = [], []
+        for n in range(orders):
+            first = (n * 7919) % (styles - 1) * 10 + 1
+            open_ = n % 5 == 0
+            order_rows.append(
+                {
+                    "id": n + 1,
+                    "number": f"PH-{n + 1:06d}",
+                    "customer": f"客户{n % 300}",
+                    "note": "",
+                    "status": "open" if open_ else "completed",
+                    "created_by": user,
+                    "cancel_reason": "",
+                }
+            )
+            for k in range(12):
+                qty = 1 + (n + k) % 6
+                line_rows.append(
+                    {
+                        "order_id": n + 1,
+                        "variant_id": first + k * 3 % 20,
+                        "ordered": qty,
+                        "picked": 0 if open_ else qty,
+                        "shipped": 0 if open_ else qty,
+                        "returned": 0,
+                        "reserving": open_,
+                    }
+                )
+        db.session.execute(insert(Order), order_rows)
+        db.session.execute(insert(OrderLine), line_rows)
         db.session.commit()
         print(
-            f"built {styles:,} styles, {len(variants):,} variants, {len(movements):,} movements "
+            f"built {styles:,} styles, {len(variants):,} variants, {len(movements):,} movements, "
+            f"{orders:,} orders of 12 lines "
             f"in {time.perf_counter() - started:.1f} s; ledger "
             f"{'OK' if not ledger.discrepancies() else 'BROKEN'}"
         )
@@ -100,6 +135,7 @@ def build(app, styles: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--styles", type=int, default=10_000)
+    parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="stockapp-pages-") as tmp:
@@ -110,7 +146,7 @@ def main() -> int:
                 "WTF_CSRF_ENABLED": False,
             }
         )
-        build(app, args.styles)
+        build(app, args.styles, args.orders)
         client = app.test_client()
         client.post("/login", data={"username": "bench", "password": "bench-password"})
         middle = f"S{args.styles // 2:06d}"
@@ -131,6 +167,11 @@ def main() -> int:
             "stock log, all, page 1": "/logs",
             "stock log, one style": f"/logs?q={middle}",
             "stock log, adjustment": "/logs?kind=adjustment",
+            "orders, open and picking": "/orders",
+            "orders, search a customer": "/orders?state=all&q=客户42",
+            "an open order (12 lines)": f"/orders/{args.orders // 2 + 1}",
+            "picking list": f"/orders/{args.orders // 2 + 1}/picking-list",
+            "live check": "/live",
         }
         print(f"\n{'page':36} {'p50 ms':>8} {'p95 ms':>8}  status")
         for name, path in pages.items():

@@ -312,20 +312,12 @@ def order_by_number(number: str) -> Order | None:
 
 
 def order_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
-    """One page of orders, newest first, with their piece counts: ``(rows, has_next)``."""
-    totals = (
-        select(
-            OrderLine.order_id,
-            func.sum(OrderLine.ordered).label("ordered"),
-            func.sum(OrderLine.picked).label("picked"),
-            func.sum(OrderLine.shipped).label("shipped"),
-        )
-        .group_by(OrderLine.order_id)
-        .subquery()
-    )
+    """One page of orders, newest first, with their piece counts: ``(rows, has_next)``.
+
+    The page is chosen first and only its orders' lines are summed.
+    """
     query = (
-        select(Order, totals.c.ordered, totals.c.picked, totals.c.shipped)
-        .join(totals, totals.c.order_id == Order.id)
+        select(Order)
         .where(Order.status.in_([s.value for s in statuses]))
         .order_by(Order.id.desc())
         .offset((page - 1) * per_page)
@@ -335,11 +327,27 @@ def order_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50)
         query = query.where(
             or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
         )
-    rows = [
-        {"order": order, "ordered": ordered, "picked": picked, "shipped": shipped}
-        for order, ordered, picked, shipped in db.session.execute(query)
-    ]
-    return rows[:per_page], len(rows) > per_page
+    found = list(db.session.scalars(query))
+    has_next = len(found) > per_page
+    found = found[:per_page]
+    totals = {
+        order_id: (ordered, picked, shipped)
+        for order_id, ordered, picked, shipped in db.session.execute(
+            select(
+                OrderLine.order_id,
+                func.sum(OrderLine.ordered),
+                func.sum(OrderLine.picked),
+                func.sum(OrderLine.shipped),
+            )
+            .where(OrderLine.order_id.in_([order.id for order in found]))
+            .group_by(OrderLine.order_id)
+        )
+    }
+    rows = []
+    for order in found:
+        ordered, picked, shipped = totals.get(order.id, (0, 0, 0))
+        rows.append({"order": order, "ordered": ordered, "picked": picked, "shipped": shipped})
+    return rows, has_next
 
 
 def locations_of(variant_ids) -> dict[int, list[str]]:
