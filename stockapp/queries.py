@@ -38,12 +38,17 @@ class StockLevel:
         return {"on_hand": self.on_hand, "reserved": self.reserved, "available": self.available}
 
 
+def _quarantine():
+    """Locations for damaged goods: their stock is not sellable, so not on hand."""
+    return select(Location.id).where(Location.is_quarantine).scalar_subquery()
+
+
 def stock_levels(variant_ids) -> dict[int, StockLevel]:
-    """On hand, reserved and available per variant, summed over all locations."""
+    """On hand, reserved and available per variant, summed over sellable locations."""
     ids = list(variant_ids)
     rows = db.session.execute(
         select(Balance.variant_id, func.sum(Balance.qty))
-        .where(Balance.variant_id.in_(ids))
+        .where(Balance.variant_id.in_(ids), Balance.location_id.not_in(_quarantine()))
         .group_by(Balance.variant_id)
     )
     on_hand = dict(rows.all())

@@ -13,10 +13,22 @@ from .ledger import (
     document_number,
 )
 from .orders import ACTIVE, Order, OrderLine, OrderStatus, ReturnCondition, StockVersion
+from .purchasing import (
+    RECEIVING,
+    POLine,
+    POStatus,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    ReceiptReason,
+    Setting,
+    Supplier,
+)
 from .warehouse import Location, Warehouse
 
 __all__ = [
     "ACTIVE",
+    "RECEIVING",
     "ApiToken",
     "Balance",
     "Document",
@@ -30,10 +42,18 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
+    "POLine",
+    "POStatus",
+    "PurchaseOrder",
+    "Receipt",
+    "ReceiptLine",
+    "ReceiptReason",
     "ReturnCondition",
     "Role",
+    "Setting",
     "StockVersion",
     "Style",
+    "Supplier",
     "User",
     "Variant",
     "Warehouse",

@@ -60,6 +60,7 @@ class DocumentStatus(StrEnum):
     SUBMITTED = "submitted"
     POSTED = "posted"
     REVERSED = "reversed"
+    REJECTED = "rejected"
 
 
 class Document(db.Model):

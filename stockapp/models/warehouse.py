@@ -1,6 +1,6 @@
 """Warehouses (仓库) and their locations (货位). Stock always sits in a location."""
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -22,3 +22,8 @@ class Location(db.Model):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
     is_default: Mapped[bool] = mapped_column(default=False)
+    # Server defaults too: these columns came after locations were in use.
+    zone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Damaged goods are kept here, apart from sellable stock.
+    is_quarantine: Mapped[bool] = mapped_column(default=False, server_default=false())

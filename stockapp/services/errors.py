@@ -126,3 +126,7 @@ class AlreadyCompleted(InvalidTransition):
 
 class AlreadyCancelled(InvalidTransition):
     title = _l("Already cancelled")
+
+
+class AlreadyApproved(InvalidTransition):
+    title = _l("Already approved")

@@ -21,6 +21,7 @@ from ..models import (
     Balance,
     Document,
     DocumentKind,
+    Location,
     MovementKind,
     Order,
     OrderLine,
@@ -425,14 +426,16 @@ def _take_from_locations(picked: dict[int, int]) -> list[ledger.Line]:
     """Ledger lines that take ``picked`` pieces of each variant out of its locations.
 
     Locks the variants' balances (in the ledger's order) and takes from the
-    lowest location id first (the default location is the first made). A
+    lowest location id first (the default location is the first made), never
+    from a quarantine location. A
     variant whose locations hold too little in all is named with its shortfall.
     """
     rows = db.session.execute(
         select(Balance.variant_id, Balance.location_id, Balance.qty)
-        .where(Balance.variant_id.in_(picked), Balance.qty > 0)
+        .join(Location, Location.id == Balance.location_id)
+        .where(Balance.variant_id.in_(picked), Balance.qty > 0, ~Location.is_quarantine)
         .order_by(Balance.variant_id, Balance.location_id)
-        .with_for_update()
+        .with_for_update(of=Balance)  # the balances only: every order shares the locations
     ).all()
     held: dict[int, list[tuple[int, int]]] = {}
     for variant_id, location_id, qty in rows:

@@ -1,11 +1,64 @@
-"""Receipts (入库单): goods that arrived, added to stock."""
+"""Receipts (入库单): goods that arrived, checked, put away, and — once approved —
+added to stock.
+
+A receipt is a document of kind receipt with a header (``Receipt``: its PO and
+supplier, who submitted and who decided) and lines (``ReceiptLine``: received,
+damaged, location, unit cost, reason, note). States: draft → submitted →
+posted (approved: stock rises) or rejected (nothing posts). Receipts against a
+purchase order wait for a manager's approval when the settings say so (the
+default); a manager's own receipts, and receipts whose kind needs no approval,
+post as they are submitted. The manage-stock dialog's quick inbound is a
+receipt without a PO (``receive``).
+"""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
-from ..models import DocumentKind, MovementKind
-from . import ledger
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..database import run, utcnow
+from ..extensions import db
+from ..models import (
+    RECEIVING,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Location,
+    MovementKind,
+    POLine,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    ReceiptReason,
+    Role,
+    User,
+    Variant,
+)
+from . import documents, ledger, purchasing, settings
+from .errors import (
+    AlreadyApproved,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+)
 from .idempotency import run_once
-from .warehouses import default_location_id
+from .warehouses import main_warehouse_id, quarantine_location_id, usual_locations
+
+
+@dataclass(frozen=True)
+class ArrivedLine:
+    """What arrived of one variant. ``location_id`` None: its usual location."""
+
+    variant_id: int
+    received: int
+    damaged: int = 0
+    location_id: int | None = None
+    unit_cost: Decimal | None = None
+    reason: str = ""
+    note: str = ""
 
 
 def receive(
@@ -15,27 +68,362 @@ def receive(
     note: str = "",
     idempotency_key: str | None = None,
 ) -> dict:
-    """Post a receipt of ``(variant_id, qty)`` lines into the default location.
+    """The quick inbound: a receipt without a PO of ``(variant_id, qty)`` lines, each
+    into its usual location, submitted at once (and so posted at once unless the
+    settings ask for approval of such receipts and the operator is not a manager).
 
-    One transaction: the receipt document, its movements and the balances, or
-    nothing. Returns ``{"document": …, "movements": […]}``; with an idempotency
-    key, a repeat returns the first receipt and posts nothing.
+    Returns ``{"document": …, "movements": […]}``; with an idempotency key, a
+    repeat returns the first receipt and posts nothing.
+    """
+    return create(
+        lines=[ArrivedLine(variant_id, qty) for variant_id, qty in lines],
+        operator_id=operator_id,
+        note=note,
+        submit=True,
+        idempotency_key=idempotency_key,
+    )
+
+
+def create(
+    *,
+    lines: Sequence[ArrivedLine],
+    operator_id: int,
+    po_id: int | None = None,
+    note: str = "",
+    submit: bool = False,
+    idempotency_key: str | None = None,
+) -> dict:
+    """Record a receipt as a draft (or, with ``submit``, submit it in the same step).
+
+    Against a PO, the PO must be ordered or partially received; unit costs default
+    to the PO's. Each line: an active variant, received and damaged of 0 or more
+    and not both 0, a known reason, a sellable location. Anything wrong is named in
+    ``InvalidInput`` (``po``, ``lines[i]``) and nothing is written.
     """
 
-    location_id = default_location_id()
-
     def work() -> dict:
-        return ledger.post_document(
+        po = _receiving_po(po_id) if po_id is not None else None
+        filled = _checked_lines(lines, po)
+        document = documents.create(
             DocumentKind.RECEIPT,
-            [ledger.Line(variant_id, location_id, qty) for variant_id, qty in lines],
-            movement_kind=MovementKind.INBOUND,
             operator_id=operator_id,
             note=note,
+            status=DocumentStatus.DRAFT,
         )
+        db.session.add(
+            Receipt(
+                document_id=document["id"],
+                po_id=po.id if po else None,
+                supplier_id=po.supplier_id if po else None,
+                reject_reason="",
+            )
+        )
+        db.session.flush()
+        db.session.add_all(
+            ReceiptLine(document_id=document["id"], **line.__dict__) for line in filled
+        )
+        db.session.flush()
+        if submit:
+            return _submit(document["id"], operator_id)
+        return {"document": document, "movements": []}
 
     return run_once(
         work,
         user_id=operator_id,
         key=idempotency_key,
-        request={"receive": [list(line) for line in lines], "note": note},
+        request={
+            "receipt": po_id,
+            "lines": [[str(v) for v in line.__dict__.values()] for line in lines],
+            "note": note,
+            "submit": submit,
+        },
     )
+
+
+def submit(document_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:
+    """draft → submitted. A clerk may not submit more than a PO line ordered beyond
+    the tolerance in the settings (``NotPermitted`` names the lines): a manager
+    must. Posts at once when the operator may post directly."""
+    return run_once(
+        lambda: _submit(document_id, operator_id),
+        user_id=operator_id,
+        key=idempotency_key,
+        request={"submit_receipt": document_id},
+    )
+
+
+def approve(document_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:
+    """submitted → posted: the received pieces into their locations (damaged ones
+    into the warehouse's quarantine location, if it has one, never into sellable
+    stock), in one ledger post; the PO's state follows. The PO row is locked
+    first, so two receipts of one PO approved at once count exactly; a second
+    approval of the same receipt posts nothing and raises ``AlreadyApproved``."""
+
+    def work() -> dict:
+        receipt = _receipt(document_id)
+        po = purchasing.lock(receipt.po_id) if receipt.po_id else None
+        _claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.POSTED)
+        return _post(receipt, po, operator_id)
+
+    return run_once(
+        work, user_id=operator_id, key=idempotency_key, request={"approve_receipt": document_id}
+    )
+
+
+def reject(
+    document_id: int, *, operator_id: int, reason: str, idempotency_key: str | None = None
+) -> dict:
+    """submitted → rejected, with a reason; nothing posts."""
+
+    def work() -> dict:
+        if not reason.strip():
+            raise InvalidInput(
+                _l("Some fields need attention."),
+                {"reason": _l("Say why the receipt is rejected.")},
+            )
+        receipt = _receipt(document_id)
+        _claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.REJECTED)
+        receipt.reject_reason = reason.strip()
+        receipt.decided_by = operator_id
+        receipt.decided_at = utcnow()
+        db.session.flush()
+        return {"document": _document(document_id), "movements": []}
+
+    return run_once(
+        work,
+        user_id=operator_id,
+        key=idempotency_key,
+        request={"reject_receipt": document_id, "reason": reason},
+    )
+
+
+def after_reversal(document_id: int) -> None:
+    """A posted receipt was reversed: its PO's state follows (in the same transaction)."""
+    receipt = db.session.get(Receipt, document_id)
+    if receipt is not None and receipt.po_id is not None:
+        purchasing.refresh_status(purchasing.lock(receipt.po_id))
+
+
+def _submit(document_id: int, operator_id: int) -> dict:
+    receipt = _receipt(document_id)
+    po = purchasing.lock(receipt.po_id) if receipt.po_id else None
+    manager = _is_manager(operator_id)
+    if po is not None and not manager:
+        _check_tolerance(receipt, po)
+    _claim(document_id, DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
+    receipt.submitted_by = operator_id
+    receipt.submitted_at = utcnow()
+    key = "po_receipts_need_approval" if po is not None else "direct_receipts_need_approval"
+    if manager or not settings.get(key):
+        run(
+            update(Document.__table__)
+            .where(Document.__table__.c.id == document_id)
+            .values(status=DocumentStatus.POSTED.value)
+        )
+        return _post(receipt, po, operator_id)
+    db.session.flush()
+    return {"document": _document(document_id), "movements": []}
+
+
+def _post(receipt: Receipt, po: PurchaseOrder | None, operator_id: int) -> dict:
+    quarantine = {}
+    movements = []
+    lines = []
+    for line in receipt.lines:
+        if line.received:
+            lines.append(ledger.Line(line.variant_id, line.location_id, line.received))
+        if line.damaged:
+            warehouse_id = db.session.get(Location, line.location_id).warehouse_id
+            if warehouse_id not in quarantine:
+                quarantine[warehouse_id] = quarantine_location_id(warehouse_id)
+            if quarantine[warehouse_id] is not None:
+                lines.append(ledger.Line(line.variant_id, quarantine[warehouse_id], line.damaged))
+    document = _document(receipt.document_id)
+    if lines:
+        movements = ledger.post(
+            lines,
+            kind=MovementKind.INBOUND,
+            operator_id=operator_id,
+            document_id=receipt.document_id,
+            note=document["note"],
+        )
+    receipt.decided_by = operator_id
+    receipt.decided_at = utcnow()
+    if po is not None:
+        db.session.flush()
+        purchasing.refresh_status(po)
+    db.session.flush()
+    return {"document": document, "movements": movements}
+
+
+def _check_tolerance(receipt: Receipt, po: PurchaseOrder) -> None:
+    tolerance = settings.get("over_receipt_tolerance_pct")
+    received = purchasing.received_by_variant(po.id)
+    ordered = {line.variant_id: line.ordered for line in po.lines}
+    over = []
+    for line in receipt.lines:
+        if line.variant_id not in ordered:
+            continue  # a wrong item: reported, not an over-receipt
+        total = received.get(line.variant_id, 0) + line.received
+        if total * 100 > ordered[line.variant_id] * (100 + tolerance):
+            over.append((line.variant.sku, ordered[line.variant_id], total))
+    if over:
+        raise NotPermitted(
+            _l(
+                "Over the %(tolerance)d%% tolerance, a manager must submit: %(lines)s.",
+                tolerance=tolerance,
+                lines=", ".join(
+                    str(_l("%(sku)s %(total)d of %(ordered)d", sku=sku, total=t, ordered=o))
+                    for sku, o, t in over
+                ),
+            )
+        )
+
+
+def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> None:
+    """Move the receipt from ``before`` to ``after``, or say why it cannot."""
+    table = Document.__table__
+    done = run(
+        update(table)
+        .where(table.c.id == document_id, table.c.status == before.value)
+        .values(status=after.value)
+        .returning(table.c.id)
+    ).first()
+    if done is not None:
+        return
+    status = db.session.scalar(select(Document.status).where(Document.id == document_id))
+    number = _document(document_id)["number"]
+    if status == DocumentStatus.POSTED and after == DocumentStatus.POSTED:
+        raise AlreadyApproved(_l("Receipt %(number)s is already approved.", number=number))
+    raise InvalidTransition(
+        _l(
+            "Receipt %(number)s is %(status)s: it cannot be %(action)s.",
+            number=number,
+            status=receipt_status_name(status),
+            action=ACTION_NAMES[after],
+        )
+    )
+
+
+RECEIPT_STATUS_NAMES = {
+    DocumentStatus.DRAFT: _l("a draft"),
+    DocumentStatus.SUBMITTED: _l("waiting for approval"),
+    DocumentStatus.POSTED: _l("approved"),
+    DocumentStatus.REJECTED: _l("rejected"),
+    DocumentStatus.REVERSED: _l("reversed"),
+}
+ACTION_NAMES = {
+    DocumentStatus.SUBMITTED: _l("submitted"),
+    DocumentStatus.POSTED: _l("approved"),
+    DocumentStatus.REJECTED: _l("rejected"),
+}
+
+
+def receipt_status_name(status: str) -> str:
+    return str(RECEIPT_STATUS_NAMES[DocumentStatus(status)])
+
+
+def _receipt(document_id: int) -> Receipt:
+    receipt = db.session.get(Receipt, document_id, populate_existing=True)
+    if receipt is None:
+        raise NotFound(_l("Receipt %(id)s does not exist.", id=document_id))
+    return receipt
+
+
+def _document(document_id: int) -> dict:
+    document = db.session.get(Document, document_id, populate_existing=True)
+    return {
+        "id": document.id,
+        "number": document.number,
+        "kind": document.kind,
+        "status": document.status,
+        "note": document.note,
+        "created_at": document.created_at.isoformat(),
+    }
+
+
+def _is_manager(operator_id: int) -> bool:
+    role = db.session.scalar(select(User.role).where(User.id == operator_id))
+    return role is not None and Role(role).rank >= Role.MANAGER.rank
+
+
+def _receiving_po(po_id: int) -> PurchaseOrder:
+    po = db.session.get(PurchaseOrder, po_id)
+    if po is None:
+        raise InvalidInput(
+            _l("Some fields need attention."),
+            {"po": _l("Purchase order %(id)s does not exist.", id=po_id)},
+        )
+    if po.status not in RECEIVING:
+        raise InvalidTransition(
+            _l(
+                "Purchase order %(number)s is %(status)s: nothing is expected on it.",
+                number=po.number,
+                status=purchasing.status_name(po.status),
+            )
+        )
+    return po
+
+
+def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> list[ArrivedLine]:
+    """The lines with their locations and costs filled in; ``InvalidInput`` if any is wrong."""
+    if not lines:
+        raise InvalidInput(
+            _l("Some fields need attention."),
+            {"lines": _l("Give at least one size with a quantity.")},
+        )
+    variant_ids = {line.variant_id for line in lines}
+    active = set(
+        db.session.scalars(
+            select(Variant.id).where(Variant.id.in_(variant_ids), Variant.archived.is_(False))
+        )
+    )
+    sellable = set(
+        db.session.scalars(
+            select(Location.id).where(
+                Location.id.in_({line.location_id for line in lines if line.location_id}),
+                ~Location.is_quarantine,
+            )
+        )
+    )
+    costs = {}
+    if po is not None:
+        costs = dict(
+            db.session.execute(
+                select(POLine.variant_id, POLine.unit_cost).where(POLine.po_id == po.id)
+            ).all()
+        )
+    usual = usual_locations(variant_ids, main_warehouse_id())
+    reasons = {r.value for r in ReceiptReason} | {""}
+    errors = {}
+    filled = []
+    for i, line in enumerate(lines):
+        if line.variant_id not in active:
+            errors[f"lines[{i}]"] = _l("This variant does not exist or is archived.")
+        elif line.received < 0 or line.damaged < 0 or line.received + line.damaged == 0:
+            errors[f"lines[{i}]"] = _l("Give how many arrived: received or damaged.")
+        elif line.location_id is not None and line.location_id not in sellable:
+            errors[f"lines[{i}]"] = _l("Choose a location for sellable stock.")
+        elif line.reason not in reasons:
+            errors[f"lines[{i}]"] = _l("Unknown reason.")
+        elif line.unit_cost is not None and line.unit_cost < 0:
+            errors[f"lines[{i}]"] = _l("A cost cannot be negative.")
+        elif len(line.note) > 500:
+            errors[f"lines[{i}]"] = _l("At most %(max)d characters.", max=500)
+        else:
+            filled.append(
+                ArrivedLine(
+                    variant_id=line.variant_id,
+                    received=line.received,
+                    damaged=line.damaged,
+                    location_id=line.location_id or usual[line.variant_id],
+                    unit_cost=line.unit_cost
+                    if line.unit_cost is not None
+                    else costs.get(line.variant_id),
+                    reason=line.reason,
+                    note=line.note,
+                )
+            )
+    if errors:
+        raise InvalidInput(_l("Some fields need attention."), errors)
+    return filled

@@ -34,7 +34,7 @@ from .. import history
 from ..database import write_transaction
 from ..htmx import is_htmx, trigger
 from ..models import DocumentKind, Role
-from ..services import ledger
+from ..services import ledger, receiving
 from ..services.errors import DomainError, NotFound
 from . import kind_name
 
@@ -290,6 +290,7 @@ def reverse(document_id: int):
             reversal = ledger.reverse(
                 document_id, operator_id=current_user.id, reason=form.reason.data
             )
+            receiving.after_reversal(document_id)
     except DomainError as refused:
         form.form_errors.append(refused.detail)
         status = 404 if isinstance(refused, NotFound) else 422

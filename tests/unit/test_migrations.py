@@ -28,8 +28,9 @@ def test_upgrade_matches_the_models_and_downgrades_cleanly(fresh_url):
         db.engine.dispose()
 
 
-def test_upgrade_to_orders_keeps_the_ledger(fresh_url):
-    """0002 adds a column to documents, which movements reference: nothing is lost."""
+def test_upgrades_keep_the_ledger(fresh_url):
+    """0002 and 0003 add columns to documents and locations, which movements
+    reference: nothing is lost, and old receipts get their lines."""
     app = make_app(fresh_url)
     with app.app_context():
         downgrade(revision="base")
@@ -61,5 +62,14 @@ def test_upgrade_to_orders_keeps_the_ledger(fresh_url):
                     "JOIN balances b ON b.variant_id = m.variant_id"
                 )
             ).all()
+            # 0003 gives the receipt its header and lines from its movements.
+            lines = connection.execute(
+                sa.text(
+                    "SELECT r.po_id, l.received, l.damaged, l.location_id = m.location_id "
+                    "FROM receipts r JOIN receipt_lines l ON l.document_id = r.document_id "
+                    "JOIN movements m ON m.document_id = r.document_id"
+                )
+            ).all()
         assert [tuple(row) for row in kept] == [("first", None, 7, 7)]
+        assert [tuple(row) for row in lines] == [(None, 7, 0, True)]
         db.engine.dispose()

@@ -429,12 +429,11 @@ def test_complete_takes_from_the_default_location_first_and_cancel_puts_back_the
         db.session.flush()
         shelf_id = shelf.id
         ledger.post(
-            [ledger.Line(w.s, shelf_id, 5)],
+            [ledger.Line(w.s, shelf_id, 5), ledger.Line(w.s, default_location_id(), 2)],
             kind=MovementKind.INBOUND,
             operator_id=w.clerk,
             document_id=None,
         )
-    receive(w, (w.s, 2))
     order_id, result = completed_order(w, [(w.s, 4)])
     assert [m[1:4] for m in movements_of(result["document"]["id"])] == [
         (w.s, default_location_id(), -2),

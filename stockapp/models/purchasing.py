@@ -1,0 +1,144 @@
+"""Purchasing: suppliers, purchase orders (采购单), receipts (入库单) and settings."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .catalogue import Variant
+
+
+class Supplier(db.Model):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    contact: Mapped[str] = mapped_column(String(80), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class POStatus(StrEnum):
+    DRAFT = "draft"
+    ORDERED = "ordered"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+    CLOSED = "closed"
+
+
+# A PO in these states is waiting for goods: receipts may be made against it.
+RECEIVING = (POStatus.ORDERED, POStatus.PARTIALLY_RECEIVED)
+
+
+class PurchaseOrder(db.Model):
+    __tablename__ = "purchase_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    expected_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    supplier: Mapped[Supplier] = relationship()
+    lines: Mapped[list["POLine"]] = relationship(order_by="POLine.id")
+
+
+class POLine(db.Model):
+    """One variant of a PO. What was received is derived from approved receipts;
+    ``cancelled`` is the remainder recorded when the PO was closed."""
+
+    __tablename__ = "po_lines"
+    __table_args__ = (
+        UniqueConstraint("po_id", "variant_id"),
+        CheckConstraint("ordered > 0", name="ordered_positive"),
+        CheckConstraint("cancelled >= 0", name="cancelled_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
+    ordered: Mapped[int]
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    cancelled: Mapped[int] = mapped_column(default=0)
+
+    variant: Mapped[Variant] = relationship()
+
+
+class ReceiptReason(StrEnum):
+    """Why a receipt line differs from what was expected."""
+
+    SHORT = "short"
+    OVER = "over"
+    DAMAGED = "damaged"
+    WRONG = "wrong"
+    OTHER = "other"
+
+
+class Receipt(db.Model):
+    """A receipt's header beside its document (``documents`` row, kind receipt):
+    the document carries the number, state, note and operator."""
+
+    __tablename__ = "receipts"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    po_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+
+    lines: Mapped[list["ReceiptLine"]] = relationship(order_by="ReceiptLine.id")
+
+
+class ReceiptLine(db.Model):
+    """What arrived of one variant: ``received`` joins sellable stock in ``location``
+    once the receipt is approved; ``damaged`` never does."""
+
+    __tablename__ = "receipt_lines"
+    __table_args__ = (
+        CheckConstraint("received >= 0 AND damaged >= 0", name="not_negative"),
+        CheckConstraint("received + damaged > 0", name="something_arrived"),
+        Index("ix_receipt_lines_document_id", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("receipts.document_id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"), index=True)
+    received: Mapped[int]
+    damaged: Mapped[int] = mapped_column(default=0)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str] = mapped_column(String(16), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    variant: Mapped[Variant] = relationship()
+
+
+class Setting(db.Model):
+    """A setting managers change in the app (receiving tolerance, approvals)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)

@@ -1,0 +1,55 @@
+"""Settings managers change in the app: receiving tolerance and approvals."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import Setting
+from .errors import InvalidInput
+
+# Each setting with its default.
+DEFAULTS = {
+    # How far (in %) a receipt may go over what a PO ordered before a manager must submit it.
+    "over_receipt_tolerance_pct": 0,
+    # Receipts against a purchase order wait for a manager's approval before stock moves.
+    "po_receipts_need_approval": True,
+    # Receipts without a PO (the manage-stock dialog's inbound) wait for approval too.
+    "direct_receipts_need_approval": False,
+}
+
+
+def current() -> dict:
+    """Every setting, stored value or default."""
+    stored = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+
+
+def get(key: str):
+    value = db.session.scalar(select(Setting.value).where(Setting.key == key))
+    return DEFAULTS[key] if value is None else value
+
+
+def update(values: dict) -> dict:
+    """Store new values for known settings; a tolerance from 0 to 100 %, approvals
+    true or false. Anything else is ``InvalidInput`` and nothing is stored."""
+    errors = {}
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            errors[key] = _l("Unknown setting.")
+        elif isinstance(DEFAULTS[key], bool) and not isinstance(value, bool):
+            errors[key] = _l("Choose yes or no.")
+        elif not isinstance(DEFAULTS[key], bool) and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100
+        ):
+            errors[key] = _l("Enter a whole number from 0 to 100.")
+    if errors:
+        raise InvalidInput(_l("Some fields need attention."), errors)
+    with write_transaction() as session:
+        for key, value in values.items():
+            setting = session.get(Setting, key)
+            if setting is None:
+                session.add(Setting(key=key, value=value))
+            else:
+                setting.value = value
+    return current()
