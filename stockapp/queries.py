@@ -9,15 +9,22 @@ from .database import run
 from .extensions import db
 from .models import (
     ACTIVE,
+    RECEIVING,
     Balance,
     Document,
+    DocumentStatus,
     Location,
     Movement,
     Order,
     OrderLine,
     OrderStatus,
+    POLine,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
     StockVersion,
     Style,
+    Supplier,
     User,
     Variant,
     document_number,
@@ -266,38 +273,21 @@ def order_page(order: Order) -> dict:
     levels = stock_levels(variant_ids)
     active = order.status in ACTIVE
     earlier = _reserved(variant_ids, before_order=order.id) if active else {}
-    styles: dict[int, dict] = {}
+    cells = []
     for line in lines:
-        variant = line.variant
-        level = levels[variant.id]
+        level = levels[line.variant_id]
         if active:
-            free = max(level.on_hand - earlier.get(variant.id, 0), 0)
+            free = max(level.on_hand - earlier.get(line.variant_id, 0), 0)
             short = max(line.ordered - free, 0)
         elif order.status == OrderStatus.COMPLETED:
             short = line.ordered - line.shipped
         else:
             short = 0
-        group = styles.setdefault(variant.style_id, {"style": variant.style, "cells": {}})
-        group["cells"][(variant.colour, variant.size)] = {
-            "line": line,
-            "variant": variant,
-            "level": level,
-            "short": short,
-        }
-    groups = []
-    for group in sorted(styles.values(), key=lambda g: g["style"].code):
-        cells = group["cells"].values()
-        groups.append(
-            {
-                **group,
-                "colours": _ordered(
-                    {(c["variant"].colour_rank, c["variant"].colour) for c in cells}
-                ),
-                "sizes": _ordered({(c["variant"].size_rank, c["variant"].size) for c in cells}),
-                "ordered": sum(c["line"].ordered for c in cells),
-                "picked": sum(c["line"].picked for c in cells),
-            }
-        )
+        cells.append({"line": line, "variant": line.variant, "level": level, "short": short})
+    groups = _grids_by_style(cells)
+    for group in groups:
+        group["ordered"] = sum(c["line"].ordered for c in group["cells"].values())
+        group["picked"] = sum(c["line"].picked for c in group["cells"].values())
     return {
         "styles": groups,
         "ordered": sum(line.ordered for line in lines),
@@ -366,4 +356,286 @@ def locations_of(variant_ids) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for variant_id, code in rows:
         found.setdefault(variant_id, []).append(code)
+    return found
+
+
+# ---------------------------------------------------------------- purchasing
+
+
+def po_page(po: PurchaseOrder) -> dict:
+    """A PO as its page shows it: per style a colour × size grid of ordered,
+    received (approved receipts), cancelled and remaining, and its receipts."""
+    received = _po_received(po.id)
+    lines = list(
+        db.session.scalars(
+            select(POLine)
+            .where(POLine.po_id == po.id)
+            .options(selectinload(POLine.variant).selectinload(Variant.style))
+        )
+    )
+    cells = [
+        {
+            "line": line,
+            "variant": line.variant,
+            "received": received.get(line.variant_id, 0),
+            "remaining": max(line.ordered - received.get(line.variant_id, 0) - line.cancelled, 0),
+        }
+        for line in lines
+    ]
+    return {
+        "styles": _grids_by_style(cells),
+        "ordered": sum(c["line"].ordered for c in cells),
+        "received": sum(c["received"] for c in cells),
+        "remaining": sum(c["remaining"] for c in cells),
+        "cancelled": sum(c["line"].cancelled for c in cells),
+        "receipts": receipt_list(po_id=po.id),
+    }
+
+
+def _grids_by_style(cells: list[dict]) -> list[dict]:
+    """Cells (each with its ``variant``) grouped per style, with colours and sizes in order."""
+    styles: dict[int, dict] = {}
+    for cell in cells:
+        variant = cell["variant"]
+        group = styles.setdefault(variant.style_id, {"style": variant.style, "cells": {}})
+        group["cells"][(variant.colour, variant.size)] = cell
+    groups = []
+    for group in sorted(styles.values(), key=lambda g: g["style"].code):
+        members = group["cells"].values()
+        group["colours"] = _ordered(
+            {(c["variant"].colour_rank, c["variant"].colour) for c in members}
+        )
+        group["sizes"] = _ordered({(c["variant"].size_rank, c["variant"].size) for c in members})
+        groups.append(group)
+    return groups
+
+
+def _po_received(po_id: int, *, excluding: int | None = None) -> dict[int, int]:
+    """Good pieces per variant from the PO's approved receipts (but ``excluding``)."""
+    query = (
+        select(ReceiptLine.variant_id, func.sum(ReceiptLine.received))
+        .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
+        .join(Document, Document.id == Receipt.document_id)
+        .where(Receipt.po_id == po_id, Document.status == DocumentStatus.POSTED.value)
+        .group_by(ReceiptLine.variant_id)
+    )
+    if excluding is not None:
+        query = query.where(Receipt.document_id != excluding)
+    return dict(db.session.execute(query).all())
+
+
+def po_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
+    """One page of POs, newest first, with ordered and received pieces: ``(rows, has_next)``."""
+    query = (
+        select(PurchaseOrder)
+        .options(selectinload(PurchaseOrder.supplier))
+        .where(PurchaseOrder.status.in_([s.value for s in statuses]))
+        .order_by(PurchaseOrder.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    if search:
+        query = query.join(Supplier, Supplier.id == PurchaseOrder.supplier_id).where(
+            or_(PurchaseOrder.number.ilike(f"%{search}%"), Supplier.name.ilike(f"%{search}%"))
+        )
+    found = list(db.session.scalars(query))
+    has_next = len(found) > per_page
+    return [_po_row(po) for po in found[:per_page]], has_next
+
+
+def _po_row(po: PurchaseOrder) -> dict:
+    received = _po_received(po.id)
+    ordered = sum(line.ordered for line in po.lines)
+    got = sum(received.values())
+    remaining = sum(
+        max(line.ordered - received.get(line.variant_id, 0) - line.cancelled, 0)
+        for line in po.lines
+    )
+    return {"po": po, "ordered": ordered, "received": got, "remaining": remaining}
+
+
+def backorders() -> list[dict]:
+    """POs still waiting for goods, soonest expected first (no date last)."""
+    found = db.session.scalars(
+        select(PurchaseOrder)
+        .options(selectinload(PurchaseOrder.supplier), selectinload(PurchaseOrder.lines))
+        .where(PurchaseOrder.status.in_([s.value for s in RECEIVING]))
+        .order_by(PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
+    )
+    return [row for row in (_po_row(po) for po in found) if row["remaining"]]
+
+
+def receiving_pos(search: str) -> list[PurchaseOrder]:
+    """POs waiting for goods that match a number, a supplier, or a scanned piece on them."""
+    query = (
+        select(PurchaseOrder)
+        .options(selectinload(PurchaseOrder.supplier))
+        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+        .where(PurchaseOrder.status.in_([s.value for s in RECEIVING]))
+        .order_by(PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
+        .limit(50)
+    )
+    if search:
+        piece = (
+            select(POLine.po_id)
+            .join(Variant, Variant.id == POLine.variant_id)
+            .where(or_(Variant.sku == search, Variant.barcode == search))
+        )
+        query = query.where(
+            or_(
+                PurchaseOrder.number.ilike(f"%{search}%"),
+                Supplier.name.ilike(f"%{search}%"),
+                PurchaseOrder.id.in_(piece),
+            )
+        )
+    return list(db.session.scalars(query))
+
+
+def receipt_list(*, statuses=None, po_id: int | None = None, page: int = 1, per_page: int = 50):
+    """Receipts newest first (of a PO, or in some states), with their pieces."""
+    query = (
+        select(Receipt, Document, PurchaseOrder.number, Supplier.name, User.username)
+        .join(Document, Document.id == Receipt.document_id)
+        .join(User, User.id == Document.operator_id)
+        .outerjoin(PurchaseOrder, PurchaseOrder.id == Receipt.po_id)
+        .outerjoin(Supplier, Supplier.id == Receipt.supplier_id)
+        .order_by(Document.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    if po_id is not None:
+        query = query.where(Receipt.po_id == po_id)
+    if statuses is not None:
+        query = query.where(Document.status.in_([s.value for s in statuses]))
+    rows = db.session.execute(query).all()
+    pieces = dict(
+        db.session.execute(
+            select(ReceiptLine.document_id, func.sum(ReceiptLine.received + ReceiptLine.damaged))
+            .where(ReceiptLine.document_id.in_([r.Receipt.document_id for r in rows]))
+            .group_by(ReceiptLine.document_id)
+        ).all()
+    )
+    return [
+        {
+            "receipt": row.Receipt,
+            "document": row.Document,
+            "po_number": row.number,
+            "supplier": row.name,
+            "operator": row.username,
+            "pieces": pieces.get(row.Receipt.document_id, 0),
+        }
+        for row in rows
+    ]
+
+
+def receipt_page(receipt: Receipt) -> dict:
+    """A receipt's lines beside its PO: what was ordered and still due before this
+    receipt, what came, and where it differs (over, short, damaged, wrong, price)."""
+    document = db.session.get(Document, receipt.document_id)
+    po = db.session.get(PurchaseOrder, receipt.po_id) if receipt.po_id else None
+    po_lines = {line.variant_id: line for line in po.lines} if po else {}
+    before = _po_received(po.id, excluding=receipt.document_id) if po else {}
+    lines = list(
+        db.session.scalars(
+            select(ReceiptLine)
+            .where(ReceiptLine.document_id == receipt.document_id)
+            .order_by(ReceiptLine.id)
+            .options(selectinload(ReceiptLine.variant).selectinload(Variant.style))
+        )
+    )
+    codes = dict(
+        db.session.execute(
+            select(Location.id, Location.code).where(
+                Location.id.in_({line.location_id for line in lines})
+            )
+        ).all()
+    )
+    rows = []
+    for line in lines:
+        po_line = po_lines.get(line.variant_id)
+        due = None
+        if po_line is not None:
+            due = max(po_line.ordered - before.get(line.variant_id, 0) - po_line.cancelled, 0)
+        rows.append(
+            {
+                "line": line,
+                "variant": line.variant,
+                "location": codes.get(line.location_id, ""),
+                "ordered": po_line.ordered if po_line else None,
+                "due": due,
+                "wrong": po is not None and po_line is None,
+                "over": max(line.received - due, 0) if due is not None else 0,
+                "short": max(due - line.received, 0) if due is not None else 0,
+                "po_cost": po_line.unit_cost if po_line else None,
+                "price_differs": po_line is not None
+                and line.unit_cost is not None
+                and po_line.unit_cost is not None
+                and line.unit_cost != po_line.unit_cost,
+            }
+        )
+    return {
+        "document": document,
+        "po": po,
+        "lines": rows,
+        "received": sum(line.received for line in lines),
+        "damaged": sum(line.damaged for line in lines),
+        "differences": sum(
+            1
+            for r in rows
+            if r["wrong"] or r["over"] or r["short"] or r["line"].damaged or r["price_differs"]
+        ),
+    }
+
+
+def discrepancies_of(po: PurchaseOrder) -> list[dict]:
+    """Every difference the PO's approved receipts recorded, for the supplier:
+    short (still missing), over, damaged and wrong pieces, with reasons and notes."""
+    received = _po_received(po.id)
+    ordered = {line.variant_id: line for line in po.lines}
+    found = []
+    for line in po.lines:
+        got = received.get(line.variant_id, 0)
+        if got < line.ordered:
+            found.append({"kind": "short", "variant": line.variant, "qty": line.ordered - got})
+        elif got > line.ordered:
+            found.append({"kind": "over", "variant": line.variant, "qty": got - line.ordered})
+    notes = db.session.execute(
+        select(ReceiptLine, Document)
+        .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
+        .join(Document, Document.id == Receipt.document_id)
+        .where(Receipt.po_id == po.id, Document.status == DocumentStatus.POSTED.value)
+        .options(selectinload(ReceiptLine.variant).selectinload(Variant.style))
+        .order_by(ReceiptLine.id)
+    ).all()
+    for line, document in notes:
+        if line.damaged:
+            found.append(
+                {
+                    "kind": "damaged",
+                    "variant": line.variant,
+                    "qty": line.damaged,
+                    "line": line,
+                    "document": document,
+                }
+            )
+        if line.variant_id not in ordered and line.received:
+            found.append(
+                {
+                    "kind": "wrong",
+                    "variant": line.variant,
+                    "qty": line.received,
+                    "line": line,
+                    "document": document,
+                }
+            )
+        elif line.reason and not line.damaged:
+            found.append(
+                {
+                    "kind": line.reason,
+                    "variant": line.variant,
+                    "qty": None,
+                    "line": line,
+                    "document": document,
+                }
+            )
     return found

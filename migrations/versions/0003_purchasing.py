@@ -96,7 +96,7 @@ def upgrade():
     sa.Column('unit_cost', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('reason', sa.String(length=16), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.CheckConstraint('received + damaged > 0', name=op.f('ck_receipt_lines_something_arrived')),
+    sa.CheckConstraint("received + damaged > 0 OR reason <> ''", name=op.f('ck_receipt_lines_something_to_say')),
     sa.CheckConstraint('received >= 0 AND damaged >= 0', name=op.f('ck_receipt_lines_not_negative')),
     sa.ForeignKeyConstraint(['document_id'], ['receipts.document_id'], name=op.f('fk_receipt_lines_document_id_receipts')),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_receipt_lines_location_id_locations')),

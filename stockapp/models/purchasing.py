@@ -118,7 +118,8 @@ class ReceiptLine(db.Model):
     __tablename__ = "receipt_lines"
     __table_args__ = (
         CheckConstraint("received >= 0 AND damaged >= 0", name="not_negative"),
-        CheckConstraint("received + damaged > 0", name="something_arrived"),
+        # A line says what arrived, or (with a reason: short) why nothing did.
+        CheckConstraint("received + damaged > 0 OR reason <> ''", name="something_to_say"),
         Index("ix_receipt_lines_document_id", "document_id"),
     )
 

@@ -97,7 +97,8 @@ def create(
 
     Against a PO, the PO must be ordered or partially received; unit costs default
     to the PO's. Each line: an active variant, received and damaged of 0 or more
-    and not both 0, a known reason, a sellable location. Anything wrong is named in
+    and not both 0 unless a reason says why (nothing of it came: short), a known
+    reason, a sellable location. Anything wrong is named in
     ``InvalidInput`` (``po``, ``lines[i]``) and nothing is written.
     """
 
@@ -297,7 +298,7 @@ def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> N
         raise AlreadyApproved(_l("Receipt %(number)s is already approved.", number=number))
     raise InvalidTransition(
         _l(
-            "Receipt %(number)s is %(status)s: it cannot be %(action)s.",
+            "Receipt %(number)s is %(status)s: you cannot %(action)s it.",
             number=number,
             status=receipt_status_name(status),
             action=ACTION_NAMES[after],
@@ -313,9 +314,9 @@ RECEIPT_STATUS_NAMES = {
     DocumentStatus.REVERSED: _l("reversed"),
 }
 ACTION_NAMES = {
-    DocumentStatus.SUBMITTED: _l("submitted"),
-    DocumentStatus.POSTED: _l("approved"),
-    DocumentStatus.REJECTED: _l("rejected"),
+    DocumentStatus.SUBMITTED: _l("submit"),
+    DocumentStatus.POSTED: _l("approve"),
+    DocumentStatus.REJECTED: _l("reject"),
 }
 
 
@@ -400,8 +401,12 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
     for i, line in enumerate(lines):
         if line.variant_id not in active:
             errors[f"lines[{i}]"] = _l("This variant does not exist or is archived.")
-        elif line.received < 0 or line.damaged < 0 or line.received + line.damaged == 0:
-            errors[f"lines[{i}]"] = _l("Give how many arrived: received or damaged.")
+        elif (
+            line.received < 0
+            or line.damaged < 0
+            or (line.received + line.damaged == 0 and not line.reason)
+        ):
+            errors[f"lines[{i}]"] = _l("Give how many arrived (received or damaged), or a reason.")
         elif line.location_id is not None and line.location_id not in sellable:
             errors[f"lines[{i}]"] = _l("Choose a location for sellable stock.")
         elif line.reason not in reasons:

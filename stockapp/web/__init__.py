@@ -18,13 +18,15 @@ from ..http_errors import DETAILS, status_of
 from ..models import MovementKind, Role, User
 from ..services.accounts import any_user
 from ..services.orders import status_name
+from ..services.purchasing import status_name as po_status_name
+from ..services.receiving import receipt_status_name
 
 # Endpoints anyone may open: everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, catalogue, live, logs, orders, stock
+    from . import auth, catalogue, live, logs, orders, purchasing, setup, stock
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalogue.bp)
@@ -32,6 +34,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(logs.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(purchasing.bp)
+    app.add_template_global(purchasing.reason_name)
+    app.register_blueprint(setup.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
@@ -41,6 +46,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(role_name)
     app.add_template_global(kind_name)
     app.add_template_global(status_name, "order_status_name")
+    app.add_template_global(po_status_name, "po_status_name")
+    app.add_template_global(receipt_status_name)
     app.add_template_global(Role, "Role")
     app.add_template_global(get_locale)
     app.add_template_filter(local_datetime, "datetime")

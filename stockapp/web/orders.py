@@ -2,13 +2,11 @@
 the printable picking list, and returns (退货)."""
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -30,10 +28,10 @@ from .. import queries
 from ..api.schemas import MAX_NOTE
 from ..extensions import db
 from ..htmx import is_htmx, stock_changed
-from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role, Style
+from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role
 from ..services import orders, returns
 from ..services.errors import DomainError
-from . import WHOLE_NUMBER, role_required, whole_number
+from . import WHOLE_NUMBER, entry_form, role_required, whole_number
 
 bp = Blueprint("orders", __name__)
 
@@ -103,64 +101,6 @@ def index():
     return render_template("orders/index.html", **context)
 
 
-# ---------------------------------------------------------------- entry grids
-
-
-@dataclass
-class Entry:
-    """Quantities typed per variant on a form of style grids (a new order, a return).
-
-    The styles on the form travel with it (``style``), so adding one more keeps
-    everything typed so far: the form is rendered again from the request.
-    """
-
-    styles: list[Style] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, object] = field(default_factory=dict)
-    add_error: object = None
-
-    def number(self, name: str) -> int:
-        """The whole number typed in ``name`` (0 if blank); a bad one is noted."""
-        number = whole_number(self.values.get(name, "").strip() or "0")
-        if number is None:
-            self.errors[name] = WHOLE_NUMBER
-            return 0
-        return number
-
-
-def _read_entry(source, prefixes: tuple[str, ...]) -> Entry:
-    """The styles and the typed cells of an entry form; ``add`` brings in one more style.
-
-    ``add`` takes a style code, a SKU or a barcode (a scan); a SKU or barcode
-    also adds one piece to that variant's first cell.
-    """
-    entry = Entry()
-    codes = list(dict.fromkeys(c for c in source.getlist("style") if c))[:50]
-    entry.styles = [s for s in (queries.style_by_code(c) for c in codes) if s is not None]
-    entry.values = {name: value for name, value in source.items() if name.split("-")[0] in prefixes}
-    added = source.get("add", "").strip()[:100]
-    if added:
-        code = queries.style_code_for(added)
-        if code is None:
-            entry.add_error = _l("No style, SKU or barcode %(code)s.", code=added)
-        else:
-            if code not in {s.code for s in entry.styles}:
-                entry.styles.append(queries.style_by_code(code))
-            variant = next(
-                (
-                    v
-                    for s in entry.styles
-                    for v in s.variants
-                    if not v.archived and added in (v.sku, v.barcode)
-                ),
-                None,
-            )
-            if variant is not None:
-                name = f"{prefixes[0]}-{variant.id}"
-                entry.values[name] = str(entry.number(name) + 1)
-    return entry
-
-
 # ---------------------------------------------------------------- new order
 
 
@@ -168,16 +108,16 @@ def _read_entry(source, prefixes: tuple[str, ...]) -> Entry:
 @role_required(Role.CLERK)
 def new():
     """A new order: a colour × size grid per style; styles are added by code or scan."""
-    source = _source()
+    source = entry_form.source()
     form = OrderForm(formdata=source)
     if source is None:
         form.number.data = _next_number()
         form.key.data = uuid4().hex
         source = request.args
-    entry = _read_entry(source, ("q",))
+    entry = entry_form.read_entry(source, ("q",))
     if request.method == "GET" or source.get("add", "").strip():
         return _new_form(form, entry)
-    valid = _validate(form)
+    valid = entry_form.validate(form)
     lines = []
     for style in entry.styles:
         for variant in style.variants:
@@ -204,16 +144,12 @@ def new():
             )
         return _new_form(form, entry, status=422)
     flash(_("Order %(number)s created.", number=created["number"]), "success")
-    return _go(url_for("orders.show", order_id=created["id"]))
+    return entry_form.go(url_for("orders.show", order_id=created["id"]))
 
 
-def _new_form(form: OrderForm, entry: Entry, status: int = 200):
+def _new_form(form: OrderForm, entry: entry_form.Entry, status: int = 200):
     template = "orders/_new_form.html" if is_htmx() else "orders/new.html"
-    return render_template(template, form=form, entry=entry, grids=_grids(entry)), status
-
-
-def _grids(entry: Entry) -> list[dict]:
-    return [{"style": s, "matrix": queries.stock_matrix(s)} for s in entry.styles]
+    return render_template(template, form=form, entry=entry, grids=entry_form.grids(entry)), status
 
 
 def _next_number() -> str:
@@ -224,30 +160,6 @@ def _next_number() -> str:
     while f"{prefix}{n:03d}" in taken:
         n += 1
     return f"{prefix}{n:03d}"
-
-
-def _source():
-    """What a form was sent with: the POST, or a GET that carries the form on (``key``);
-    None for a form opened afresh."""
-    if request.method == "POST":
-        return request.form
-    return request.args if "key" in request.args else None
-
-
-def _validate(form: FlaskForm) -> bool:
-    """Validate; errors of hidden fields (CSRF token, key) show at the top of the form."""
-    if form.validate():
-        return True
-    for name in ("csrf_token", "key"):
-        form.form_errors.extend(form.errors.get(name, []))
-    return False
-
-
-def _go(target: str):
-    """Open ``target``: a redirect, or for htmx a full-page navigation to it."""
-    if is_htmx():
-        return Response(status=204, headers={"HX-Redirect": target})
-    return redirect(target)
 
 
 # ---------------------------------------------------------------- one order
@@ -434,7 +346,7 @@ def new_return():
     Against a completed order (``order``) the grid shows what it shipped;
     otherwise styles are added by code or scan like a new order.
     """
-    source = _source()
+    source = entry_form.source()
     form = ReturnForm(formdata=source)
     if source is None:
         form.key.data = uuid4().hex
@@ -444,12 +356,12 @@ def new_return():
         if not ORDER_ID.fullmatch(source["order"]):
             abort(404)
         order = _order(int(source["order"]))
-    entry = _read_entry(source, ("r", "d"))
+    entry = entry_form.read_entry(source, ("r", "d"))
     if order is not None:
         entry.styles = [g["style"] for g in queries.order_page(order)["styles"]]
     if request.method == "GET" or source.get("add", "").strip():
         return _return_form(form, entry, order)
-    valid = _validate(form)
+    valid = entry_form.validate(form)
     lines = []
     for style in entry.styles:
         for variant in style.variants:
@@ -486,10 +398,12 @@ def new_return():
         _("Return %(number)s booked: %(n)d pcs.", number=booked["document"]["number"], n=pieces),
         "success",
     )
-    return _go(url_for("orders.show", order_id=order.id) if order else url_for("orders.index"))
+    return entry_form.go(
+        url_for("orders.show", order_id=order.id) if order else url_for("orders.index")
+    )
 
 
-def _return_form(form: ReturnForm, entry: Entry, order: Order | None, status: int = 200):
+def _return_form(form: ReturnForm, entry: entry_form.Entry, order: Order | None, status: int = 200):
     template = "returns/_form.html" if is_htmx() else "returns/new.html"
     return (
         render_template(
@@ -497,7 +411,7 @@ def _return_form(form: ReturnForm, entry: Entry, order: Order | None, status: in
             form=form,
             entry=entry,
             order=order,
-            grids=_grids(entry),
+            grids=entry_form.grids(entry),
             returnable=_returnable(order),
         ),
         status,

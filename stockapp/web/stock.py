@@ -20,7 +20,7 @@ from .. import queries
 from ..api.schemas import MAX_NOTE
 from ..extensions import db
 from ..htmx import stock_changed
-from ..models import Role, Style, Variant
+from ..models import DocumentStatus, Role, Style, Variant
 from ..services import counting, receiving
 from ..services.errors import DomainError, StaleCount
 from . import WHOLE_NUMBER, role_required, whole_number
@@ -103,13 +103,21 @@ def _post(form: StockForm, values: dict[int, int], shown: dict[int, int]) -> str
         lines = [(variant_id, qty) for variant_id, qty in values.items() if qty]
         if not lines:
             return None
-        receiving.receive(
+        receipt = receiving.receive(
             lines=lines,
             operator_id=current_user.id,
             note=form.note.data.strip(),
             idempotency_key=form.key.data,
         )
-        return _("Received %(n)s pcs", n=sum(qty for _, qty in lines))
+        pieces = sum(qty for _, qty in lines)
+        if receipt["document"]["status"] == DocumentStatus.SUBMITTED:
+            # The settings ask a manager to approve receipts like this one first.
+            return _(
+                "Receipt %(number)s of %(n)d pcs submitted for approval.",
+                number=receipt["document"]["number"],
+                n=pieces,
+            )
+        return _("Received %(n)s pcs", n=pieces)
     lines = [
         counting.CountLine(variant_id, counted, shown[variant_id])
         for variant_id, counted in values.items()
