@@ -1,0 +1,99 @@
+"""Receiving against a purchase order in Chromium at tablet sizes: a clerk scans and
+submits, a manager approves, stock and the PO's remaining follow."""
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from stockapp.extensions import db
+from stockapp.models import Role
+from stockapp.services import purchasing, suppliers, warehouses
+from tests.browser.test_orders import scan
+from tests.browser.test_shell import sign_in, small_targets, translated
+from tests.conftest import on_hand
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def po(app, make_user, make_style):
+    """PO-1 from 广州服装厂 for A1024 Black S 6, M 4; a clerk (li) and a manager (wang)."""
+    skus = make_style("A1024", sizes=("S", "M", "L"), colours=("Black",), name="圆领T恤")
+    manager = make_user(Role.MANAGER, username="wang")
+    make_user(Role.CLERK, username="li")
+    with app.test_request_context():
+        supplier = suppliers.save(name="广州服装厂", contact="陈生", phone="020-1234")
+        warehouses.create_location(
+            warehouse_id=warehouses.main_warehouse_id(), code="A-01-03", zone="A"
+        )
+        created = purchasing.create(
+            number="PO-1",
+            supplier_id=supplier,
+            lines=[
+                purchasing.OrderedLine(skus["A1024-Black-S"], 6),
+                purchasing.OrderedLine(skus["A1024-Black-M"], 4),
+            ],
+            operator_id=manager,
+            place=True,
+        )
+        barcodes = dict(db.session.execute(sa.text("SELECT sku, barcode FROM variants")).all())
+    return skus, barcodes, created["id"]
+
+
+def test_clerk_receives_by_scanning_and_manager_approves(app, page, po, screenshot):
+    skus, barcodes, po_id = po
+    s, m, large = skus["A1024-Black-S"], skus["A1024-Black-M"], skus["A1024-Black-L"]
+    sign_in(page, "li")
+    page.goto("/receive")
+    # A scan of a piece that arrived finds the PO it is on.
+    page.fill("#q", barcodes["A1024-Black-S"])
+    page.locator("#q").press("Enter")
+    expect(page.locator("h1")).to_contain_text("PO-1")
+    screenshot("receive-empty")
+
+    for _ in range(4):
+        scan(page, barcodes["A1024-Black-S"], "#add")
+    expect(page.locator(f"input[name=r-{s}]")).to_have_value("4")
+    page.locator(f"input[name=r-{m}]").fill("2")
+    page.locator(f"input[name=d-{m}]").fill("1")
+    page.locator(f"select[name=why-{m}]").select_option("damaged")
+    page.locator(f"input[name=n-{m}]").fill("箱子压坏")
+    page.locator(f"select[name=loc-{s}]").select_option(label="A-01-03 · A")
+    # A piece that is not on the PO: it comes in as a wrong item.
+    scan(page, barcodes["A1024-Black-L"], "#add")
+    expect(page.locator(f"input[name=r-{large}]")).to_have_value("1")
+    expect(page.locator(f"select[name=why-{large}]")).to_have_value("wrong")
+    screenshot("receive-counted")
+    assert small_targets(page) == []
+    page.locator("#receipt-submit").click()
+
+    expect(page.locator(".state-rc-submitted")).to_be_visible()
+    screenshot("receipt-submitted")
+    with app.app_context():
+        assert on_hand(s) == 0 and on_hand(m) == 0  # nothing before approval
+
+    page.context.clear_cookies()
+    sign_in(page, "wang")
+    page.goto("/receipts")
+    page.locator("#receipt-rows a.style-link").first.click()
+    expect(page.locator(".receipt-lines tr.differs")).to_have_count(
+        3
+    )  # short S, damaged M, wrong L
+    screenshot("receipt-review")
+    page.locator("#approve").click()
+    expect(page.locator("#toast")).to_contain_text(
+        translated(
+            app, "Receipt %(number)s approved: %(n)d pcs into stock.", number="RC", n=7
+        ).split("RC")[0]
+    )
+    expect(page.locator(".state-rc-posted")).to_be_visible()
+    with app.app_context():
+        assert (on_hand(s), on_hand(m), on_hand(large)) == (4, 2, 1)
+
+    page.goto(f"/purchase-orders/{po_id}")
+    expect(page.locator("#po-remaining")).to_have_text("4")  # 6 − 4 and 4 − 2
+    expect(page.locator(".state-po-partially_received")).to_be_visible()
+    screenshot("po-after-receipt")
+    page.goto(f"/purchase-orders/{po_id}/discrepancies")
+    expect(page.locator("table")).to_contain_text("箱子压坏")
+    screenshot("po-discrepancies")
