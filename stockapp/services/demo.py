@@ -1,14 +1,15 @@
 """Demo data: a believable catalogue with stock and some history, to try StockApp out."""
 
 import random
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import Balance, Order, ReturnCondition, Style, Variant
-from . import catalogue, counting, ledger, orders, receiving, returns
+from ..models import Balance, Order, PurchaseOrder, ReturnCondition, Style, Supplier, Variant
+from . import catalogue, counting, ledger, orders, purchasing, receiving, returns, suppliers
 
 CUSTOMERS = ["王老板", "李姐服饰", "陈记批发", "张家档口", "刘总"]
 CATEGORIES = {
@@ -74,7 +75,48 @@ def fill(*, operator_id: int, styles: int = 36, seed: int = 2026) -> int:
                     receipt["document"]["id"], operator_id=operator_id, reason="重复入库，冲销"
                 )
     _orders(operator_id, rng)
+    _purchasing(operator_id, rng)
     return created
+
+
+def _purchasing(operator_id: int, rng: random.Random) -> None:
+    """Two suppliers and three POs: one waiting, one partly received (and a receipt
+    of it waiting for approval), one overdue."""
+    variants = list(db.session.scalars(select(Variant.id).order_by(Variant.id).limit(40)))
+    if not variants or db.session.scalar(select(PurchaseOrder.id).limit(1)):
+        return
+    ids = [
+        db.session.scalar(select(Supplier.id).where(Supplier.name == name))
+        or suppliers.save(name=name, contact=contact, phone=phone)
+        for name, contact, phone in (
+            ("广州新塘服装厂", "陈生", "020-8222 1234"),
+            ("杭州四季青面料行", "王姐", "0571-8666 5678"),
+        )
+    ]
+    today = date.today()
+    for n, (supplier_id, days) in enumerate(((ids[0], 7), (ids[1], 3), (ids[0], -5))):
+        chosen = sorted(rng.sample(variants, 6))
+        po = purchasing.create(
+            number=f"PO-DEMO-{n + 1:03d}",
+            supplier_id=supplier_id,
+            expected_on=today + timedelta(days=days),
+            lines=[
+                purchasing.OrderedLine(v, rng.randint(10, 40), Decimal(rng.randrange(30, 120)))
+                for v in chosen
+            ],
+            operator_id=operator_id,
+            place=True,
+        )
+        if n == 1:
+            for half in chosen[:3], chosen[3:]:
+                receipt = receiving.create(
+                    po_id=po["id"],
+                    lines=[receiving.ArrivedLine(v, rng.randint(5, 10)) for v in half],
+                    operator_id=operator_id,
+                    note="第一批到货" if half == chosen[:3] else "第二批到货（草稿）",
+                )
+                if half == chosen[:3]:
+                    receiving.submit(receipt["document"]["id"], operator_id=operator_id)
 
 
 def _orders(operator_id: int, rng: random.Random) -> None:

@@ -498,6 +498,37 @@ def receipt_print(document_id: int):
     )
 
 
+@bp.post("/receipts/<int:document_id>/submit")
+@role_required(Role.CLERK)
+def submit(document_id: int):
+    """Submit a draft receipt (one made through the API): for approval, or posted at
+    once where the settings allow."""
+    found = _receipt(document_id)
+    form = KeyForm()
+    if not form.validate():
+        return _receipt_refused(found, _("The page is out of date: reload it."))
+    try:
+        result = receiving.submit(
+            found.document_id, operator_id=current_user.id, idempotency_key=form.key.data
+        )
+    except DomainError as refused:
+        return _receipt_refused(found, refused.detail)
+    number = result["document"]["number"]
+    if result["document"]["status"] == DocumentStatus.POSTED:
+        message = _(
+            "Receipt %(number)s approved: %(n)d pcs into stock.",
+            number=number,
+            n=_received(found.document_id),
+        )
+    else:
+        message = _("Receipt %(number)s submitted for approval.", number=number)
+    return stock_changed(
+        message,
+        detail={"receipt": found.document_id},
+        fallback=url_for("purchasing.receipt", document_id=found.document_id),
+    )
+
+
 @bp.post("/receipts/<int:document_id>/approve")
 @role_required(Role.MANAGER)
 def approve(document_id: int):
