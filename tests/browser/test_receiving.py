@@ -97,3 +97,24 @@ def test_clerk_receives_by_scanning_and_manager_approves(app, page, po, screensh
     page.goto(f"/purchase-orders/{po_id}/discrepancies")
     expect(page.locator("table")).to_contain_text("箱子压坏")
     screenshot("po-discrepancies")
+
+
+def test_manager_creates_a_purchase_order_from_size_grids(app, page, po, screenshot):
+    skus, _, _ = po
+    sign_in(page, "wang")
+    page.goto("/purchase-orders")
+    expect(page.locator("#po-rows")).to_contain_text("PO-1")
+    screenshot("purchase-orders")
+    page.locator("a[href$='/purchase-orders/new']").click()
+    page.locator("#supplier").select_option(label="广州服装厂")
+    page.fill("#expected_on", "2026-12-01")
+    page.fill("#add", "A1024")
+    page.locator("[data-add-button]").click()
+    page.locator(f"input[name=q-{skus['A1024-Black-L']}]").fill("12")
+    page.fill("#cost-A1024", "35.50")
+    screenshot("po-new")
+    assert small_targets(page) == []
+    page.locator("#po-submit").click()
+    expect(page.locator(".state-po-ordered")).to_be_visible()
+    expect(page.locator("#po-remaining")).to_have_text("12")
+    expect(page.locator(f"#po-cell-{skus['A1024-Black-L']}")).to_contain_text("35.50")
