@@ -4,4 +4,4 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import orders, routes  # noqa: E402,F401  (registers the routes on the blueprint)
+from . import orders, purchasing, routes  # noqa: E402,F401  (registers the routes on the blueprint)

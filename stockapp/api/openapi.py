@@ -266,6 +266,9 @@ def _posted(name: str) -> dict:
 
 
 def document() -> dict:
+    # Imported here: that module builds on this one's helpers.
+    from .openapi_purchasing import PURCHASING_SCHEMAS, purchasing_paths
+
     manager, clerk, anyone = "Manager only.", "Clerk or manager.", "Any signed-in role."
     return {
         "openapi": "3.0.3",
@@ -375,10 +378,11 @@ def document() -> dict:
                 }
             },
             **_order_paths(clerk, manager, anyone),
+            **purchasing_paths(clerk, manager, anyone),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **PURCHASING_SCHEMAS},
             "responses": {
                 "Problem": {
                     "description": "An error",

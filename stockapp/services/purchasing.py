@@ -183,7 +183,7 @@ def refresh_status(po: PurchaseOrder) -> None:
     received = received_by_variant(po.id)
     if all(received.get(line.variant_id, 0) >= line.ordered for line in po.lines):
         po.status = POStatus.RECEIVED.value
-    elif any(received.values()):
+    elif any(received.get(line.variant_id, 0) for line in po.lines):  # not wrong items
         po.status = POStatus.PARTIALLY_RECEIVED.value
     else:
         po.status = POStatus.ORDERED.value

@@ -212,6 +212,8 @@ def _submit(document_id: int, operator_id: int) -> dict:
     if po is not None and not manager:
         _check_tolerance(receipt, po)
     _claim(document_id, DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
+    if po is not None:
+        _check_expecting(po)  # a draft may have been made before its PO was closed
     receipt.submitted_by = operator_id
     receipt.submitted_at = utcnow()
     key = "po_receipts_need_approval" if po is not None else "direct_receipts_need_approval"
@@ -260,14 +262,17 @@ def _post(receipt: Receipt, po: PurchaseOrder | None, operator_id: int) -> dict:
 def _check_tolerance(receipt: Receipt, po: PurchaseOrder) -> None:
     tolerance = settings.get("over_receipt_tolerance_pct")
     received = purchasing.received_by_variant(po.id)
-    ordered = {line.variant_id: line.ordered for line in po.lines}
-    over = []
+    ordered = {line.variant_id: line for line in po.lines}
+    arriving: dict[int, int] = {}  # per variant: one variant may be on several lines
     for line in receipt.lines:
-        if line.variant_id not in ordered:
-            continue  # a wrong item: reported, not an over-receipt
-        total = received.get(line.variant_id, 0) + line.received
-        if total * 100 > ordered[line.variant_id] * (100 + tolerance):
-            over.append((line.variant.sku, ordered[line.variant_id], total))
+        if line.variant_id in ordered:  # a wrong item: reported, not an over-receipt
+            arriving[line.variant_id] = arriving.get(line.variant_id, 0) + line.received
+    over = []
+    for variant_id, qty in arriving.items():
+        po_line = ordered[variant_id]
+        total = received.get(variant_id, 0) + qty
+        if total * 100 > po_line.ordered * (100 + tolerance):
+            over.append((po_line.variant.sku, po_line.ordered, total))
     if over:
         raise NotPermitted(
             _l(
@@ -349,12 +354,19 @@ def _is_manager(operator_id: int) -> bool:
 
 
 def _receiving_po(po_id: int) -> PurchaseOrder:
-    po = db.session.get(PurchaseOrder, po_id)
+    # Locked before the receipt row (whose foreign key share-locks the PO) is
+    # written: two receipts of one PO submitted at once would otherwise deadlock.
+    po = db.session.get(PurchaseOrder, po_id, with_for_update=True, populate_existing=True)
     if po is None:
         raise InvalidInput(
             _l("Some fields need attention."),
             {"po": _l("Purchase order %(id)s does not exist.", id=po_id)},
         )
+    _check_expecting(po)
+    return po
+
+
+def _check_expecting(po: PurchaseOrder) -> None:
     if po.status not in RECEIVING:
         raise InvalidTransition(
             _l(
@@ -363,7 +375,6 @@ def _receiving_po(po_id: int) -> PurchaseOrder:
                 status=purchasing.status_name(po.status),
             )
         )
-    return po
 
 
 def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> list[ArrivedLine]:

@@ -664,8 +664,10 @@ def _call(api: Api, endpoint: str, headers: dict):
 
 
 def test_the_permission_table_covers_every_protected_route(app):
-    # The order and return routes need orders in set states: their table is there.
+    # The order and return routes need orders in set states: their table is there;
+    # likewise the supplier, purchase order and receipt routes.
     from tests.web.test_api_orders import ORDER_ENDPOINTS
+    from tests.web.test_api_purchasing import PURCHASING_ENDPOINTS
 
     routes = {
         f"{method} {openapi_path(rule.rule)}"
@@ -673,7 +675,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         if rule.rule.startswith(API + "/") and rule.endpoint != "api.openapi_document"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    assert routes == set(ENDPOINTS) | set(ORDER_ENDPOINTS)
+    assert routes == set(ENDPOINTS) | set(ORDER_ENDPOINTS) | set(PURCHASING_ENDPOINTS)
 
 
 @pytest.mark.parametrize("role", ROLES, ids=str)
