@@ -189,14 +189,18 @@ def refresh_status(po: PurchaseOrder) -> None:
         po.status = POStatus.ORDERED.value
 
 
-def received_by_variant(po_id: int) -> dict[int, int]:
-    """Good pieces received per variant by the PO's approved receipts."""
+def received_by_variant(po_id: int, *, waiting: bool = False) -> dict[int, int]:
+    """Good pieces received per variant by the PO's approved receipts (and, with
+    ``waiting``, by those submitted and waiting for approval too)."""
+    states = [DocumentStatus.POSTED.value]
+    if waiting:
+        states.append(DocumentStatus.SUBMITTED.value)
     return dict(
         db.session.execute(
             select(ReceiptLine.variant_id, func.sum(ReceiptLine.received))
             .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
             .join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.po_id == po_id, Document.status == DocumentStatus.POSTED.value)
+            .where(Receipt.po_id == po_id, Document.status.in_(states))
             .group_by(ReceiptLine.variant_id)
         ).all()
     )

@@ -209,11 +209,11 @@ def _submit(document_id: int, operator_id: int) -> dict:
     receipt = _receipt(document_id)
     po = purchasing.lock(receipt.po_id) if receipt.po_id else None
     manager = _is_manager(operator_id)
-    if po is not None and not manager:
-        _check_tolerance(receipt, po)
     _claim(document_id, DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
     if po is not None:
         _check_expecting(po)  # a draft may have been made before its PO was closed
+        if not manager:
+            _check_tolerance(receipt, po)  # a refusal rolls the claim back
     receipt.submitted_by = operator_id
     receipt.submitted_at = utcnow()
     key = "po_receipts_need_approval" if po is not None else "direct_receipts_need_approval"
@@ -261,16 +261,14 @@ def _post(receipt: Receipt, po: PurchaseOrder | None, operator_id: int) -> dict:
 
 def _check_tolerance(receipt: Receipt, po: PurchaseOrder) -> None:
     tolerance = settings.get("over_receipt_tolerance_pct")
-    received = purchasing.received_by_variant(po.id)
+    # This receipt is submitted already, so it counts with the approved ones and
+    # those still waiting: two receipts of 10 on a PO of 10 cannot pass one after
+    # the other, nor one variant split over two lines.
+    received = purchasing.received_by_variant(po.id, waiting=True)
     ordered = {line.variant_id: line for line in po.lines}
-    arriving: dict[int, int] = {}  # per variant: one variant may be on several lines
-    for line in receipt.lines:
-        if line.variant_id in ordered:  # a wrong item: reported, not an over-receipt
-            arriving[line.variant_id] = arriving.get(line.variant_id, 0) + line.received
     over = []
-    for variant_id, qty in arriving.items():
-        po_line = ordered[variant_id]
-        total = received.get(variant_id, 0) + qty
+    for variant_id in sorted({line.variant_id for line in receipt.lines} & set(ordered)):
+        po_line, total = ordered[variant_id], received.get(variant_id, 0)
         if total * 100 > po_line.ordered * (100 + tolerance):
             over.append((po_line.variant.sku, po_line.ordered, total))
     if over:
