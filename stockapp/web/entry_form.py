@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from flask import Response, redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import Length
 
 from .. import queries
 from ..htmx import is_htmx
@@ -94,3 +96,9 @@ def validate(form: FlaskForm) -> bool:
     for name in ("csrf_token", "key"):
         form.form_errors.extend(form.errors.get(name, []))
     return False
+
+
+class KeyForm(FlaskForm):
+    """A one-button POST: its CSRF token and an idempotency key."""
+
+    key = HiddenField(validators=[Length(min=1, max=64)])

@@ -75,12 +75,6 @@ class CancelForm(FlaskForm):
     key = HiddenField(validators=[Length(min=1, max=64)])
 
 
-class KeyForm(FlaskForm):
-    """A one-button POST: its CSRF token and an idempotency key."""
-
-    key = HiddenField(validators=[Length(min=1, max=64)])
-
-
 @bp.get("/orders")
 def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
@@ -180,7 +174,7 @@ def _view(order: Order, **extra) -> dict:
         "view": queries.order_page(order),
         "can_pick": can_pick,
         "pick_key": uuid4().hex,
-        "action": KeyForm(key=uuid4().hex),
+        "action": entry_form.KeyForm(key=uuid4().hex),
         **extra,
     }
 
@@ -195,7 +189,7 @@ def picks(order_id: int):
     picked figure), and a redirect to a plain form post.
     """
     order = _order(order_id)
-    form = KeyForm()
+    form = entry_form.KeyForm()
     if not form.validate():
         return _pick_answer(order, {"form": _("The page is out of date: reload it.")}, 422)
     lines, errors = [], {}
@@ -248,7 +242,7 @@ def _pick_answer(order: Order, errors: dict, status: int):
 def complete(order_id: int):
     """配货完成: stock falls by what was picked; the rest of the order is short-shipped."""
     order = _order(order_id)
-    form = KeyForm()
+    form = entry_form.KeyForm()
     if not form.validate():
         return _refused(order, _("The page is out of date: reload it."))
     try:

@@ -93,10 +93,6 @@ class RejectForm(FlaskForm):
     key = HiddenField(validators=[Length(min=1, max=64)])
 
 
-class KeyForm(FlaskForm):
-    key = HiddenField(validators=[Length(min=1, max=64)])
-
-
 # ---------------------------------------------------------------- purchase orders
 
 
@@ -233,7 +229,7 @@ def show(po_id: int):
         template,
         po=po,
         view=queries.po_page(po),
-        action=KeyForm(key=uuid4().hex),
+        action=entry_form.KeyForm(key=uuid4().hex),
         today=_today(),
     )
 
@@ -252,7 +248,7 @@ def close(po_id: int):
 
 def _po_action(po_id: int, action, message: str):
     po = _po(po_id)
-    form = KeyForm()
+    form = entry_form.KeyForm()
     if not form.validate():
         flash(_("The page is out of date: reload it."), "error")
         return redirect(url_for("purchasing.show", po_id=po.id))
@@ -356,14 +352,7 @@ def receive(po_id: int):
         form.form_errors.append(refused.detail)
         return _receive_form(po, form, sheet, 422)
     document = result["document"]
-    if document["status"] == DocumentStatus.POSTED:
-        message = _(
-            "Receipt %(number)s approved: %(n)d pcs into stock.",
-            number=document["number"],
-            n=_received(document["id"]),
-        )
-    else:
-        message = _("Receipt %(number)s submitted for approval.", number=document["number"])
+    message = _receipt_message(document)
     flash(message, "success")
     return entry_form.go(url_for("purchasing.receipt", document_id=document["id"]))
 
@@ -485,7 +474,10 @@ def receipt(document_id: int):
     found = _receipt(document_id)
     template = "purchasing/_receipt_view.html" if is_htmx() else "purchasing/receipt.html"
     return render_template(
-        template, view=queries.receipt_page(found), receipt=found, action=KeyForm(key=uuid4().hex)
+        template,
+        view=queries.receipt_page(found),
+        receipt=found,
+        action=entry_form.KeyForm(key=uuid4().hex),
     )
 
 
@@ -503,53 +495,41 @@ def receipt_print(document_id: int):
 def submit(document_id: int):
     """Submit a draft receipt (one made through the API): for approval, or posted at
     once where the settings allow."""
-    found = _receipt(document_id)
-    form = KeyForm()
-    if not form.validate():
-        return _receipt_refused(found, _("The page is out of date: reload it."))
-    try:
-        result = receiving.submit(
-            found.document_id, operator_id=current_user.id, idempotency_key=form.key.data
-        )
-    except DomainError as refused:
-        return _receipt_refused(found, refused.detail)
-    number = result["document"]["number"]
-    if result["document"]["status"] == DocumentStatus.POSTED:
-        message = _(
-            "Receipt %(number)s approved: %(n)d pcs into stock.",
-            number=number,
-            n=_received(found.document_id),
-        )
-    else:
-        message = _("Receipt %(number)s submitted for approval.", number=number)
-    return stock_changed(
-        message,
-        detail={"receipt": found.document_id},
-        fallback=url_for("purchasing.receipt", document_id=found.document_id),
-    )
+    return _receipt_step(document_id, receiving.submit)
 
 
 @bp.post("/receipts/<int:document_id>/approve")
 @role_required(Role.MANAGER)
 def approve(document_id: int):
     """Approve: stock rises by what was received, and the PO follows."""
+    return _receipt_step(document_id, receiving.approve)
+
+
+def _receipt_step(document_id: int, step):
+    """Run a one-button step of a receipt and say what it did, or why not."""
     found = _receipt(document_id)
-    form = KeyForm()
+    form = entry_form.KeyForm()
     if not form.validate():
         return _receipt_refused(found, _("The page is out of date: reload it."))
     try:
-        result = receiving.approve(
-            found.document_id, operator_id=current_user.id, idempotency_key=form.key.data
-        )
+        result = step(found.document_id, operator_id=current_user.id, idempotency_key=form.key.data)
     except DomainError as refused:
         return _receipt_refused(found, refused.detail)
-    number = result["document"]["number"]
-    pieces = _received(found.document_id)
     return stock_changed(
-        _("Receipt %(number)s approved: %(n)d pcs into stock.", number=number, n=pieces),
+        _receipt_message(result["document"]),
         detail={"receipt": found.document_id},
         fallback=url_for("purchasing.receipt", document_id=found.document_id),
     )
+
+
+def _receipt_message(document: dict) -> str:
+    if document["status"] == DocumentStatus.POSTED:
+        return _(
+            "Receipt %(number)s approved: %(n)d pcs into stock.",
+            number=document["number"],
+            n=_received(document["id"]),
+        )
+    return _("Receipt %(number)s submitted for approval.", number=document["number"])
 
 
 @bp.route("/receipts/<int:document_id>/reject", methods=["GET", "POST"])
@@ -595,7 +575,7 @@ def _receipt_refused(found: Receipt, message):
             "purchasing/_receipt_view.html",
             view=queries.receipt_page(found),
             receipt=found,
-            action=KeyForm(key=uuid4().hex),
+            action=entry_form.KeyForm(key=uuid4().hex),
             refusal=message,
         ),
         422,
