@@ -365,7 +365,7 @@ def locations_of(variant_ids) -> dict[int, list[str]]:
 def po_page(po: PurchaseOrder) -> dict:
     """A PO as its page shows it: per style a colour × size grid of ordered,
     received (approved receipts), cancelled and remaining, and its receipts."""
-    received = _po_received(po.id)
+    received = po_received(po.id)
     lines = list(
         db.session.scalars(
             select(POLine)
@@ -410,17 +410,33 @@ def _grids_by_style(cells: list[dict]) -> list[dict]:
     return groups
 
 
-def _po_received(po_id: int, *, excluding: int | None = None) -> dict[int, int]:
-    """Good pieces per variant from the PO's approved receipts (but ``excluding``)."""
+def po_received(
+    po_id: int,
+    *,
+    waiting: bool = False,
+    excluding: int | None = None,
+    decided_before=None,
+) -> dict[int, int]:
+    """Good pieces per variant from a PO's approved receipts: what it has received.
+
+    ``waiting`` adds the receipts submitted and waiting for approval;
+    ``excluding`` leaves one receipt out; ``decided_before`` keeps only receipts
+    approved before that time (what was due when a receipt was approved).
+    """
+    states = [DocumentStatus.POSTED.value]
+    if waiting:
+        states.append(DocumentStatus.SUBMITTED.value)
     query = (
         select(ReceiptLine.variant_id, func.sum(ReceiptLine.received))
         .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
         .join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.po_id == po_id, Document.status == DocumentStatus.POSTED.value)
+        .where(Receipt.po_id == po_id, Document.status.in_(states))
         .group_by(ReceiptLine.variant_id)
     )
     if excluding is not None:
         query = query.where(Receipt.document_id != excluding)
+    if decided_before is not None:
+        query = query.where(Receipt.decided_at < decided_before)
     return dict(db.session.execute(query).all())
 
 
@@ -444,7 +460,7 @@ def po_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
 
 
 def _po_row(po: PurchaseOrder) -> dict:
-    received = _po_received(po.id)
+    received = po_received(po.id)
     ordered = sum(line.ordered for line in po.lines)
     got = sum(received.values())
     remaining = sum(
@@ -534,7 +550,10 @@ def receipt_page(receipt: Receipt) -> dict:
     document = db.session.get(Document, receipt.document_id)
     po = db.session.get(PurchaseOrder, receipt.po_id) if receipt.po_id else None
     po_lines = {line.variant_id: line for line in po.lines} if po else {}
-    before = _po_received(po.id, excluding=receipt.document_id) if po else {}
+    # What was still due when this receipt came: approved receipts before it (all of
+    # them while it waits), so its figures stay as they were once it is approved.
+    decided = receipt.decided_at if document.status != DocumentStatus.SUBMITTED else None
+    before = po_received(po.id, excluding=receipt.document_id, decided_before=decided) if po else {}
     lines = list(
         db.session.scalars(
             select(ReceiptLine)
@@ -555,7 +574,7 @@ def receipt_page(receipt: Receipt) -> dict:
         po_line = po_lines.get(line.variant_id)
         due = None
         if po_line is not None:
-            due = max(po_line.ordered - before.get(line.variant_id, 0) - po_line.cancelled, 0)
+            due = max(po_line.ordered - before.get(line.variant_id, 0), 0)
         rows.append(
             {
                 "line": line,
@@ -590,7 +609,7 @@ def receipt_page(receipt: Receipt) -> dict:
 def discrepancies_of(po: PurchaseOrder) -> list[dict]:
     """Every difference the PO's approved receipts recorded, for the supplier:
     short (still missing), over, damaged and wrong pieces, with reasons and notes."""
-    received = _po_received(po.id)
+    received = po_received(po.id)
     ordered = {line.variant_id: line for line in po.lines}
     found = []
     for line in po.lines:

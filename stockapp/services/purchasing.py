@@ -14,6 +14,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import queries
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -23,7 +24,6 @@ from ..models import (
     POStatus,
     PurchaseOrder,
     Receipt,
-    ReceiptLine,
     Supplier,
     Variant,
 )
@@ -191,19 +191,8 @@ def refresh_status(po: PurchaseOrder) -> None:
 
 def received_by_variant(po_id: int, *, waiting: bool = False) -> dict[int, int]:
     """Good pieces received per variant by the PO's approved receipts (and, with
-    ``waiting``, by those submitted and waiting for approval too)."""
-    states = [DocumentStatus.POSTED.value]
-    if waiting:
-        states.append(DocumentStatus.SUBMITTED.value)
-    return dict(
-        db.session.execute(
-            select(ReceiptLine.variant_id, func.sum(ReceiptLine.received))
-            .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
-            .join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.po_id == po_id, Document.status.in_(states))
-            .group_by(ReceiptLine.variant_id)
-        ).all()
-    )
+    ``waiting``, by those waiting for approval too)."""
+    return queries.po_received(po_id, waiting=waiting)
 
 
 def _waiting_receipts(po_id: int) -> int:

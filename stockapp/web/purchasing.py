@@ -251,14 +251,14 @@ def _po_action(po_id: int, action, message: str):
     form = entry_form.KeyForm()
     if not form.validate():
         flash(_("The page is out of date: reload it."), "error")
-        return redirect(url_for("purchasing.show", po_id=po.id))
+        return entry_form.go(url_for("purchasing.show", po_id=po.id))
     try:
         action(po.id, operator_id=current_user.id, idempotency_key=form.key.data)
     except DomainError as refused:
         flash(refused.detail, "error")
-        return redirect(url_for("purchasing.show", po_id=po.id))
+        return entry_form.go(url_for("purchasing.show", po_id=po.id))
     flash(message % {"number": po.number}, "success")
-    return redirect(url_for("purchasing.show", po_id=po.id))
+    return entry_form.go(url_for("purchasing.show", po_id=po.id))
 
 
 @bp.get("/purchase-orders/<int:po_id>/discrepancies")
@@ -349,7 +349,7 @@ def receive(po_id: int):
         for path, message in refused.errors.items():
             if path.startswith("lines["):
                 sheet["errors"][f"r-{ids[int(path[6:-1])]}"] = message
-        form.form_errors.append(refused.detail)
+        form.form_errors.append(refused.errors.get("lines", refused.detail))
         return _receive_form(po, form, sheet, 422)
     document = result["document"]
     message = _receipt_message(document)
@@ -365,7 +365,11 @@ def _sheet(po: PurchaseOrder, source) -> dict:
     """
     view = queries.po_page(po)
     on_po = {c["variant"].id: c for g in view["styles"] for c in g["cells"].values()}
-    extra_ids = [int(v) for v in source.getlist("extra") if v.isdigit() and int(v) not in on_po]
+    extra_ids = [
+        number
+        for number in (whole_number(v) for v in source.getlist("extra"))
+        if number is not None and number not in on_po
+    ]
     values = {k: v for k, v in source.items() if k.split("-")[0] in ("r", "d", "why", "loc", "n")}
     errors, add_message = {}, None
     added = source.get("add", "").strip()[:100]
@@ -413,7 +417,7 @@ def _check_sheet(sheet: dict) -> None:
         if values.get(f"why-{vid}", "") not in {r.value for r in ReceiptReason} | {""}:
             errors[f"why-{vid}"] = _l("Unknown reason.")
         if len(values.get(f"n-{vid}", "")) > MAX_NOTE:
-            errors[f"n-{vid}"] = TOO_LONG
+            errors[f"n-{vid}"] = _l("At most %(max)d characters.", max=MAX_NOTE)
 
 
 def _arrived(sheet: dict) -> list:
@@ -430,7 +434,7 @@ def _arrived(sheet: dict) -> list:
                 variant_id=vid,
                 received=received,
                 damaged=damaged,
-                location_id=int(location) if location.isdigit() else None,
+                location_id=whole_number(location) if location else None,
                 reason=reason,
                 note=values.get(f"n-{vid}", "").strip(),
             )
@@ -551,11 +555,10 @@ def reject(document_id: int):
     except DomainError as refused:
         form.form_errors.append(refused.detail)
         return _reject_form(found, form, 422)
-    number = db.session.get(Receipt, found.document_id)
     return stock_changed(
         _("Receipt rejected: nothing was posted."),
         detail={"receipt": found.document_id},
-        fallback=url_for("purchasing.receipt", document_id=number.document_id),
+        fallback=url_for("purchasing.receipt", document_id=found.document_id),
     )
 
 
