@@ -1,6 +1,7 @@
 """The read side: stock figures, catalogue look-ups and movement history. No writes."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -454,20 +455,51 @@ def po_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
         query = query.join(Supplier, Supplier.id == PurchaseOrder.supplier_id).where(
             or_(PurchaseOrder.number.ilike(f"%{search}%"), Supplier.name.ilike(f"%{search}%"))
         )
-    found = list(db.session.scalars(query))
+    found = list(db.session.scalars(query))[: per_page + 1]
     has_next = len(found) > per_page
-    return [_po_row(po) for po in found[:per_page]], has_next
+    found = found[:per_page]
+    totals = po_totals([po.id for po in found])
+    return [{"po": po, **totals[po.id]} for po in found], has_next
 
 
-def _po_row(po: PurchaseOrder) -> dict:
-    received = po_received(po.id)
-    ordered = sum(line.ordered for line in po.lines)
-    got = sum(received.values())
-    remaining = sum(
-        max(line.ordered - received.get(line.variant_id, 0) - line.cancelled, 0)
-        for line in po.lines
+def po_totals(po_ids: list[int]) -> dict[int, dict]:
+    """Each PO's ordered, received, cancelled and remaining pieces and ordered value.
+
+    Received counts what approved receipts brought of the PO's own variants (as
+    ``po_received`` does for one PO), in one query for a whole page of POs.
+    """
+    totals = {
+        po_id: {"ordered": 0, "received": 0, "cancelled": 0, "remaining": 0, "value": Decimal(0)}
+        for po_id in po_ids
+    }
+    if not po_ids:
+        return totals
+    received = {
+        (po_id, variant_id): qty
+        for po_id, variant_id, qty in db.session.execute(
+            select(Receipt.po_id, ReceiptLine.variant_id, func.sum(ReceiptLine.received))
+            .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
+            .join(Document, Document.id == Receipt.document_id)
+            .where(Receipt.po_id.in_(po_ids), Document.status == DocumentStatus.POSTED.value)
+            .group_by(Receipt.po_id, ReceiptLine.variant_id)
+        )
+    }
+    lines = db.session.execute(
+        select(
+            POLine.po_id, POLine.variant_id, POLine.ordered, POLine.cancelled, POLine.unit_cost
+        ).where(POLine.po_id.in_(po_ids))
     )
-    return {"po": po, "ordered": ordered, "received": got, "remaining": remaining}
+    for po_id, variant_id, ordered, cancelled, unit_cost in lines:
+        got = received.get((po_id, variant_id), 0)
+        total = totals[po_id]
+        total["ordered"] += ordered
+        total["received"] += got
+        total["cancelled"] += cancelled
+        total["remaining"] += max(ordered - got - cancelled, 0)
+        total["value"] += ordered * (unit_cost or 0)
+    for total in totals.values():
+        total["value"] = total["value"].quantize(Decimal("0.01"))
+    return totals
 
 
 def backorders() -> list[dict]:
@@ -478,7 +510,9 @@ def backorders() -> list[dict]:
         .where(PurchaseOrder.status.in_([s.value for s in RECEIVING]))
         .order_by(PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
     )
-    return [row for row in (_po_row(po) for po in found) if row["remaining"]]
+    found = list(found)
+    totals = po_totals([po.id for po in found])
+    return [{"po": po, **totals[po.id]} for po in found if totals[po.id]["remaining"]]
 
 
 def receiving_pos(search: str) -> list[PurchaseOrder]:

@@ -19,10 +19,10 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import queries
 from ..extensions import db
 from ..models import (
     Document,
-    DocumentStatus,
     Location,
     POLine,
     POStatus,
@@ -161,7 +161,7 @@ def list_purchase_orders():
     rows = db.session.execute(query).all()
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     rows = rows[:limit]
-    totals = _totals([row.id for row in rows])
+    totals = queries.po_totals([row.id for row in rows])
     items = [
         {
             "id": row.id,
@@ -537,46 +537,6 @@ def _po_line(line: POLine, sku: str, received: int) -> dict:
         "remaining": max(line.ordered - received - line.cancelled, 0),
         "unit_cost": _money(line.unit_cost),
     }
-
-
-def _totals(po_ids: list[int]) -> dict[int, dict]:
-    """Each PO's ordered, received, cancelled and remaining pieces and ordered value.
-
-    Received counts what approved receipts brought of the PO's own variants, as
-    ``purchasing.received_by_variant`` does for one PO; here in one query for a page.
-    """
-    totals = {
-        po_id: {"ordered": 0, "received": 0, "cancelled": 0, "remaining": 0, "value": Decimal(0)}
-        for po_id in po_ids
-    }
-    if not po_ids:
-        return totals
-    received = {
-        (po_id, variant_id): qty
-        for po_id, variant_id, qty in db.session.execute(
-            select(Receipt.po_id, ReceiptLine.variant_id, func.sum(ReceiptLine.received))
-            .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
-            .join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.po_id.in_(po_ids), Document.status == DocumentStatus.POSTED.value)
-            .group_by(Receipt.po_id, ReceiptLine.variant_id)
-        )
-    }
-    lines = db.session.execute(
-        select(
-            POLine.po_id, POLine.variant_id, POLine.ordered, POLine.cancelled, POLine.unit_cost
-        ).where(POLine.po_id.in_(po_ids))
-    )
-    for po_id, variant_id, ordered, cancelled, unit_cost in lines:
-        got = received.get((po_id, variant_id), 0)
-        total = totals[po_id]
-        total["ordered"] += ordered
-        total["received"] += got
-        total["cancelled"] += cancelled
-        total["remaining"] += max(ordered - got - cancelled, 0)
-        total["value"] += ordered * (unit_cost or 0)
-    for total in totals.values():
-        total["value"] = _money(total["value"])
-    return totals
 
 
 def _receipt_lines(document_id: int) -> list[dict]:
