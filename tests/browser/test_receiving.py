@@ -118,3 +118,41 @@ def test_manager_creates_a_purchase_order_from_size_grids(app, page, po, screens
     expect(page.locator(".state-po-ordered")).to_be_visible()
     expect(page.locator("#po-remaining")).to_have_text("12")
     expect(page.locator(f"#po-cell-{skus['A1024-Black-L']}")).to_contain_text("35.50")
+
+
+def test_manager_sets_up_suppliers_locations_and_settings(app, page, po, screenshot):
+    sign_in(page, "wang")
+    page.goto("/settings")
+    page.fill("#over_receipt_tolerance_pct", "abc")
+    page.locator("#settings-submit").click()
+    expect(page.locator("#settings-form .error")).to_be_visible()
+    page.fill("#over_receipt_tolerance_pct", "5")
+    page.locator("#settings-submit").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator("#over_receipt_tolerance_pct")).to_have_value("5")
+    screenshot("settings")
+    assert small_targets(page) == []
+
+    page.goto("/locations")
+    page.fill("#code", "q-01")
+    page.fill("#zone", "待处理区")
+    page.locator("#is_quarantine").check()
+    page.locator("#location-submit").click()
+    expect(page.locator("main")).to_contain_text("Q-01")
+    screenshot("locations")
+    assert small_targets(page) == []
+
+    page.goto("/suppliers")
+    page.fill("#name", "广州服装厂")  # taken already
+    page.locator("#supplier-submit").click()
+    expect(page.locator("#supplier-form .error")).to_be_visible()
+    page.fill("#name", "杭州面料行")
+    page.fill("#phone", "0571-1234")
+    page.locator("#supplier-submit").click()
+    expect(page.locator("main")).to_contain_text("杭州面料行")
+    screenshot("suppliers")
+    assert small_targets(page) == []
+    with app.app_context():
+        assert db.session.scalar(
+            sa.text("SELECT is_quarantine FROM locations WHERE code = 'Q-01'")
+        ) in (True, 1)
