@@ -58,6 +58,8 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("main button.primary")
+    # Signed in once the header names the user: a goto before that would race the login.
+    expect(page.locator("header .who")).to_be_visible()
 
 
 def username_of(app, user_id: int) -> str:
@@ -274,6 +276,8 @@ TARGETS_JS = """
 
 def small_targets(page) -> list[dict]:
     """The visible targets less than 44px high or wide."""
+    # A page still loading (after an htmx redirect, say) may not have its styles yet.
+    page.wait_for_load_state("load")
     targets = page.evaluate(TARGETS_JS)
     assert targets, "no targets found: the page did not render"
     return [t for t in targets if min(t["width"], t["height"]) < MIN_TARGET_PX]
