@@ -126,6 +126,16 @@ def whole_number(text: str) -> int | None:
     return int(text)
 
 
+def list_filters(states: dict, default: str) -> tuple[str, str, int]:
+    """A list page's state tab, search text and page number, from the query string."""
+    state = request.args.get("state")
+    return (
+        state if state in states else default,
+        request.args.get("q", "").strip()[:100],
+        max(request.args.get("page", 1, type=int), 1),
+    )
+
+
 def role_required(role: Role):
     """Refuse (403) a signed-in user whose role is below ``role``."""
 

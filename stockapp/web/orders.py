@@ -31,7 +31,7 @@ from ..htmx import is_htmx, stock_changed
 from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role
 from ..services import orders, returns
 from ..services.errors import DomainError
-from . import WHOLE_NUMBER, entry_form, role_required, whole_number
+from . import WHOLE_NUMBER, entry_form, list_filters, role_required, whole_number
 
 bp = Blueprint("orders", __name__)
 
@@ -78,9 +78,7 @@ class CancelForm(FlaskForm):
 @bp.get("/orders")
 def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
-    state = request.args.get("state") if request.args.get("state") in STATES else "active"
-    search = request.args.get("q", "").strip()[:100]
-    page = max(request.args.get("page", 1, type=int), 1)
+    state, search, page = list_filters(STATES, "active")
     rows, has_next = queries.order_list(statuses=STATES[state][1], search=search, page=page)
     context = {
         "rows": rows,

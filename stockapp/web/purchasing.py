@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..services import purchasing, receiving, suppliers, warehouses
 from ..services.errors import DomainError
-from . import WHOLE_NUMBER, entry_form, role_required, whole_number
+from . import WHOLE_NUMBER, entry_form, list_filters, role_required, whole_number
 
 bp = Blueprint("purchasing", __name__)
 
@@ -99,9 +99,7 @@ class RejectForm(FlaskForm):
 @bp.get("/purchase-orders")
 @role_required(Role.CLERK)
 def index():
-    state = request.args.get("state") if request.args.get("state") in PO_STATES else "open"
-    search = request.args.get("q", "").strip()[:100]
-    page = max(request.args.get("page", 1, type=int), 1)
+    state, search, page = list_filters(PO_STATES, "open")
     rows, has_next = queries.po_list(statuses=PO_STATES[state][1], search=search, page=page)
     context = {
         "rows": rows,

@@ -31,6 +31,7 @@ from tests.web.test_api import (
     assert_problem,
     snapshot,
 )
+from tests.web.test_api_orders import refuse
 
 # Each route and the least role that may use it; test_api.py checks that this
 # table, its own and the orders' cover every API route between them.
@@ -899,15 +900,6 @@ def test_a_bad_idempotency_key_is_422_on_every_purchasing_write(api):
 
 
 # --- validation --------------------------------------------------------------------------------
-
-
-def refuse(api, cases, name, path, status, *fields, role=Role.MANAGER, **send):
-    """One bad request: its problem names each field, and nothing is written."""
-    with cases.case(name):
-        before = snapshot(api.app)
-        response = api.post(path, role=role, **send)
-        assert_problem(response, status, *fields, detail=status != 404)
-        assert snapshot(api.app) == before, "a refused request wrote something"
 
 
 BAD_COUNTS = [
