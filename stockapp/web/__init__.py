@@ -66,6 +66,9 @@ def _require_login():
         return None
     if current_user.is_authenticated:  # a user exists: no need to ask (saves a query)
         return None
+    if request.endpoint == "live.version":
+        # A screen left open after its session ended: no redirect, no flashed message.
+        return "", 401
     if not any_user():
         return redirect(url_for("auth.setup"))
     return login_manager.unauthorized()

@@ -72,6 +72,9 @@ def test_clerk_receives_by_scanning_and_manager_approves(app, page, po, screensh
     with app.app_context():
         assert on_hand(s) == 0 and on_hand(m) == 0  # nothing before approval
 
+    # The manager on this tablet: leave the page first, so that none of its requests
+    # (the live check) lands after the cookies are gone and spoils the new session.
+    page.goto("about:blank")
     page.context.clear_cookies()
     sign_in(page, "wang")
     page.goto("/receipts")

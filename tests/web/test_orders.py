@@ -167,7 +167,6 @@ def picks_form(key, cells: dict) -> dict:
         ("GET", "/orders/{id}/picking-list"),
         ("GET", "/orders/{id}/cancel"),
         ("GET", "/returns/new"),
-        ("GET", "/live"),
         ("POST", "/orders/{id}/picks"),
         ("POST", "/orders/{id}/complete"),
     ],
@@ -178,6 +177,16 @@ def test_every_page_needs_sign_in(app, client, shop, method, path):
     response = client.open(path.format(id=order_id), method=method, data={"key": "k"})
     assert response.status_code == 302 and "/login?next=" in response.location
     assert lines_of(app, order_id)[shop.v["A1024-Black-S"]] == (2, 0, 0, 0)
+
+
+def test_the_live_check_of_a_signed_out_screen_is_a_bare_401(app, client, shop):
+    """No redirect to the login page and no message kept for later: a screen left
+    open after its session ended just stops seeing changes."""
+    client.post("/logout")
+    response = client.get("/live")
+    assert response.status_code == 401 and response.data == b""
+    assert "ETag" not in response.headers
+    assert "Set-Cookie" not in response.headers
 
 
 def test_a_viewer_reads_orders_but_may_change_nothing(app, client, shop):
