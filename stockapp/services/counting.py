@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import DocumentKind, MovementKind, Variant
+from ..models import Balance, DocumentKind, Location, MovementKind, Variant
 from . import ledger
 from .errors import CountDifference, StaleCount
 from .idempotency import run_once
@@ -28,20 +28,28 @@ def count(
     note: str = "",
     idempotency_key: str | None = None,
 ) -> dict:
-    """Record a stocktake in the default location and correct the books to it.
+    """Record a stocktake of variants and correct the books to it.
 
-    The balances are locked, then each ``expected`` is compared with the on-hand
-    now: if any differs, stock moved since the count was shown and
-    ``StaleCount`` names every such variant with its current figure; nothing is
-    written. Otherwise a movement of ``counted − on hand`` is posted for every
-    line that differs. Returns ``{"document": …, "movements": […]}``.
+    A variant is counted whole: what its sellable locations hold together (the
+    figure the dialog shows). Their balances are locked, then each ``expected``
+    is compared with that on-hand now: if any differs, stock moved since the
+    count was shown and ``StaleCount`` names every such variant with its current
+    figure; nothing is written. Otherwise the difference is posted: more is put
+    into the variant's usual location, less is taken from its locations, the
+    default location first. Returns ``{"document": …, "movements": […]}``.
     """
 
-    location_id = default_location_id()
+    default = default_location_id()
 
     def work() -> dict:
-        on_hand = ledger.lock_balances((line.variant_id, location_id) for line in lines)
-        stale = [line for line in lines if on_hand[(line.variant_id, location_id)] != line.expected]
+        variant_ids = {line.variant_id for line in lines}
+        held = ledger.lock_balances(
+            {(v, default) for v in variant_ids} | _sellable_pairs(variant_ids)
+        )
+        on_hand = dict.fromkeys(variant_ids, 0)
+        for (variant_id, _), qty in held.items():
+            on_hand[variant_id] += qty
+        stale = [line for line in lines if on_hand[line.variant_id] != line.expected]
         if stale:
             skus = dict(
                 db.session.execute(
@@ -55,7 +63,7 @@ def count(
                     CountDifference(
                         sku=skus[line.variant_id],
                         expected=line.expected,
-                        on_hand=on_hand[(line.variant_id, location_id)],
+                        on_hand=on_hand[line.variant_id],
                     )
                     for line in stale
                 ]
@@ -63,9 +71,10 @@ def count(
         return ledger.post_document(
             DocumentKind.STOCKTAKE,
             [
-                ledger.Line(line.variant_id, location_id, line.counted - line.expected)
+                change
                 for line in lines
                 if line.counted != line.expected
+                for change in _corrections(line, held, default)
             ],
             movement_kind=MovementKind.STOCKTAKE,
             operator_id=operator_id,
@@ -81,3 +90,34 @@ def count(
             "note": note,
         },
     )
+
+
+def _sellable_pairs(variant_ids) -> set[tuple[int, int]]:
+    """The (variant, location) balances of these variants in sellable locations."""
+    return set(
+        db.session.execute(
+            select(Balance.variant_id, Balance.location_id)
+            .join(Location, Location.id == Balance.location_id)
+            .where(Balance.variant_id.in_(variant_ids), ~Location.is_quarantine)
+        ).all()
+    )
+
+
+def _corrections(line: CountLine, held: dict, default: int) -> list[ledger.Line]:
+    """The movements that take a variant from what its locations hold to ``counted``."""
+    places = sorted(
+        (location_id, qty) for (v, location_id), qty in held.items() if v == line.variant_id
+    )
+    difference = line.counted - line.expected
+    if difference > 0:
+        # Into the location that holds most of it (the default one, always locked, if
+        # none holds any).
+        usual = max(places, key=lambda place: (place[1], place[0] == default))[0]
+        return [ledger.Line(line.variant_id, usual, difference)]
+    taken, missing = [], -difference
+    for location_id, qty in sorted(places, key=lambda place: place[0] != default):
+        take = min(qty, missing)
+        if take:
+            taken.append(ledger.Line(line.variant_id, location_id, -take))
+        missing -= take
+    return taken

@@ -22,10 +22,12 @@ from sqlalchemy import select
 from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import (
+    Balance,
     Document,
     DocumentStatus,
     Location,
     Movement,
+    MovementKind,
     POLine,
     POStatus,
     PurchaseOrder,
@@ -37,7 +39,15 @@ from stockapp.models import (
     Warehouse,
 )
 from stockapp.queries import stock_levels, stock_version
-from stockapp.services import catalogue, ledger, purchasing, receiving, settings, suppliers
+from stockapp.services import (
+    catalogue,
+    counting,
+    ledger,
+    purchasing,
+    receiving,
+    settings,
+    suppliers,
+)
 from stockapp.services.errors import (
     AlreadyApproved,
     DomainError,
@@ -46,6 +56,7 @@ from stockapp.services.errors import (
     InvalidTransition,
     NotFound,
     NotPermitted,
+    StaleCount,
 )
 from stockapp.services.purchasing import OrderedLine
 from stockapp.services.receiving import ArrivedLine
@@ -1190,4 +1201,37 @@ def test_reversing_a_quick_inbound_leaves_purchasing_alone(w):
     reverse_receipt(w, document_id)
     assert doc_status(document_id) == DocumentStatus.REVERSED and on_hand(w.s) == 0
     assert po_status(po_id) == POStatus.ORDERED
+    assert ledger.discrepancies() == []
+
+
+# ---------------------------------------------------------------- stocktakes over locations
+
+
+def test_a_stocktake_counts_a_variant_over_all_its_locations(w):
+    """Stock put away to a shelf is counted with the rest: the dialog shows the
+    total, and the correction comes out of the default location first, then the shelf,
+    and goes into the location that holds most."""
+    shelf = location("B-01")
+    po_id = new_po(w, (w.s, 10))
+    delivered(w, po_id, ArrivedLine(w.s, 8, location_id=shelf), ArrivedLine(w.s, 2))
+    assert level(w.s) == 10
+    counting.count(lines=[counting.CountLine(w.s, 7, 10)], operator_id=w.clerk)
+    taken = db.session.execute(
+        select(Movement.location_id, Movement.delta)
+        .where(Movement.kind == MovementKind.STOCKTAKE.value)
+        .order_by(Movement.id)
+    ).all()
+    assert [tuple(row) for row in taken] == [(default_location_id(), -2), (shelf, -1)]
+    counting.count(lines=[counting.CountLine(w.s, 9, 7)], operator_id=w.clerk)
+    per_location = dict(
+        db.session.execute(
+            select(Balance.location_id, Balance.qty).where(Balance.variant_id == w.s)
+        ).all()
+    )
+    assert per_location == {default_location_id(): 0, shelf: 9}
+    # What the dialog showed is checked against the total, not one location.
+    error = refused(
+        StaleCount, counting.count, lines=[counting.CountLine(w.s, 1, 2)], operator_id=w.clerk
+    )
+    assert error.differences[0].on_hand == 9
     assert ledger.discrepancies() == []
