@@ -313,6 +313,7 @@ def test_long_user_name_does_not_widen_the_page(app, page, make_user):
 
 def horizontal_overflow(page) -> int:
     """How far the page scrolls sideways, in px (0: it fits the screen)."""
+    page.wait_for_load_state("load")  # measured with the page's styles, not before them
     return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
