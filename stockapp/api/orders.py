@@ -227,24 +227,40 @@ def _existing_order_id(condition) -> int | None:
 
 def _order_id(reader: Reader) -> int | None:
     """The ``order`` of a return: its number (text) or its id (a whole number)."""
-    value = reader.body.get("order")
+    return number_or_id(
+        reader,
+        "order",
+        Order,
+        give=_l("Give the order number, or the order id."),
+        missing=lambda value: _l("No order %(order)s.", order=value),
+    )
+
+
+def number_or_id(reader: Reader, field: str, model, *, give, missing) -> int | None:
+    """The id of the ``model`` row (an order, a PO) that ``field`` names by its number
+    (text) or its id (a whole number); a bad or unknown one fails ``field``."""
+    value = reader.body.get(field)
     if value is None:
         return None
-    # Ids only: an Order loaded here would sit in the session, stale, when the
-    # service locks the row.
+    # Ids only: a row loaded here would sit in the session, stale, when the service
+    # locks it.
     if isinstance(value, int) and not isinstance(value, bool):
-        order_id = _existing_order_id(Order.id == value) if 0 < value <= MAX_ID else None
+        found = (
+            db.session.scalar(select(model.id).where(model.id == value))
+            if 0 < value <= MAX_ID
+            else None
+        )
     elif isinstance(value, str):
-        number = check_text(reader, "order", value, max_length=MAX_NUMBER, required=True)
-        if "order" in reader.errors:
+        number = check_text(reader, field, value, max_length=MAX_NUMBER, required=True)
+        if field in reader.errors:
             return None
-        order_id = _existing_order_id(Order.number == number)
+        found = db.session.scalar(select(model.id).where(model.number == number))
     else:
-        reader.fail("order", _l("Give the order number, or the order id."))
+        reader.fail(field, give)
         return None
-    if order_id is None:
-        reader.fail("order", _l("No order %(order)s.", order=value))
-    return order_id
+    if found is None:
+        reader.fail(field, missing(value))
+    return found
 
 
 def _variant_ids(reader: Reader, lines, order_id: int | None) -> dict[str, int]:

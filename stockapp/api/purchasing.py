@@ -41,9 +41,9 @@ from ..services.errors import NotFound
 from ..services.idempotency import run_once
 from ..services.warehouses import main_warehouse_id
 from . import api
-from .orders import MAX_ID
+from .orders import MAX_ID, number_or_id
 from .routes import CURSOR, idempotency_key, json_body, posted_movements, requires, resolve_skus
-from .schemas import MAX_NOTE, Reader, check_text
+from .schemas import MAX_NOTE, Reader
 
 PO = f"/purchase-orders/<int(max={MAX_ID}):po_id>"
 RECEIPT = f"/receipts/<int(max={MAX_ID}):receipt_id>"
@@ -441,24 +441,13 @@ def _po_id(condition) -> int | None:
 
 def _po_of(reader: Reader) -> int | None:
     """The ``po`` of a receipt: its number (text) or its id (a whole number)."""
-    value = reader.body.get("po")
-    if value is None:
-        return None
-    # Ids only: a PurchaseOrder loaded here would sit in the session when the
-    # service locks the row.
-    if isinstance(value, int) and not isinstance(value, bool):
-        po_id = _po_id(PurchaseOrder.id == value) if _id(value) else None
-    elif isinstance(value, str):
-        number = check_text(reader, "po", value, max_length=MAX_NUMBER, required=True)
-        if "po" in reader.errors:
-            return None
-        po_id = _po_id(PurchaseOrder.number == number)
-    else:
-        reader.fail("po", _l("Give the purchase order's number, or its id."))
-        return None
-    if po_id is None:
-        reader.fail("po", _l("No purchase order %(po)s.", po=value))
-    return po_id
+    return number_or_id(
+        reader,
+        "po",
+        PurchaseOrder,
+        give=_l("Give the purchase order's number, or its id."),
+        missing=lambda value: _l("No purchase order %(po)s.", po=value),
+    )
 
 
 def _main_locations(codes) -> dict[str, tuple[int, bool]]:
