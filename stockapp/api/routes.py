@@ -176,7 +176,7 @@ def list_movements():
     if cursor is not None and not CURSOR.fullmatch(cursor):
         reader.fail("cursor", _l("Use the next_cursor of the previous page."))
     reader.finish()
-    items = queries.movements(
+    items = queries.movements.recent(
         sku=request.args.get("sku") or None,
         kind=kind,
         before_id=int(cursor) if cursor else None,

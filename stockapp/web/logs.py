@@ -30,10 +30,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from .. import history
 from ..database import write_transaction
 from ..htmx import is_htmx, trigger
 from ..models import DocumentKind, Role
+from ..queries import movements as history
 from ..services import ledger, receiving
 from ..services.errors import DomainError, NotFound
 from . import kind_name

@@ -93,7 +93,7 @@ def why(variant_id: int):
     if variant is None:
         abort(404)
     level = queries.stock_levels([variant.id])[variant.id]
-    moves = queries.movements(sku=variant.sku, limit=10)
+    moves = queries.movements.recent(sku=variant.sku, limit=10)
     return render_template("stock/_why.html", variant=variant, level=level, movements=moves)
 
 

@@ -17,8 +17,8 @@ from flask_babel import get_timezone
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import aliased
 
-from .extensions import db
-from .models import (
+from ..extensions import db
+from ..models import (
     Document,
     DocumentKind,
     DocumentStatus,
@@ -366,3 +366,41 @@ def _document_item(
         # The allocation order an allocation or a return belongs to.
         "order": {"id": order_id, "number": order_number} if order_id else None,
     }
+
+
+def recent(*, sku=None, kind=None, before_id=None, limit=50) -> list[dict]:
+    """Movements newest first, filtered; ``before_id`` continues a page (keyset)."""
+    query = (
+        select(
+            Movement.id,
+            Variant.sku,
+            Movement.kind,
+            Movement.delta,
+            Movement.balance_after,
+            User.username.label("operator"),
+            Movement.note,
+            Document.kind.label("document_kind"),
+            Movement.document_id,
+            Movement.created_at,
+            Movement.reverses_id.label("reverses"),
+        )
+        .join(Variant, Variant.id == Movement.variant_id)
+        .join(User, User.id == Movement.operator_id)
+        .outerjoin(Document, Document.id == Movement.document_id)
+        .order_by(Movement.id.desc())
+        .limit(limit)
+    )
+    if sku is not None:
+        query = query.where(Variant.sku == sku)
+    if kind is not None:
+        query = query.where(Movement.kind == kind)
+    if before_id is not None:
+        query = query.where(Movement.id < before_id)
+    found = []
+    for row in db.session.execute(query):
+        item = dict(row._mapping)
+        kind, document_id = item.pop("document_kind"), item.pop("document_id")
+        item["document"] = document_number(kind, document_id) if document_id else None
+        item["created_at"] = row.created_at.isoformat()
+        found.append(item)
+    return found

@@ -1,0 +1,102 @@
+"""Allocation orders (配货单): an order's page and the order list. No writes."""
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    ACTIVE,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Variant,
+)
+from .catalogue import grids_by_style
+from .stock import reserved, stock_levels
+
+
+def order_page(order: Order) -> dict:
+    """An order as its page shows it: per style a colour × size grid of its lines.
+
+    Each cell holds the line, the variant, its StockLevel and the shortfall:
+    for an open or picking order, how much of the line the stock cannot cover
+    after older orders take their share (first come, first served); for a
+    completed one, what was ordered but not shipped (short-shipped).
+    """
+    lines = list(
+        db.session.scalars(
+            select(OrderLine)
+            .where(OrderLine.order_id == order.id)
+            .options(selectinload(OrderLine.variant).selectinload(Variant.style))
+        )
+    )
+    variant_ids = [line.variant_id for line in lines]
+    levels = stock_levels(variant_ids)
+    active = order.status in ACTIVE
+    earlier = reserved(variant_ids, before_order=order.id) if active else {}
+    cells = []
+    for line in lines:
+        level = levels[line.variant_id]
+        if active:
+            free = max(level.on_hand - earlier.get(line.variant_id, 0), 0)
+            short = max(line.ordered - free, 0)
+        elif order.status == OrderStatus.COMPLETED:
+            short = line.ordered - line.shipped
+        else:
+            short = 0
+        cells.append({"line": line, "variant": line.variant, "level": level, "short": short})
+    groups = grids_by_style(cells)
+    for group in groups:
+        group["ordered"] = sum(c["line"].ordered for c in group["cells"].values())
+        group["picked"] = sum(c["line"].picked for c in group["cells"].values())
+    return {
+        "styles": groups,
+        "ordered": sum(line.ordered for line in lines),
+        "picked": sum(line.picked for line in lines),
+        "shipped": sum(line.shipped for line in lines),
+        "returned": sum(line.returned for line in lines),
+        "short": sum(c["short"] for g in groups for c in g["cells"].values()),
+    }
+
+
+def order_by_number(number: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.number == number))
+
+
+def order_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
+    """One page of orders, newest first, with their piece counts: ``(rows, has_next)``.
+
+    The page is chosen first and only its orders' lines are summed.
+    """
+    query = (
+        select(Order)
+        .where(Order.status.in_([s.value for s in statuses]))
+        .order_by(Order.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    if search:
+        query = query.where(
+            or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
+        )
+    found = list(db.session.scalars(query))
+    has_next = len(found) > per_page
+    found = found[:per_page]
+    totals = {
+        order_id: (ordered, picked, shipped)
+        for order_id, ordered, picked, shipped in db.session.execute(
+            select(
+                OrderLine.order_id,
+                func.sum(OrderLine.ordered),
+                func.sum(OrderLine.picked),
+                func.sum(OrderLine.shipped),
+            )
+            .where(OrderLine.order_id.in_([order.id for order in found]))
+            .group_by(OrderLine.order_id)
+        )
+    }
+    rows = []
+    for order in found:
+        ordered, picked, shipped = totals.get(order.id, (0, 0, 0))
+        rows.append({"order": order, "ordered": ordered, "picked": picked, "shipped": shipped})
+    return rows, has_next

@@ -1,0 +1,93 @@
+"""Stock figures: on hand, reserved and available per variant, and where it lies. No writes."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Balance,
+    Location,
+    OrderLine,
+    StockVersion,
+    Variant,
+)
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    on_hand: int = 0
+    # What open and picking allocation orders have ordered.
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    def as_dict(self) -> dict:
+        return {"on_hand": self.on_hand, "reserved": self.reserved, "available": self.available}
+
+
+def _quarantine():
+    """Locations for damaged goods: their stock is not sellable, so not on hand."""
+    return select(Location.id).where(Location.is_quarantine).scalar_subquery()
+
+
+def stock_levels(variant_ids) -> dict[int, StockLevel]:
+    """On hand, reserved and available per variant, summed over sellable locations."""
+    ids = list(variant_ids)
+    rows = db.session.execute(
+        select(Balance.variant_id, func.sum(Balance.qty))
+        .where(Balance.variant_id.in_(ids), Balance.location_id.not_in(_quarantine()))
+        .group_by(Balance.variant_id)
+    )
+    on_hand = dict(rows.all())
+    held = reserved(ids)
+    return {v: StockLevel(on_hand=on_hand.get(v, 0), reserved=held.get(v, 0)) for v in ids}
+
+
+def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
+    """Pieces reserved per variant by open and picking orders (older than ``before_order``)."""
+    query = (
+        select(OrderLine.variant_id, func.sum(OrderLine.ordered))
+        .where(OrderLine.variant_id.in_(variant_ids), OrderLine.reserving)
+        .group_by(OrderLine.variant_id)
+    )
+    if before_order is not None:
+        query = query.where(OrderLine.order_id < before_order)
+    return dict(db.session.execute(query).all())
+
+
+def stock_version() -> int:
+    """A number that rises with every committed change of stock, reservations or picks."""
+    return db.session.scalar(select(func.coalesce(func.sum(StockVersion.n), 0)))
+
+
+def stock_by_location(variant_id: int) -> list[dict]:
+    rows = db.session.execute(
+        select(Location.code, Balance.qty)
+        .join(Location, Location.id == Balance.location_id)
+        .where(Balance.variant_id == variant_id, Balance.qty != 0)
+        .order_by(Location.code)
+    )
+    return [{"location": code, "on_hand": qty} for code, qty in rows]
+
+
+def locations_of(variant_ids) -> dict[int, list[str]]:
+    """The location codes that hold each variant, for a picking list."""
+    rows = db.session.execute(
+        select(Balance.variant_id, Location.code)
+        .join(Location, Location.id == Balance.location_id)
+        .where(Balance.variant_id.in_(list(variant_ids)), Balance.qty > 0)
+        .order_by(Location.code)
+    )
+    found: dict[int, list[str]] = {}
+    for variant_id, code in rows:
+        found.setdefault(variant_id, []).append(code)
+    return found
+
+
+def is_low(variant: Variant, level: StockLevel) -> bool:
+    """Available at or below the variant's low-stock threshold (库存预警)."""
+    threshold = variant.low_stock_threshold
+    return threshold is not None and level.available <= threshold
