@@ -8,12 +8,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
+from ..models.catalogue import MAX_PRICE
+from ..models.ledger import MAX_LINES, MAX_NOTE, MAX_QTY
 from ..services.errors import InvalidInput, MalformedRequest
 
-MAX_QTY = 1_000_000
-MAX_LINES = 1_000
-MAX_NOTE = 500
-MAX_PRICE = Decimal("9999999999.99")
+__all__ = ["MAX_NOTE", "Reader", "check_text"]
 
 
 class Reader:

@@ -1,22 +1,26 @@
 """Users, their roles, API tokens and the failed-login throttle."""
 
 from datetime import datetime
-from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from .vocabulary import Vocabulary, stored_as
+
+# A user name, as typed at sign-in.
+MAX_USERNAME = 64
 
 
-class Role(StrEnum):
+class Role(Vocabulary):
     """Roles in rising order of power: each may do what the ones before it may."""
 
-    VIEWER = "viewer"
-    CLERK = "clerk"
-    MANAGER = "manager"
+    VIEWER = "viewer", _l("Viewer")
+    CLERK = "clerk", _l("Clerk")
+    MANAGER = "manager", _l("Manager")
 
     @property
     def rank(self) -> int:
@@ -27,9 +31,9 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(stored_as(Role, 16))
     # None: follow the browser's language.
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
@@ -61,6 +65,6 @@ class LoginThrottle(db.Model):
 
     __tablename__ = "login_throttle"
 
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,15 +9,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 
+MAX_CODE = 32
+MAX_NAME = 120
+MAX_CATEGORY = 60
+MAX_UNIT = 16
+MAX_SIZE = 20
+MAX_COLOUR = 40
+MAX_SKU = 100
+MAX_BARCODE = 32
+# The price columns are Numeric(12, 2).
+MAX_PRICE = Decimal("9999999999.99")
+
 
 class Style(db.Model):
     __tablename__ = "styles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(120), index=True)
-    category: Mapped[str] = mapped_column(String(60), default="", index=True)
-    unit: Mapped[str] = mapped_column(String(16), default="")
+    code: Mapped[str] = mapped_column(String(MAX_CODE), unique=True)
+    name: Mapped[str] = mapped_column(String(MAX_NAME), index=True)
+    category: Mapped[str] = mapped_column(String(MAX_CATEGORY), default="", index=True)
+    unit: Mapped[str] = mapped_column(String(MAX_UNIT), default="")
     cost_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     sale_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     active: Mapped[bool] = mapped_column(default=True)
@@ -49,13 +60,13 @@ class Variant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     style_id: Mapped[int] = mapped_column(ForeignKey("styles.id"), index=True)
     # "" for a style sold without colours.
-    colour: Mapped[str] = mapped_column(String(40), default="")
+    colour: Mapped[str] = mapped_column(String(MAX_COLOUR), default="")
     colour_rank: Mapped[int] = mapped_column(default=0)
-    size: Mapped[str] = mapped_column(String(20))
+    size: Mapped[str] = mapped_column(String(MAX_SIZE))
     size_rank: Mapped[int] = mapped_column(default=0)
-    sku: Mapped[str] = mapped_column(String(100), unique=True)
+    sku: Mapped[str] = mapped_column(String(MAX_SKU), unique=True)
     # Filled with a generated EAN-13 right after insert when none is given.
-    barcode: Mapped[str | None] = mapped_column(String(32), unique=True)
+    barcode: Mapped[str | None] = mapped_column(String(MAX_BARCODE), unique=True)
     low_stock_threshold: Mapped[int | None]
     archived: Mapped[bool] = mapped_column(default=False)
 

@@ -4,8 +4,8 @@ Only ``stockapp.services.ledger`` writes ``Balance`` and ``Movement`` rows.
 """
 
 from datetime import datetime
-from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,28 +21,37 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from .vocabulary import Vocabulary, stored_as
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
-
-class MovementKind(StrEnum):
-    INBOUND = "inbound"
-    STOCKTAKE = "stocktake"
-    ALLOCATION = "allocation"
-    RETURN = "return"
-    WRITE_OFF = "write_off"
-    TRANSFER_OUT = "transfer_out"
-    TRANSFER_IN = "transfer_in"
-    REVERSAL = "reversal"
+# What one line of a document may move, and how many lines one document may have.
+MAX_QTY = 1_000_000
+MAX_LINES = 1_000
+# A note or a reason, on a document, a movement or a line (the Text columns).
+MAX_NOTE = 500
+# A document's number as the user gives it: an order's, a PO's.
+MAX_NUMBER = 40
 
 
-class DocumentKind(StrEnum):
-    RECEIPT = "receipt"
-    STOCKTAKE = "stocktake"
-    REVERSAL = "reversal"
-    ALLOCATION = "allocation"
-    RETURN = "return"
+class MovementKind(Vocabulary):
+    INBOUND = "inbound", _l("Inbound")
+    STOCKTAKE = "stocktake", _l("Stocktake")
+    ALLOCATION = "allocation", _l("Allocation")
+    RETURN = "return", _l("Return")
+    WRITE_OFF = "write_off", _l("Write-off")
+    TRANSFER_OUT = "transfer_out", _l("Transfer out")
+    TRANSFER_IN = "transfer_in", _l("Transfer in")
+    REVERSAL = "reversal", _l("Reversal")
+
+
+class DocumentKind(Vocabulary):
+    RECEIPT = "receipt", _l("Receipt")
+    STOCKTAKE = "stocktake", _l("Stocktake")
+    REVERSAL = "reversal", _l("Reversal")
+    ALLOCATION = "allocation", _l("Allocation")
+    RETURN = "return", _l("Return")
 
     @property
     def prefix(self) -> str:
@@ -55,12 +64,15 @@ class DocumentKind(StrEnum):
         }[self.value]
 
 
-class DocumentStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    POSTED = "posted"
-    REVERSED = "reversed"
-    REJECTED = "rejected"
+class DocumentStatus(Vocabulary):
+    """A document's state; the labels are a receipt's, the one document a user moves
+    through them by hand ("Receipt RC12 is waiting for approval")."""
+
+    DRAFT = "draft", _l("a draft")
+    SUBMITTED = "submitted", _l("waiting for approval")
+    POSTED = "posted", _l("approved")
+    REVERSED = "reversed", _l("reversed")
+    REJECTED = "rejected", _l("rejected")
 
 
 class Document(db.Model):
@@ -69,8 +81,8 @@ class Document(db.Model):
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[DocumentKind] = mapped_column(stored_as(DocumentKind, 16))
+    status: Mapped[DocumentStatus] = mapped_column(stored_as(DocumentStatus, 16))
     note: Mapped[str] = mapped_column(Text, default="")
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -119,7 +131,7 @@ class Movement(db.Model):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     delta: Mapped[int]
     balance_after: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[MovementKind] = mapped_column(stored_as(MovementKind, 16))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")

@@ -1,8 +1,8 @@
 """Allocation orders (配货单): customer orders picked per size, and what they reserve."""
 
 from datetime import datetime
-from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -17,32 +17,36 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from .catalogue import Variant
+from .ledger import MAX_NUMBER
+from .vocabulary import Vocabulary, stored_as
+
+MAX_CUSTOMER = 120
 
 
-class OrderStatus(StrEnum):
-    OPEN = "open"
-    PICKING = "picking"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
+class OrderStatus(Vocabulary):
+    OPEN = "open", _l("open")
+    PICKING = "picking", _l("picking")
+    COMPLETED = "completed", _l("complete")
+    CANCELLED = "cancelled", _l("cancelled")
 
 
 # While an order is in one of these states its lines reserve stock and may be picked.
 ACTIVE = (OrderStatus.OPEN, OrderStatus.PICKING)
 
 
-class ReturnCondition(StrEnum):
-    RESELLABLE = "resellable"
-    DAMAGED = "damaged"
+class ReturnCondition(Vocabulary):
+    RESELLABLE = "resellable", _l("Resellable")
+    DAMAGED = "damaged", _l("Damaged")
 
 
 class Order(db.Model):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)
-    customer: Mapped[str] = mapped_column(String(120), index=True)
+    number: Mapped[str] = mapped_column(String(MAX_NUMBER), unique=True)
+    customer: Mapped[str] = mapped_column(String(MAX_CUSTOMER), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[OrderStatus] = mapped_column(stored_as(OrderStatus, 16), index=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -20,24 +20,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from .catalogue import Variant
+from .ledger import MAX_NUMBER
+from .vocabulary import Vocabulary, stored_as
+
+MAX_SUPPLIER_NAME = 120
+MAX_CONTACT = 80
+MAX_PHONE = 40
 
 
 class Supplier(db.Model):
     __tablename__ = "suppliers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    contact: Mapped[str] = mapped_column(String(80), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(MAX_SUPPLIER_NAME), unique=True)
+    contact: Mapped[str] = mapped_column(String(MAX_CONTACT), default="")
+    phone: Mapped[str] = mapped_column(String(MAX_PHONE), default="")
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class POStatus(StrEnum):
-    DRAFT = "draft"
-    ORDERED = "ordered"
-    PARTIALLY_RECEIVED = "partially_received"
-    RECEIVED = "received"
-    CLOSED = "closed"
+class POStatus(Vocabulary):
+    DRAFT = "draft", _l("draft")
+    ORDERED = "ordered", _l("ordered")
+    PARTIALLY_RECEIVED = "partially_received", _l("partially received")
+    RECEIVED = "received", _l("received")
+    CLOSED = "closed", _l("closed")
 
 
 # A PO in these states is waiting for goods: receipts may be made against it.
@@ -48,11 +54,11 @@ class PurchaseOrder(db.Model):
     __tablename__ = "purchase_orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)
+    number: Mapped[str] = mapped_column(String(MAX_NUMBER), unique=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
     expected_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    status: Mapped[POStatus] = mapped_column(stored_as(POStatus, 24), index=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -83,14 +89,14 @@ class POLine(db.Model):
     variant: Mapped[Variant] = relationship()
 
 
-class ReceiptReason(StrEnum):
+class ReceiptReason(Vocabulary):
     """Why a receipt line differs from what was expected."""
 
-    SHORT = "short"
-    OVER = "over"
-    DAMAGED = "damaged"
-    WRONG = "wrong"
-    OTHER = "other"
+    SHORT = "short", _l("Short")
+    OVER = "over", _l("Over")
+    DAMAGED = "damaged", _l("Damaged")
+    WRONG = "wrong", _l("Wrong item")
+    OTHER = "other", _l("Other")
 
 
 class Receipt(db.Model):

@@ -5,6 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 
+MAX_LOCATION = 32
+MAX_ZONE = 40
+
 
 class Warehouse(db.Model):
     __tablename__ = "warehouses"
@@ -20,10 +23,10 @@ class Location(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
-    code: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(MAX_LOCATION))
     is_default: Mapped[bool] = mapped_column(default=False)
     # Server defaults too: these columns came after locations were in use.
-    zone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    zone: Mapped[str] = mapped_column(String(MAX_ZONE), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Damaged goods are kept here, apart from sellable stock.
     is_quarantine: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -355,7 +355,7 @@ def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) ->
             _l(
                 "Order %(number)s is %(status)s: picks can no longer change.",
                 number=found.number,
-                status=status_name(found.status),
+                status=OrderStatus.label_of(found.status),
             )
         )
     if found.status == OrderStatus.COMPLETED:
@@ -363,19 +363,6 @@ def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) ->
     raise InvalidTransition(
         _l("Order %(number)s is cancelled: it cannot be completed.", number=found.number)
     )
-
-
-STATUS_NAMES = {
-    OrderStatus.OPEN: _l("open"),
-    OrderStatus.PICKING: _l("picking"),
-    OrderStatus.COMPLETED: _l("complete"),
-    OrderStatus.CANCELLED: _l("cancelled"),
-}
-
-
-def status_name(status: str) -> str:
-    """The user's word for an order's state (待配货, 配货中 …)."""
-    return str(STATUS_NAMES[OrderStatus(status)])
 
 
 def _line_errors(lines: Sequence[tuple[int, int]]) -> dict[str, object]:

@@ -38,19 +38,6 @@ class OrderedLine:
     unit_cost: Decimal | None = None
 
 
-STATUS_NAMES = {
-    POStatus.DRAFT: _l("draft"),
-    POStatus.ORDERED: _l("ordered"),
-    POStatus.PARTIALLY_RECEIVED: _l("partially received"),
-    POStatus.RECEIVED: _l("received"),
-    POStatus.CLOSED: _l("closed"),
-}
-
-
-def status_name(status: str) -> str:
-    return str(STATUS_NAMES[POStatus(status)])
-
-
 def create(
     *,
     number: str,
@@ -124,7 +111,7 @@ def place(po_id: int, *, operator_id: int, idempotency_key: str | None = None) -
                 _l(
                     "Purchase order %(number)s is %(status)s: only a draft can be ordered.",
                     number=po.number,
-                    status=status_name(po.status),
+                    status=POStatus.label_of(po.status),
                 )
             )
         po.status = POStatus.ORDERED.value
@@ -145,7 +132,7 @@ def close(po_id: int, *, operator_id: int, idempotency_key: str | None = None) -
                 _l(
                     "Purchase order %(number)s is %(status)s: it cannot be closed.",
                     number=po.number,
-                    status=status_name(po.status),
+                    status=POStatus.label_of(po.status),
                 )
             )
         if _waiting_receipts(po.id):

@@ -28,6 +28,7 @@ from ..models import (
     Location,
     MovementKind,
     POLine,
+    POStatus,
     PurchaseOrder,
     Receipt,
     ReceiptLine,
@@ -303,28 +304,17 @@ def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> N
         _l(
             "Receipt %(number)s is %(status)s: you cannot %(action)s it.",
             number=number,
-            status=receipt_status_name(status),
+            status=DocumentStatus.label_of(status),
             action=ACTION_NAMES[after],
         )
     )
 
 
-RECEIPT_STATUS_NAMES = {
-    DocumentStatus.DRAFT: _l("a draft"),
-    DocumentStatus.SUBMITTED: _l("waiting for approval"),
-    DocumentStatus.POSTED: _l("approved"),
-    DocumentStatus.REJECTED: _l("rejected"),
-    DocumentStatus.REVERSED: _l("reversed"),
-}
 ACTION_NAMES = {
     DocumentStatus.SUBMITTED: _l("submit"),
     DocumentStatus.POSTED: _l("approve"),
     DocumentStatus.REJECTED: _l("reject"),
 }
-
-
-def receipt_status_name(status: str) -> str:
-    return str(RECEIPT_STATUS_NAMES[DocumentStatus(status)])
 
 
 def _receipt(document_id: int) -> Receipt:
@@ -370,7 +360,7 @@ def _check_expecting(po: PurchaseOrder) -> None:
             _l(
                 "Purchase order %(number)s is %(status)s: nothing is expected on it.",
                 number=po.number,
-                status=purchasing.status_name(po.status),
+                status=POStatus.label_of(po.status),
             )
         )
 

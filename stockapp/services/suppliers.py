@@ -6,9 +6,11 @@ from sqlalchemy import func, select
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Supplier
+from ..models.ledger import MAX_NOTE
+from ..models.purchasing import MAX_CONTACT, MAX_PHONE, MAX_SUPPLIER_NAME
 from .errors import InvalidInput, NotFound
 
-LIMITS = {"name": 120, "contact": 80, "phone": 40, "note": 500}
+LIMITS = {"name": MAX_SUPPLIER_NAME, "contact": MAX_CONTACT, "phone": MAX_PHONE, "note": MAX_NOTE}
 
 
 def save(*, name: str, contact: str = "", phone: str = "", note: str = "", supplier_id=None) -> int:

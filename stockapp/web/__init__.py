@@ -11,15 +11,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..api.problems import from_http_error
-from ..api.schemas import MAX_QTY
 from ..extensions import db, login_manager
 from ..htmx import vary_on_htmx
 from ..http_errors import DETAILS, status_of
-from ..models import MovementKind, Role, User
+from ..models import (
+    DocumentStatus,
+    MovementKind,
+    OrderStatus,
+    POStatus,
+    ReceiptReason,
+    Role,
+    User,
+)
+from ..models.ledger import MAX_QTY
 from ..services.accounts import any_user
-from ..services.orders import status_name
-from ..services.purchasing import status_name as po_status_name
-from ..services.receiving import receipt_status_name
 
 # Endpoints anyone may open: everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
@@ -35,7 +40,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(live.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(purchasing.bp)
-    app.add_template_global(purchasing.reason_name)
     app.register_blueprint(setup.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
@@ -43,12 +47,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_require_login)
     app.after_request(vary_on_htmx)
     app.add_template_filter(local_number, "number")
-    app.add_template_global(role_name)
-    app.add_template_global(kind_name)
-    app.add_template_global(status_name, "order_status_name")
-    app.add_template_global(po_status_name, "po_status_name")
-    app.add_template_global(receipt_status_name)
-    app.add_template_global(Role, "Role")
+    # The enums, whose label_of gives the user's word for a stored value.
+    for vocabulary in (DocumentStatus, MovementKind, OrderStatus, POStatus, ReceiptReason, Role):
+        app.add_template_global(vocabulary, vocabulary.__name__)
     app.add_template_global(get_locale)
     app.add_template_filter(local_datetime, "datetime")
     for status in (400, 403, 404, 405, 413, 429, 500):
@@ -72,30 +73,6 @@ def _require_login():
     if not any_user():
         return redirect(url_for("auth.setup"))
     return login_manager.unauthorized()
-
-
-ROLE_NAMES = {Role.VIEWER: _l("Viewer"), Role.CLERK: _l("Clerk"), Role.MANAGER: _l("Manager")}
-
-
-def role_name(role: str) -> str:
-    return str(ROLE_NAMES[Role(role)])
-
-
-KIND_NAMES = {
-    MovementKind.INBOUND: _l("Inbound"),
-    MovementKind.STOCKTAKE: _l("Stocktake"),
-    MovementKind.ALLOCATION: _l("Allocation"),
-    MovementKind.RETURN: _l("Return"),
-    MovementKind.WRITE_OFF: _l("Write-off"),
-    MovementKind.TRANSFER_OUT: _l("Transfer out"),
-    MovementKind.TRANSFER_IN: _l("Transfer in"),
-    MovementKind.REVERSAL: _l("Reversal"),
-}
-
-
-def kind_name(kind: str) -> str:
-    """The user's word for a kind of movement (入库, 盘点 …)."""
-    return str(KIND_NAMES[MovementKind(kind)])
 
 
 @cache

@@ -32,11 +32,10 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..database import write_transaction
 from ..htmx import is_htmx, trigger
-from ..models import DocumentKind, Role
+from ..models import DocumentKind, MovementKind, Role
 from ..queries import movements as history
 from ..services import ledger, receiving
 from ..services.errors import DomainError, NotFound
-from . import kind_name
 
 bp = Blueprint("logs", __name__)
 
@@ -48,13 +47,6 @@ LOG_NAMES = {
     "all": _l("All movements"),
     "inbound": _l("Inbound log"),
     "adjustment": _l("Adjustment log"),
-}
-DOCUMENT_NAMES = {
-    DocumentKind.RECEIPT.value: _l("Receipt"),
-    DocumentKind.STOCKTAKE.value: _l("Stocktake"),
-    DocumentKind.REVERSAL.value: _l("Reversal"),
-    DocumentKind.ALLOCATION.value: _l("Allocation"),
-    DocumentKind.RETURN.value: _l("Return"),
 }
 # The export's columns: heading and width (in characters).
 COLUMNS = [
@@ -92,7 +84,9 @@ class LogFilterForm(FlaskForm):
         self.operator.choices = [("", _l("Everyone"))] + [(n, n) for n in history.operators()]
         self.kind.choices = {
             str(_l("Logs")): [(key, LOG_NAMES[key]) for key in history.LOGS],
-            str(_l("Kinds")): [(k, kind_name(k)) for k in history.KINDS if k not in LOG_NAMES],
+            str(_l("Kinds")): [
+                (k, MovementKind.label_of(k)) for k in history.KINDS if k not in LOG_NAMES
+            ],
         }
 
     def validate_date_to(self, field):
@@ -309,7 +303,7 @@ def reverse(document_id: int):
 
 def _reverse_form(form, document, document_id, status):
     if document is not None:
-        document["kind_name"] = DOCUMENT_NAMES[document["kind"]]
+        document["kind_name"] = DocumentKind(document["kind"]).label
     context = {"form": form, "document": document, "document_id": document_id}
     template = "logs/_reverse_form.html" if is_htmx() else "logs/reverse.html"
     return render_template(template, **context), status
@@ -362,7 +356,7 @@ def _export_rows(criteria: history.Criteria):
             row["colour"],
             row["size"],
             row["sku"],
-            kind_name(row["kind"]),
+            MovementKind.label_of(row["kind"]),
             row["delta"],
             row["balance_after"],
             row["operator"],

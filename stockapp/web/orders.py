@@ -25,10 +25,10 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import queries
-from ..api.schemas import MAX_NOTE
 from ..extensions import db
 from ..htmx import is_htmx, stock_changed
 from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role
+from ..models.ledger import MAX_NOTE
 from ..services import orders, returns
 from ..services.errors import DomainError
 from . import WHOLE_NUMBER, entry_form, list_filters, role_required, whole_number

@@ -16,7 +16,6 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import queries
-from ..api.schemas import MAX_NOTE, MAX_PRICE
 from ..extensions import db
 from ..htmx import is_htmx, stock_changed
 from ..models import (
@@ -29,6 +28,8 @@ from ..models import (
     Role,
     Variant,
 )
+from ..models.catalogue import MAX_PRICE
+from ..models.ledger import MAX_NOTE
 from ..services import purchasing, receiving, suppliers, warehouses
 from ..services.errors import DomainError
 from . import WHOLE_NUMBER, entry_form, list_filters, role_required, whole_number
@@ -49,17 +50,6 @@ RECEIPT_STATES = {
     "rejected": (_l("Rejected"), (DocumentStatus.REJECTED,)),
     "all": (_l("All"), tuple(DocumentStatus)),
 }
-REASON_NAMES = {
-    ReceiptReason.SHORT: _l("Short"),
-    ReceiptReason.OVER: _l("Over"),
-    ReceiptReason.DAMAGED: _l("Damaged"),
-    ReceiptReason.WRONG: _l("Wrong item"),
-    ReceiptReason.OTHER: _l("Other"),
-}
-
-
-def reason_name(reason: str) -> str:
-    return str(REASON_NAMES[ReceiptReason(reason)]) if reason else ""
 
 
 class POForm(FlaskForm):
@@ -316,7 +306,7 @@ def receive(po_id: int):
             _(
                 "Purchase order %(number)s is %(status)s: nothing is expected on it.",
                 number=po.number,
-                status=purchasing.status_name(po.status),
+                status=POStatus.label_of(po.status),
             ),
             "error",
         )
@@ -448,7 +438,7 @@ def _receive_form(po, form, sheet, status: int = 200):
             po=po,
             form=form,
             sheet=sheet,
-            reasons=REASON_NAMES,
+            reasons=ReceiptReason,
             locations=[loc for loc in warehouses.locations() if not loc.is_quarantine],
         ),
         status,

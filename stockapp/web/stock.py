@@ -17,10 +17,10 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
 from .. import queries
-from ..api.schemas import MAX_NOTE
 from ..extensions import db
 from ..htmx import stock_changed
 from ..models import DocumentStatus, Role, Style, Variant
+from ..models.ledger import MAX_NOTE
 from ..services import counting, receiving
 from ..services.errors import DomainError, StaleCount
 from . import WHOLE_NUMBER, role_required, whole_number
