@@ -24,7 +24,7 @@ run: $(READY) $(COMPILED)
 	@echo "  StockApp is starting. Open http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/ on this network"
 	@echo "  (or http://127.0.0.1:$(PORT)/ on this machine). The first visit asks for the first manager."
 	@echo
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - app:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) app:app
 
 lint: $(READY)
 	$(BIN)/ruff check .

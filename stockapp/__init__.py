@@ -8,6 +8,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
+from . import app_logging
 from . import config as config_module
 from .database import configure_engine
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -31,6 +32,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("STOCKAPP_LOG_LEVEL"):
+        app.config["LOG_LEVEL"] = os.environ["STOCKAPP_LOG_LEVEL"].upper()
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config.update(config or {})
@@ -41,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
 
+    app_logging.init_app(app)
     app.session_interface = CookieSessionsForPagesOnly()
     app.json.ensure_ascii = False  # Chinese names and notes as UTF-8, not \u escapes
     db.init_app(app)

@@ -21,6 +21,8 @@ class Defaults:
     PAGE_SIZE = 50
     # werkzeug's method for password hashes; the tests use a faster one.
     PASSWORD_HASH_METHOD = "scrypt"
+    # Application log level (stockapp.app_logging); STOCKAPP_LOG_LEVEL overrides it.
+    LOG_LEVEL = "INFO"
 
 
 def normalise_database_url(url: str) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from ..app_logging import refused
+
 
 class DomainError(Exception):
     status = 422
@@ -18,6 +20,7 @@ class DomainError(Exception):
         self.detail = detail
         # Field name → message, for messages shown beside a field.
         self.errors = errors or {}
+        refused(self)
 
 
 class InvalidInput(DomainError):
