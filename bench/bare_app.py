@@ -6,7 +6,7 @@ answers 201 with the new quantity. ``GET /balance`` reads the quantity back (for
 the lost-update check). There is no authentication, validation, ORM or document:
 whatever StockApp spends beyond this is the price of its features.
 
-On SQLite the engine is set up as in FIELD-NOTES.md and ``stockapp/database.py``: the
+On SQLite the engine is set up as in ``stockapp/database.py`` (``configure_engine``): the
 driver's own transaction handling off, ``BEGIN IMMEDIATE``, WAL,
 ``synchronous=NORMAL``, ``busy_timeout=15000``. On PostgreSQL the atomic
 ``UPDATE`` needs nothing more.

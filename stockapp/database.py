@@ -31,7 +31,11 @@ SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "
 
 
 def configure_engine(engine: Engine) -> None:
-    """Make SQLite safe and quick for several writers (FIELD-NOTES.md).
+    """Make SQLite safe and quick for several writers.
+
+    Measured with 16 writers on one row: with the driver's default transaction
+    handling the read before a write runs outside the transaction and thousands of
+    updates were lost; with what follows, none were and none saw "database is locked".
 
     The driver's own transaction handling is switched off and we emit BEGIN
     ourselves: ``BEGIN IMMEDIATE`` for a write transaction, so that a writer takes
