@@ -23,8 +23,8 @@ def create(
     document_id = run(
         _INSERT,
         {
-            "kind": kind.value,
-            "status": status.value,
+            "kind": kind,
+            "status": status,
             "note": note,
             "operator_id": operator_id,
             "reverses_id": reverses_id,
@@ -35,8 +35,8 @@ def create(
     return {
         "id": document_id,
         "number": document_number(kind, document_id),
-        "kind": kind.value,
-        "status": status.value,
+        "kind": kind,
+        "status": status,
         "note": note,
         "created_at": created_at.isoformat(),
     }

@@ -98,7 +98,7 @@ def post(
             "location_id": line.location_id,
             "delta": line.delta,
             "balance_after": balance_after[i],
-            "kind": kind.value,
+            "kind": kind,
             "document_id": document_id,
             "operator_id": operator_id,
             "note": note,

@@ -43,7 +43,6 @@ from .idempotency import run_once
 
 orders = Order.__table__
 order_lines = OrderLine.__table__
-ACTIVE_VALUES = [status.value for status in ACTIVE]
 
 
 def create(
@@ -75,7 +74,7 @@ def create(
                 "number": number,
                 "customer": customer,
                 "note": note,
-                "status": OrderStatus.OPEN.value,
+                "status": OrderStatus.OPEN,
                 "created_by": operator_id,
                 "created_at": utcnow(),
                 "cancel_reason": "",
@@ -102,7 +101,7 @@ def create(
             ],
         )
         mark_stock_changed()
-        return {"id": order_id, "number": number, "status": OrderStatus.OPEN.value}
+        return {"id": order_id, "number": number, "status": OrderStatus.OPEN}
 
     return run_once(
         work,
@@ -144,7 +143,7 @@ def record_picks(
         mark_stock_changed()
         # Keys as text: the result is stored as JSON for a replay, and must read the same.
         picked = {str(v): qty for v, qty in picked_by_variant(order_id).items()}
-        return {"status": OrderStatus.PICKING.value, "picked": picked}
+        return {"status": OrderStatus.PICKING, "picked": picked}
 
     return run_once(
         work,
@@ -214,7 +213,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
         )
         mark_stock_changed()
         return {
-            "order": {**order, "status": OrderStatus.COMPLETED.value},
+            "order": {**order, "status": OrderStatus.COMPLETED},
             "document": document,
             "movements": posted,
         }
@@ -297,7 +296,7 @@ def allocation_document_id(order_id: int) -> int | None:
     """The allocation document of a completed order."""
     return db.session.scalar(
         select(Document.id).where(
-            Document.order_id == order_id, Document.kind == DocumentKind.ALLOCATION.value
+            Document.order_id == order_id, Document.kind == DocumentKind.ALLOCATION
         )
     )
 
@@ -339,8 +338,8 @@ def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) ->
     """
     row = run(
         update(orders)
-        .where(orders.c.id == order_id, orders.c.status.in_(ACTIVE_VALUES))
-        .values(status=to.value, **values)
+        .where(orders.c.id == order_id, orders.c.status.in_(ACTIVE))
+        .values(status=to, **values)
         .returning(orders.c.id, orders.c.number, orders.c.customer)
     ).first()
     if row is not None:

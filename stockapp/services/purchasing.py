@@ -71,7 +71,7 @@ def create(
             supplier_id=supplier_id,
             expected_on=expected_on,
             note=note,
-            status=(POStatus.ORDERED if place else POStatus.DRAFT).value,
+            status=POStatus.ORDERED if place else POStatus.DRAFT,
             created_by=operator_id,
             created_at=utcnow(),
         )
@@ -114,7 +114,7 @@ def place(po_id: int, *, operator_id: int, idempotency_key: str | None = None) -
                     status=POStatus.label_of(po.status),
                 )
             )
-        po.status = POStatus.ORDERED.value
+        po.status = POStatus.ORDERED
         return {"id": po.id, "number": po.number, "status": po.status}
 
     return run_once(work, user_id=operator_id, key=idempotency_key, request={"place_po": po_id})
@@ -146,7 +146,7 @@ def close(po_id: int, *, operator_id: int, idempotency_key: str | None = None) -
         received = received_by_variant(po.id)
         for line in po.lines:
             line.cancelled = max(line.ordered - received.get(line.variant_id, 0), 0)
-        po.status = POStatus.CLOSED.value
+        po.status = POStatus.CLOSED
         po.closed_by = operator_id
         po.closed_at = utcnow()
         db.session.flush()
@@ -169,11 +169,11 @@ def refresh_status(po: PurchaseOrder) -> None:
         return
     received = received_by_variant(po.id)
     if all(received.get(line.variant_id, 0) >= line.ordered for line in po.lines):
-        po.status = POStatus.RECEIVED.value
+        po.status = POStatus.RECEIVED
     elif any(received.get(line.variant_id, 0) for line in po.lines):  # not wrong items
-        po.status = POStatus.PARTIALLY_RECEIVED.value
+        po.status = POStatus.PARTIALLY_RECEIVED
     else:
-        po.status = POStatus.ORDERED.value
+        po.status = POStatus.ORDERED
 
 
 def received_by_variant(po_id: int, *, waiting: bool = False) -> dict[int, int]:
@@ -187,7 +187,7 @@ def _waiting_receipts(po_id: int) -> int:
         select(func.count())
         .select_from(Receipt)
         .join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.po_id == po_id, Document.status == DocumentStatus.SUBMITTED.value)
+        .where(Receipt.po_id == po_id, Document.status == DocumentStatus.SUBMITTED)
     )
 
 

@@ -222,7 +222,7 @@ def _submit(document_id: int, operator_id: int) -> dict:
         run(
             update(Document.__table__)
             .where(Document.__table__.c.id == document_id)
-            .values(status=DocumentStatus.POSTED.value)
+            .values(status=DocumentStatus.POSTED)
         )
         return _post(receipt, po, operator_id)
     db.session.flush()
@@ -290,8 +290,8 @@ def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> N
     table = Document.__table__
     done = run(
         update(table)
-        .where(table.c.id == document_id, table.c.status == before.value)
-        .values(status=after.value)
+        .where(table.c.id == document_id, table.c.status == before)
+        .values(status=after)
         .returning(table.c.id)
     ).first()
     if done is not None:
@@ -394,7 +394,7 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
             ).all()
         )
     usual = usual_locations(variant_ids, main_warehouse_id())
-    reasons = {r.value for r in ReceiptReason} | {""}
+    reasons = set(ReceiptReason) | {""}
     errors = {}
     filled = []
     for i, line in enumerate(lines):

@@ -97,7 +97,7 @@ def book_return(
         key=idempotency_key,
         request={
             "return": order_id,
-            "lines": [[line.variant_id, line.qty, line.condition.value] for line in lines],
+            "lines": [[line.variant_id, line.qty, line.condition] for line in lines],
             "note": note,
         },
     )
