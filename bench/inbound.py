@@ -22,9 +22,9 @@ How to read it
               after round (--rounds, default 3), and the target is judged on the
               median round. Target: ≥ 0.5 with 0 errors and 0 lost.
     Client and server share the machine's CPUs, so the absolute figures depend on
-    the machine; the ratio much less. The script always exits 0 once it has
-    measured (it is a benchmark, not a test); it exits 1 only if it could not set
-    up or start a server, and 130 if interrupted (Ctrl-C or SIGTERM).
+    the machine; the ratio much less. The script exits 0 when the target is met
+    and 2 when it is missed (so ``make bench`` fails), 1 if it could not set up or
+    start a server, and 130 if interrupted (Ctrl-C or SIGTERM).
 
 Usage
     .venv/bin/python bench/inbound.py [--seconds 10] [--warmup 1] [--clients 16]
@@ -442,7 +442,7 @@ def report(result: Result, setting: str) -> None:
     sys.stdout.flush()
 
 
-def verdict(rounds: list[tuple[Result, Result]]) -> None:
+def verdict(rounds: list[tuple[Result, Result]]) -> bool:
     """The target, judged on the median round: rounds alternate the two apps, so a
     passing disturbance on the machine cannot favour one of them."""
     ratios = [app.per_second / bare.per_second if bare.per_second else 0.0 for app, bare in rounds]
@@ -466,7 +466,9 @@ def verdict(rounds: list[tuple[Result, Result]]) -> None:
         print(f"  [{'ok' if ok else 'FAIL'}] {label}")
     if any(bare.errors or bare.lost or not bare.ledger_ok for _, bare in rounds):
         print("  warning: the bare endpoint itself had errors or lost updates; ratio is suspect")
-    print("TARGET MET" if all(checks.values()) else "TARGET NOT MET")
+    met = all(checks.values())
+    print("TARGET MET" if met else "TARGET NOT MET")
+    return met
 
 
 def common_parser(doc: str) -> argparse.ArgumentParser:
@@ -517,11 +519,12 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
-def run_bench(title: str, args, body: Callable[[Path, list], None]) -> int:
+def run_bench(title: str, args, body: Callable[[Path, list], bool | None]) -> int:
     """Run ``body(tmp, servers)``, stopping every server it started, however it ends.
 
-    Prints the heading first. Returns the exit status: 0 once measured, 1 if a
-    ``BenchError`` stopped it, 130 on Ctrl-C or SIGTERM.
+    Prints the heading first. Returns the exit status: 0 once measured (and, where
+    ``body`` judges a target, met), 2 if ``body`` returned False (a target missed),
+    1 if a ``BenchError`` stopped it, 130 on Ctrl-C or SIGTERM.
     """
     signal.signal(signal.SIGTERM, _interrupt)
     servers: list[Gunicorn] = []
@@ -535,7 +538,7 @@ def run_bench(title: str, args, body: Callable[[Path, list], None]) -> int:
             flush=True,
         )
         try:
-            body(Path(tmp_name), servers)
+            met = body(Path(tmp_name), servers)
         except BenchError as failed:
             print(f"\nbenchmark failed: {failed}", file=sys.stderr)
             return 1
@@ -545,13 +548,13 @@ def run_bench(title: str, args, body: Callable[[Path, list], None]) -> int:
         finally:
             for server in servers:
                 server.stop()
-    return 0
+    return 2 if met is False else 0
 
 
 def main() -> int:
     args = parse_common(common_parser(__doc__))
 
-    def body(tmp: Path, servers: list) -> None:
+    def body(tmp: Path, servers: list) -> bool:
         rounds = []
         for n in range(1, args.rounds + 1):
             app_url, bare_url = fresh_databases(args, tmp, n)
@@ -560,7 +563,7 @@ def main() -> int:
             bare = run_bare(bare_url, tmp, servers, args)
             report(bare, f"round {n}")
             rounds.append((app, bare))
-        verdict(rounds)
+        return verdict(rounds)
 
     return run_bench("StockApp inbound benchmark", args, body)
 
