@@ -7,7 +7,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from stockapp.extensions import db
-from tests.conftest import database_url_for, make_app
+from tests.support.apps import make_app
+from tests.support.db import database_url_for
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,8 +2,8 @@
 permissions, idempotency, and the problem+json answers for unknown URLs and methods.
 
 Bad input is in ``test_api_input.py``; concurrent requests against a real server in
-``test_api_concurrency.py``. The helpers here (``Api``, ``assert_problem``,
-``snapshot``) are shared with them.
+``test_api_concurrency.py``. The helpers they share with this module (``Api``,
+``assert_problem``, ``snapshot`` …) are in ``tests/support/api.py``.
 
 Every test runs on SQLite and on PostgreSQL, and a fresh app per test costs about half
 a second on PostgreSQL; so where a behaviour has many cases (bad tokens, bad queries,
@@ -14,17 +14,25 @@ which reports every failing case by name instead of stopping at the first.
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from stockapp.extensions import db
 from stockapp.models import MovementKind, Role
 from stockapp.services import accounts
-from tests.conftest import on_hand, row_count
+from tests.support.api import (
+    API,
+    BAD_AUTH,
+    ORDER_ENDPOINTS,
+    PURCHASING_ENDPOINTS,
+    ROLES,
+    STYLE,
+    Api,
+    L,
+    M,
+    S,
+    assert_problem,
+    snapshot,
+)
+from tests.support.db import row_count
 
-API = "/api/v1"
-STYLE = "A1024"
-S, M, L = (f"{STYLE}-Black-{size}" for size in ("S", "M", "L"))
-ROLES = (Role.VIEWER, Role.CLERK, Role.MANAGER)
 MOVEMENT_FIELDS = {
     "id",
     "sku",
@@ -38,89 +46,7 @@ MOVEMENT_FIELDS = {
 }
 
 
-# --- shared helpers ----------------------------------------------------------------
-
-
-class Api:
-    """A test client with one token per role and the style A1024 (Black; S, M, L)."""
-
-    def __init__(self, app, client, token_for, skus: dict[str, int]):
-        self.app, self.client, self.skus = app, client, skus
-        self.new_token = token_for
-        self._headers: dict[Role, dict] = {}
-
-    def auth(self, role: Role = Role.CLERK) -> dict:
-        if role not in self._headers:
-            self._headers[role] = self.new_token(role)
-        return self._headers[role]
-
-    def token(self, role: Role = Role.CLERK) -> str:
-        return self.auth(role)["Authorization"].split()[1]
-
-    def user(self, role: Role) -> tuple[int, str]:
-        with self.app.app_context():
-            user = accounts.user_for_token(self.token(role))
-            return user.id, user.username
-
-    def get(self, path: str, role: Role | None = Role.CLERK, **kwargs):
-        headers = {**(self.auth(role) if role else {}), **kwargs.pop("headers", {})}
-        return self.client.get(API + path, headers=headers, **kwargs)
-
-    def post(self, path: str, body=None, role: Role | None = Role.CLERK, **kwargs):
-        headers = {**(self.auth(role) if role else {}), **kwargs.pop("headers", {})}
-        if body is not None:
-            kwargs["json"] = body
-        return self.client.post(API + path, headers=headers, **kwargs)
-
-    def receive(self, **qty_by_sku: int) -> int:
-        """Set-up: put stock in as the clerk, through POST /inbound; the receipt id."""
-        lines = [{"sku": sku, "qty": qty} for sku, qty in qty_by_sku.items()]
-        response = self.post("/inbound", {"lines": lines}, role=Role.CLERK)
-        assert response.status_code == 201, f"set-up failed: {response.get_data(as_text=True)}"
-        return response.get_json()["receipt"]["id"]
-
-    def on_hand(self, sku: str) -> int:
-        with self.app.app_context():
-            return on_hand(self.skus[sku])
-
-
-def assert_problem(response, status: int, *fields: str, detail: bool = True) -> dict:
-    """An RFC 9457 problem: the status, application/problem+json, a title, and (unless
-    ``detail=False``) a detail or per-field errors; each of ``fields`` named in ``errors``.
-
-    ``detail=False`` is for the answers werkzeug raises (404, 405, 413): whether those
-    carry a detail is tested once, in ``test_http_errors_carry_a_detail``.
-    """
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, f"status {response.status_code}: {text[:300]}"
-    assert response.mimetype == "application/problem+json", response.mimetype
-    body = response.get_json()
-    assert isinstance(body, dict), text[:300]
-    assert body.get("status") == status, body
-    assert isinstance(body.get("title"), str) and body["title"].strip(), body
-    if detail:
-        assert body.get("detail") or body.get("errors"), f"no detail nor errors: {body}"
-    if "detail" in body:
-        assert isinstance(body["detail"], str) and body["detail"].strip(), body
-    errors = body.get("errors", {})
-    assert isinstance(errors, dict), body
-    for field in fields:
-        assert field in errors, f"{field!r} not named in errors {errors}"
-        assert isinstance(errors[field], str) and errors[field].strip(), errors
-    return body
-
-
-def snapshot(app) -> dict:
-    """Rows in every table, the total stock and the newest movement: what a refused
-    request must leave exactly as it was."""
-    # Keyed by table name: the row count of each table; then three figures.
-    probes = {t.name: f"SELECT COUNT(*) FROM {t.name}" for t in db.metadata.sorted_tables}
-    probes["SUM(balances.qty)"] = "SELECT COALESCE(SUM(qty), 0) FROM balances"
-    probes["MAX(movements.id)"] = "SELECT MAX(id) FROM movements"
-    probes["MAX(documents.id)"] = "SELECT MAX(id) FROM documents"
-    query = "SELECT " + ", ".join(f"({sql})" for sql in probes.values())
-    with app.app_context():  # one round trip: cases take two snapshots each
-        return dict(zip(probes, db.session.execute(sa.text(query)).one(), strict=True))
+# --- the test's own checkers ---------------------------------------------------------------
 
 
 def ean13_ok(code: str) -> bool:
@@ -135,17 +61,6 @@ def ean13_ok(code: str) -> bool:
 def openapi_path(rule: str) -> str:
     """``/api/v1/products/<code>`` → ``/products/{code}``."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.removeprefix(API))
-
-
-# --- fixtures ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    return Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-
-
-# --- the test's own checkers ---------------------------------------------------------------
 
 
 def test_the_ean13_checker_knows_valid_from_invalid_codes():
@@ -616,11 +531,9 @@ def _call(api: Api, endpoint: str, headers: dict):
 
 
 def test_the_permission_table_covers_every_protected_route(app):
-    # The order and return routes need orders in set states: their table is there;
-    # likewise the supplier, purchase order and receipt routes.
-    from tests.web.test_api_orders import ORDER_ENDPOINTS
-    from tests.web.test_api_purchasing import PURCHASING_ENDPOINTS
-
+    # The order and return routes need orders in set states: their table is with the
+    # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
+    # and receipt routes (test_api_purchasing.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
@@ -643,56 +556,6 @@ def test_each_role_is_allowed_or_refused_as_the_routes_declare(api, role, subtes
             else:
                 assert_problem(response, 403)
                 assert snapshot(api.app) == before, "a refused request wrote something"
-
-
-def _revoked(api: Api) -> dict:
-    headers = api.new_token(Role.MANAGER)
-    with api.app.app_context():
-        accounts.revoke_token(headers["Authorization"].split()[1])
-    return headers
-
-
-def _revoked_by_id(api: Api) -> dict:
-    headers = api.new_token(Role.MANAGER)
-    with api.app.app_context():
-        token_id = db.session.scalar(sa.text("SELECT MAX(id) FROM api_tokens"))
-        accounts.revoke_token(str(token_id))
-    return headers
-
-
-def _inactive_user(api: Api) -> dict:
-    headers = api.new_token(Role.MANAGER)
-    with api.app.app_context():
-        user_id = accounts.user_for_token(headers["Authorization"].split()[1]).id
-        db.session.execute(
-            sa.text("UPDATE users SET active = :no WHERE id = :id"), {"no": False, "id": user_id}
-        )
-        db.session.commit()
-    return headers
-
-
-def _altered(api: Api) -> dict:
-    token = api.token(Role.MANAGER)
-    return {"Authorization": "Bearer " + token[:-1] + ("A" if token[-1] != "A" else "B")}
-
-
-BAD_AUTH = {
-    "no header": lambda api: {},
-    "empty header": lambda api: {"Authorization": ""},
-    "scheme only": lambda api: {"Authorization": "Bearer"},
-    "blank token": lambda api: {"Authorization": "Bearer    "},
-    "basic scheme": lambda api: {"Authorization": "Basic bWFuYWdlcjpwYXNzd29yZA=="},
-    "token without scheme": lambda api: {"Authorization": api.token(Role.MANAGER)},
-    "other scheme, real token": lambda api: {"Authorization": "Token " + api.token(Role.MANAGER)},
-    "unknown token": lambda api: {"Authorization": "Bearer sa_" + "x" * 43},
-    "real token, one character changed": _altered,
-    "real token with a suffix": lambda api: {
-        "Authorization": f"Bearer {api.token(Role.MANAGER)} extra"
-    },
-    "revoked token": _revoked,
-    "token revoked by id": _revoked_by_id,
-    "token of a deactivated user": _inactive_user,
-}
 
 
 def test_every_endpoint_refuses_missing_malformed_and_revoked_tokens_with_401(api, subtests):

@@ -10,27 +10,21 @@ import json
 import pytest
 
 from stockapp.models import Role
-from tests.web.test_api import (
-    STYLE,
-    Api,
-    L,
-    M,
-    S,
-    assert_problem,
-    snapshot,
-)
+from tests.support.api import STYLE, Api, L, M, S, assert_problem, snapshot
 
 NOTHING = object()  # a key left out of the line
 ON_HAND_S = 5
 
 
 @pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    api = Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-    api.receive(**{S: ON_HAND_S})
-    api.auth(Role.CLERK)
-    api.auth(Role.MANAGER)
-    return api
+def api_stock():
+    """Every test starts with S on hand (see the ``api`` fixture in tests/web/conftest.py)."""
+    return {S: ON_HAND_S}
+
+
+@pytest.fixture
+def api_roles():
+    return (Role.CLERK, Role.MANAGER)
 
 
 def good_line(endpoint: str, sku: str = S) -> dict:

@@ -5,7 +5,7 @@ return), then permissions, idempotency and every validation error. Stock is
 checked with ``on_hand()`` (the balances) and with GET /stock and /products
 (what a client sees); a refused request must leave the database exactly as it
 was (``snapshot``). The helpers ``Api``, ``assert_problem`` and ``snapshot`` are
-shared with ``test_api.py``; the cases of a family run as subtests.
+in ``tests/support/api.py``; the cases of a family run as subtests.
 """
 
 from datetime import datetime
@@ -13,10 +13,10 @@ from datetime import datetime
 import pytest
 
 from stockapp.models import Role
-from tests.conftest import row_count
-from tests.web.test_api import (
+from tests.support.api import (
     API,
     BAD_AUTH,
+    ORDER_ENDPOINTS,
     ROLES,
     STYLE,
     Api,
@@ -24,29 +24,18 @@ from tests.web.test_api import (
     M,
     S,
     assert_problem,
+    refuse,
     snapshot,
 )
+from tests.support.db import row_count
 
 MOVEMENT_FIELDS = {"id", "sku", "kind", "delta", "balance_after", "operator", "note", "document"}
-# Each route and the least role that may use it; test_api.py checks that this
-# table and its own cover every API route between them.
-ORDER_ENDPOINTS = {
-    "POST /orders": Role.CLERK,
-    "GET /orders/{order_id}": Role.VIEWER,
-    "POST /orders/{order_id}/picks": Role.CLERK,
-    "POST /orders/{order_id}/complete": Role.MANAGER,
-    "POST /orders/{order_id}/cancel": Role.CLERK,
-    "POST /returns": Role.CLERK,
-}
 NOTHING = object()  # a key left out
 
 
 @pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    api = Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-    for role in ROLES:
-        api.auth(role)  # tokens made up front: snapshots then see only the request's writes
-    return api
+def api_roles():
+    return ROLES  # tokens made up front: snapshots then see only the request's writes
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -800,16 +789,6 @@ def test_a_bad_idempotency_key_is_422_on_every_order_write(api, subtests):
 
 
 # --- validation ----------------------------------------------------------------------------------
-
-
-def refuse(api, subtests, name, path, status, *fields, role=Role.MANAGER, **send):
-    """One bad request, as the subtest ``name``: its problem names each field, and
-    nothing is written."""
-    with subtests.test(msg=name):
-        before = snapshot(api.app)
-        response = api.post(path, role=role, **send)
-        assert_problem(response, status, *fields, detail=status != 404)
-        assert snapshot(api.app) == before, "a refused request wrote something"
 
 
 BAD_QUANTITIES = [

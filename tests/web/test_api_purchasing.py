@@ -5,8 +5,8 @@ damaged / wrong lines, approval, rejection, closing, the over-receipt tolerance,
 quarantine), then permissions, idempotency and every validation error. Stock is
 checked with ``on_hand()`` (the balances) and with GET /stock (what a client
 sees); a refused request must leave the database exactly as it was
-(``snapshot``). The helpers ``Api``, ``assert_problem`` and ``snapshot`` are
-shared with ``test_api.py``; the cases of a family run as subtests.
+(``snapshot``). The helpers ``Api``, ``assert_problem`` and ``snapshot`` are in
+``tests/support/api.py``; the cases of a family run as subtests.
 """
 
 from datetime import datetime
@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import settings, warehouses
-from tests.conftest import row_count
-from tests.web.test_api import (
+from tests.support.api import (
     API,
     BAD_AUTH,
+    PURCHASING_ENDPOINTS,
     ROLES,
     STYLE,
     Api,
@@ -28,36 +28,18 @@ from tests.web.test_api import (
     M,
     S,
     assert_problem,
+    refuse,
     snapshot,
 )
-from tests.web.test_api_orders import refuse
+from tests.support.db import row_count
 
-# Each route and the least role that may use it; test_api.py checks that this
-# table, its own and the orders' cover every API route between them.
-PURCHASING_ENDPOINTS = {
-    "POST /suppliers": Role.MANAGER,
-    "GET /suppliers": Role.VIEWER,
-    "POST /purchase-orders": Role.MANAGER,
-    "GET /purchase-orders": Role.VIEWER,
-    "GET /purchase-orders/{po_id}": Role.VIEWER,
-    "POST /purchase-orders/{po_id}/place": Role.MANAGER,
-    "POST /purchase-orders/{po_id}/close": Role.MANAGER,
-    "POST /receipts": Role.CLERK,
-    "GET /receipts/{receipt_id}": Role.VIEWER,
-    "POST /receipts/{receipt_id}/submit": Role.CLERK,
-    "POST /receipts/{receipt_id}/approve": Role.MANAGER,
-    "POST /receipts/{receipt_id}/reject": Role.MANAGER,
-}
 NOTHING = object()  # a key left out
 MOVEMENT_FIELDS = {"id", "sku", "kind", "delta", "balance_after", "operator", "note", "document"}
 
 
 @pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    api = Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-    for role in ROLES:
-        api.auth(role)  # tokens made up front: snapshots then see only the request's writes
-    return api
+def api_roles():
+    return ROLES  # tokens made up front: snapshots then see only the request's writes
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -10,18 +10,9 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Role, User
 from stockapp.services import receiving
-from tests.conftest import PASSWORD, row_count
-
-
-def sign_in(client, username, password=PASSWORD):
-    return client.post("/login", data={"username": username, "password": password})
-
-
-@pytest.fixture
-def manager(app, make_user, client):
-    user_id = make_user(Role.MANAGER, username="boss")
-    sign_in(client, "boss")
-    return user_id
+from tests.support.apps import PASSWORD
+from tests.support.db import row_count
+from tests.support.pages import sign_in
 
 
 def test_every_page_leads_to_setup_until_a_user_exists(client):
