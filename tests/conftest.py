@@ -1,10 +1,12 @@
 """Fixtures shared by every tier; the helpers they use are in ``tests/support``.
 
-Each test gets an app on a database of its own: a fresh SQLite file, or the
-PostgreSQL test database emptied after the test. Tests that take the ``app``
-fixture run on both databases; the PostgreSQL tier is skipped, with the reason
-printed, unless ``STOCKAPP_TEST_POSTGRES`` names a server. After every test the
-ledger invariant is checked: each balance equals the sum of its movements.
+Each test gets an app on a database of its own: a fresh SQLite file, or a
+PostgreSQL database emptied after the test. Tests that take the ``app`` fixture
+run on both databases; the PostgreSQL tier is skipped, with the reason printed,
+unless ``STOCKAPP_TEST_POSTGRES`` names a server. On it each xdist worker has
+databases of its own, named after the URL's database, the run and the worker,
+and dropped when the session ends. After every test the ledger invariant is
+checked: each balance equals the sum of its movements.
 """
 
 import os
@@ -16,9 +18,14 @@ from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import accounts, catalogue, ledger
 from tests.support.apps import PASSWORD, english_client, make_app
-from tests.support.db import PG_ENV, database_url_for, empty_pg_tables, seed_main_warehouse
-
-_pg_ready = False
+from tests.support.db import (
+    PG_ENV,
+    PG_OFF,
+    PostgresDatabases,
+    empty_pg_tables,
+    seed_main_warehouse,
+    sqlite_url,
+)
 
 
 def pytest_report_header(config):
@@ -30,9 +37,39 @@ def pytest_report_header(config):
     ]
 
 
+@pytest.fixture(scope="session")
+def postgres_databases(testrun_uid, worker_id):
+    """This worker's PostgreSQL databases (None while the tier is off), dropped at the
+    end of the session. ``testrun_uid`` and ``worker_id`` come from pytest-xdist
+    (``master`` when the run is not distributed)."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        yield None
+        return
+    databases = PostgresDatabases(server, run=f"{testrun_uid[:8]}_{worker_id}")
+    yield databases
+    databases.drop()
+
+
+@pytest.fixture
+def database_url_for(tmp_path, postgres_databases):
+    """``database_url_for(kind, name="test")``: a SQLite file in ``tmp_path``, or this
+    worker's PostgreSQL database (another one of its own for another ``name``); skips
+    the test when the PostgreSQL tier is off."""
+
+    def url_for(kind: str, name: str = "test") -> str:
+        if kind == "sqlite":
+            return sqlite_url(tmp_path, name)
+        if postgres_databases is None:
+            pytest.skip(PG_OFF)
+        return postgres_databases.url(name)
+
+    return url_for
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    return database_url_for(request.param, tmp_path)
+def database_url(request, database_url_for):
+    return database_url_for(request.param)
 
 
 @pytest.fixture
@@ -42,19 +79,17 @@ def app_config():
 
 
 @pytest.fixture
-def app(database_url, app_config, request):
-    global _pg_ready
+def app(database_url, app_config, postgres_databases, request):
     app = make_app(database_url, **app_config)
     postgres = database_url.startswith("postgresql")
     with app.app_context():
-        # PostgreSQL: the tables are made once per run and emptied after each test.
-        first_on_pg = postgres and not _pg_ready
-        if first_on_pg:
-            db.drop_all()
-            _pg_ready = True
-            request.session.addfinalizer(lambda: _drop_pg_tables(app))
-        if first_on_pg or not postgres:
+        # PostgreSQL: the tables are made once per database and emptied after each test.
+        if not postgres:
             db.create_all()
+        elif database_url not in postgres_databases.with_tables:
+            db.drop_all()  # a database kept from a run with the same id (--testrunuid)
+            db.create_all()
+            postgres_databases.with_tables.add(database_url)
         seed_main_warehouse()
     yield app
     with app.app_context():
@@ -64,12 +99,6 @@ def app(database_url, app_config, request):
         db.session.remove()
         if postgres:
             empty_pg_tables()
-        db.engine.dispose()
-
-
-def _drop_pg_tables(app) -> None:
-    with app.app_context():
-        db.drop_all()
         db.engine.dispose()
 
 
