@@ -7,6 +7,8 @@ CATALOGUES := $(wildcard stockapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 PORT ?= 8000
 WORKERS ?= 4
+# pytest-xdist workers for `make test` (auto: one per CPU); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test bench bench-orders translations check-translations lint clean
 
@@ -31,7 +33,7 @@ lint: $(READY)
 	$(BIN)/ruff format --check .
 
 test: lint $(COMPILED)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 bench: $(READY) $(COMPILED)
 	$(BIN)/python bench/inbound.py

@@ -1,10 +1,12 @@
-"""Fixtures shared by every tier.
+"""Fixtures shared by every tier; the helpers they use are in ``tests/support``.
 
-Each test gets an app on a database of its own: a fresh SQLite file, or the
-PostgreSQL test database emptied after the test. Tests that take the ``app``
-fixture run on both databases; the PostgreSQL tier is skipped, with the reason
-printed, unless ``STOCKAPP_TEST_POSTGRES`` names a server. After every test the
-ledger invariant is checked: each balance equals the sum of its movements.
+Each test gets an app on a database of its own: a fresh SQLite file, or a
+PostgreSQL database emptied after the test. Tests that take the ``app`` fixture
+run on both databases; the PostgreSQL tier is skipped, with the reason printed,
+unless ``STOCKAPP_TEST_POSTGRES`` names a server. On it each xdist worker has
+databases of its own, named after the URL's database, the run and the worker,
+and dropped when the session ends. After every test the ledger invariant is
+checked: each balance equals the sum of its movements.
 """
 
 import os
@@ -12,14 +14,18 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from stockapp import create_app
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import accounts, catalogue, ledger
-
-PG_ENV = "STOCKAPP_TEST_POSTGRES"
-PASSWORD = "correct horse"
-_pg_ready = False
+from tests.support.apps import PASSWORD, english_client, make_app
+from tests.support.db import (
+    PG_ENV,
+    PG_OFF,
+    PostgresDatabases,
+    empty_pg_tables,
+    seed_main_warehouse,
+    sqlite_url,
+)
 
 
 def pytest_report_header(config):
@@ -31,53 +37,39 @@ def pytest_report_header(config):
     ]
 
 
+@pytest.fixture(scope="session")
+def postgres_databases(testrun_uid, worker_id):
+    """This worker's PostgreSQL databases (None while the tier is off), dropped at the
+    end of the session. ``testrun_uid`` and ``worker_id`` come from pytest-xdist
+    (``master`` when the run is not distributed)."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        yield None
+        return
+    databases = PostgresDatabases(server, run=f"{testrun_uid[:8]}_{worker_id}")
+    yield databases
+    databases.drop()
+
+
+@pytest.fixture
+def database_url_for(tmp_path, postgres_databases):
+    """``database_url_for(kind, name="test")``: a SQLite file in ``tmp_path``, or this
+    worker's PostgreSQL database (another one of its own for another ``name``); skips
+    the test when the PostgreSQL tier is off."""
+
+    def url_for(kind: str, name: str = "test") -> str:
+        if kind == "sqlite":
+            return sqlite_url(tmp_path, name)
+        if postgres_databases is None:
+            pytest.skip(PG_OFF)
+        return postgres_databases.url(name)
+
+    return url_for
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    return database_url_for(request.param, tmp_path)
-
-
-def database_url_for(kind: str, tmp_path, name: str = "test") -> str:
-    """A SQLite file in ``tmp_path``, or the PostgreSQL test database (its name
-    suffixed with ``_<name>`` unless ``name`` is "test"); skips the test when the
-    PostgreSQL tier is off."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tier off: set {PG_ENV}=postgresql+psycopg://user@host/db")
-    if name != "test":
-        url = sa.make_url(url)
-        url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
-    _ensure_pg_database(url)
-    return url
-
-
-def _ensure_pg_database(url: str) -> None:
-    """Create the test database on the server when it does not exist yet."""
-    target = sa.make_url(url)
-    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        exists = connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    engine.dispose()
-
-
-def make_app(database_url: str, **config):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 24, "max_overflow": 8},
-            "WTF_CSRF_ENABLED": False,
-            # scrypt costs ~0.2 s a hash; tokens, not passwords, are what most tests need.
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            **config,
-        }
-    )
+def database_url(request, database_url_for):
+    return database_url_for(request.param)
 
 
 @pytest.fixture
@@ -87,20 +79,18 @@ def app_config():
 
 
 @pytest.fixture
-def app(database_url, app_config, request):
-    global _pg_ready
+def app(database_url, app_config, postgres_databases, request):
     app = make_app(database_url, **app_config)
     postgres = database_url.startswith("postgresql")
     with app.app_context():
-        # PostgreSQL: the tables are made once per run and emptied after each test.
-        first_on_pg = postgres and not _pg_ready
-        if first_on_pg:
-            db.drop_all()
-            _pg_ready = True
-            request.session.addfinalizer(lambda: _drop_pg_tables(app))
-        if first_on_pg or not postgres:
+        # PostgreSQL: the tables are made once per database and emptied after each test.
+        if not postgres:
             db.create_all()
-        _seed_main_warehouse()
+        elif database_url not in postgres_databases.with_tables:
+            db.drop_all()  # a database kept from a run with the same id (--testrunuid)
+            db.create_all()
+            postgres_databases.with_tables.add(database_url)
+        seed_main_warehouse()
     yield app
     with app.app_context():
         db.session.remove()
@@ -108,27 +98,7 @@ def app(database_url, app_config, request):
             assert ledger.discrepancies() == [], "a balance disagrees with its movements"
         db.session.remove()
         if postgres:
-            names = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as connection:
-                connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
-
-
-def _seed_main_warehouse() -> None:
-    """What the first migration adds to a new database: the main warehouse and its location."""
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO warehouses (code, name) VALUES ('MAIN', '主仓库')"))
-        connection.execute(
-            sa.text(
-                "INSERT INTO locations (warehouse_id, code, is_default) "
-                "SELECT id, 'DEFAULT', true FROM warehouses WHERE code = 'MAIN'"
-            )
-        )
-
-
-def _drop_pg_tables(app) -> None:
-    with app.app_context():
-        db.drop_all()
+            empty_pg_tables()
         db.engine.dispose()
 
 
@@ -142,9 +112,7 @@ def ctx(app):
 @pytest.fixture
 def client(app):
     """A test client whose browser asks for English, unless a test sends its own header."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+    return english_client(app)
 
 
 @pytest.fixture
@@ -197,15 +165,3 @@ def token_for(app, make_user):
         return {"Authorization": f"Bearer {token}"}
 
     return make
-
-
-def on_hand(variant_id: int) -> int:
-    """The balance of a variant over all locations (inside an app context)."""
-    return db.session.scalar(
-        sa.text("SELECT COALESCE(SUM(qty), 0) FROM balances WHERE variant_id = :v"),
-        {"v": variant_id},
-    )
-
-
-def row_count(table: str) -> int:
-    return db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {table}"))

@@ -16,23 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-BROWSER_ENV = "STOCKAPP_TEST_BROWSER"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# Portrait and landscape tablet.
-VIEWPORTS = [(768, 1024), (1024, 768)]
+from tests.support.browser import BROWSER_ENV, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORTS
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-# Fail fast: a local page that has not answered in this long is broken.
-TIMEOUT_MS = 5_000
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import receiving
-from tests.browser.test_shell import sign_in, small_targets, translated
-from tests.conftest import on_hand
+from tests.support.browser import sign_in, small_targets, translated
+from tests.support.db import on_hand
 
 pytestmark = pytest.mark.browser
 

@@ -7,9 +7,8 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import orders, receiving
-from tests.browser.conftest import CHROMIUM, TIMEOUT_MS
-from tests.browser.test_shell import sign_in, small_targets, translated
-from tests.conftest import on_hand
+from tests.support.browser import CHROMIUM, TIMEOUT_MS, scan, sign_in, small_targets, translated
+from tests.support.db import on_hand
 
 pytestmark = pytest.mark.browser
 
@@ -52,12 +51,6 @@ def second_tablet(browser, live_server, viewport):
     yield tablet
     context.close()
     assert not errors, f"JavaScript errors on the second tablet: {errors}"
-
-
-def scan(page, code: str, field: str = "#scan") -> None:
-    """A keyboard-wedge scanner: fast keystrokes into the scan field, then Enter."""
-    page.locator(field).type(code, delay=5)
-    page.locator(field).press("Enter")
 
 
 def test_two_tablets_pick_complete_and_see_counts_live(app, page, second_tablet, shop, screenshot):

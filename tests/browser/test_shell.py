@@ -10,25 +10,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.web import role_name
-from tests.conftest import PASSWORD, row_count
+from tests.support.apps import PASSWORD
+from tests.support.browser import MIN_TARGET_PX, sign_in, small_targets, translated
+from tests.support.db import row_count
 
 pytestmark = pytest.mark.browser
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "stockapp" / "translations"
-# Apple and WCAG 2.5.5 (AAA): a target a finger can hit.
-MIN_TARGET_PX = 44
-
-
-def translated(app, text: str, locale: str = "zh_CN", **variables) -> str:
-    """``text`` as the app renders it in ``locale`` (English while untranslated)."""
-    with app.test_request_context(), force_locale(locale):
-        return gettext(text, **variables)
 
 
 def po_translation(msgid: str) -> str | None:
@@ -51,15 +45,6 @@ def who(app, username: str, role: Role) -> str:
 
 def path_of(page) -> str:
     return re.sub(r"^https?://[^/]+", "", page.url)
-
-
-def sign_in(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("main button.primary")
-    # Signed in once the header names the user: a goto before that would race the login.
-    expect(page.locator("header .who")).to_be_visible()
 
 
 def username_of(app, user_id: int) -> str:
@@ -253,34 +238,6 @@ def test_language_switch(app, page, make_user):
     expect(heading).to_have_text(zh_heading)
     expect(page.locator("main button.primary")).to_have_text(zh_heading)
     expect(page.locator("form.lang button[aria-current]")).to_have_text("中文")
-
-
-TARGETS_JS = """
-() => [...document.querySelectorAll('a[href], button, input, select, textarea')]
-  .filter((el) => el.type !== 'hidden')
-  .map((el) => {
-    // A checkbox is hit through the label wrapped round it.
-    const hit = ['checkbox', 'radio'].includes(el.type) && el.closest('label') || el;
-    const box = hit.getBoundingClientRect();
-    return {
-      what: el.outerHTML.slice(0, 120),
-      width: Math.round(box.width * 10) / 10,
-      height: Math.round(box.height * 10) / 10,
-      visible: box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden'
-               && !el.closest('.visually-hidden'),
-    };
-  })
-  .filter((t) => t.visible)
-"""
-
-
-def small_targets(page) -> list[dict]:
-    """The visible targets less than 44px high or wide."""
-    # A page still loading (after an htmx redirect, say) may not have its styles yet.
-    page.wait_for_load_state("load")
-    targets = page.evaluate(TARGETS_JS)
-    assert targets, "no targets found: the page did not render"
-    return [t for t in targets if min(t["width"], t["height"]) < MIN_TARGET_PX]
 
 
 def test_touch_targets_are_44px(app, page, make_user, make_style):

@@ -8,7 +8,8 @@ from stockapp.extensions import db
 from stockapp.models import LoginThrottle, Role, User
 from stockapp.services import accounts
 from stockapp.services.errors import InvalidInput, LoginThrottled, NotFound
-from tests.conftest import PASSWORD, row_count
+from tests.support.apps import PASSWORD
+from tests.support.db import row_count
 
 
 def test_passwords_are_hashed_and_checked(ctx, make_user):

@@ -9,7 +9,7 @@ from stockapp.extensions import db
 from stockapp.models import Style, Variant
 from stockapp.services import catalogue
 from stockapp.services.errors import InvalidInput, NotFound
-from tests.conftest import row_count
+from tests.support.db import row_count
 
 
 def variants_of(style_id):

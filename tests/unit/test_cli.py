@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import accounts, receiving
-from tests.conftest import PASSWORD, row_count
+from tests.support.apps import PASSWORD
+from tests.support.db import row_count
 
 
 @pytest.fixture

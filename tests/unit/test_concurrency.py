@@ -19,7 +19,7 @@ from stockapp.models import Balance, MovementKind, Role
 from stockapp.services import counting, ledger, receiving
 from stockapp.services.errors import InsufficientStock, StaleCount
 from stockapp.services.warehouses import default_location_id
-from tests.conftest import on_hand, row_count
+from tests.support.db import on_hand, row_count
 
 THREADS = 8
 OPERATIONS = 200

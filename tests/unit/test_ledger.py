@@ -16,7 +16,7 @@ from stockapp.services.errors import (
     StaleCount,
 )
 from stockapp.services.warehouses import default_location_id
-from tests.conftest import on_hand, row_count
+from tests.support.db import on_hand, row_count
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from stockapp.extensions import db
-from tests.conftest import database_url_for, make_app
+from tests.support.apps import make_app
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request, tmp_path):
-    return database_url_for(request.param, tmp_path, name="migrations")
+def fresh_url(request, database_url_for):
+    """An empty database of the test's own, beside the one the ``app`` fixture uses."""
+    return database_url_for(request.param, name="migrations")
 
 
 def test_upgrade_matches_the_models_and_downgrades_cleanly(fresh_url):

@@ -45,7 +45,7 @@ from stockapp.services.errors import (
 )
 from stockapp.services.returns import ReturnLine
 from stockapp.services.warehouses import default_location_id
-from tests.conftest import on_hand
+from tests.support.db import on_hand
 
 S, M, L = "A1024-Black-S", "A1024-Black-M", "A1024-Black-L"
 TABLES = ("orders", "order_lines", "documents", "movements", "balances", "idempotency_records")

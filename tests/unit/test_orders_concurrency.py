@@ -39,7 +39,7 @@ from stockapp.services.errors import (
     NotPermitted,
 )
 from stockapp.services.returns import ReturnLine
-from tests.conftest import on_hand
+from tests.support.db import on_hand
 
 THREADS = 16
 OPERATIONS = 20

@@ -66,7 +66,7 @@ from stockapp.services.warehouses import (
     main_warehouse_id,
     quarantine_location_id,
 )
-from tests.conftest import on_hand, row_count
+from tests.support.db import on_hand, row_count
 
 S, M, L, XL = "A1024-Black-S", "A1024-Black-M", "A1024-Black-L", "A1024-Black-XL"
 # Every table a purchasing call could write, with the column that orders its rows.

@@ -32,7 +32,7 @@ from stockapp.services.errors import AlreadyApproved, InvalidTransition
 from stockapp.services.purchasing import OrderedLine
 from stockapp.services.receiving import ArrivedLine
 from stockapp.services.warehouses import create_location, default_location_id, main_warehouse_id
-from tests.conftest import on_hand
+from tests.support.db import on_hand
 
 THREADS = 8
 RECEIPTS_PER_THREAD = 3

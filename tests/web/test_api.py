@@ -2,30 +2,37 @@
 permissions, idempotency, and the problem+json answers for unknown URLs and methods.
 
 Bad input is in ``test_api_input.py``; concurrent requests against a real server in
-``test_api_concurrency.py``. The helpers here (``Api``, ``Cases``, ``assert_problem``,
-``snapshot``) are shared with them.
+``test_api_concurrency.py``. The helpers they share with this module (``Api``,
+``assert_problem``, ``snapshot`` …) are in ``tests/support/api.py``.
 
 Every test runs on SQLite and on PostgreSQL, and a fresh app per test costs about half
 a second on PostgreSQL; so where a behaviour has many cases (bad tokens, bad queries,
-wrong methods …), one test runs them all through ``Cases``, which reports every failing
-case by name instead of stopping at the first.
+wrong methods …), one test runs them all as subtests (pytest's ``subtests`` fixture),
+which reports every failing case by name instead of stopping at the first.
 """
 
 import re
-from contextlib import contextmanager
 
 import pytest
-import sqlalchemy as sa
 
-from stockapp.extensions import db
 from stockapp.models import MovementKind, Role
 from stockapp.services import accounts
-from tests.conftest import on_hand, row_count
+from tests.support.api import (
+    API,
+    BAD_AUTH,
+    ORDER_ENDPOINTS,
+    PURCHASING_ENDPOINTS,
+    ROLES,
+    STYLE,
+    Api,
+    L,
+    M,
+    S,
+    assert_problem,
+    snapshot,
+)
+from tests.support.db import row_count
 
-API = "/api/v1"
-STYLE = "A1024"
-S, M, L = (f"{STYLE}-Black-{size}" for size in ("S", "M", "L"))
-ROLES = (Role.VIEWER, Role.CLERK, Role.MANAGER)
 MOVEMENT_FIELDS = {
     "id",
     "sku",
@@ -39,116 +46,7 @@ MOVEMENT_FIELDS = {
 }
 
 
-# --- shared helpers ----------------------------------------------------------------
-
-
-class Api:
-    """A test client with one token per role and the style A1024 (Black; S, M, L)."""
-
-    def __init__(self, app, client, token_for, skus: dict[str, int]):
-        self.app, self.client, self.skus = app, client, skus
-        self.new_token = token_for
-        self._headers: dict[Role, dict] = {}
-
-    def auth(self, role: Role = Role.CLERK) -> dict:
-        if role not in self._headers:
-            self._headers[role] = self.new_token(role)
-        return self._headers[role]
-
-    def token(self, role: Role = Role.CLERK) -> str:
-        return self.auth(role)["Authorization"].split()[1]
-
-    def user(self, role: Role) -> tuple[int, str]:
-        with self.app.app_context():
-            user = accounts.user_for_token(self.token(role))
-            return user.id, user.username
-
-    def get(self, path: str, role: Role | None = Role.CLERK, **kwargs):
-        headers = {**(self.auth(role) if role else {}), **kwargs.pop("headers", {})}
-        return self.client.get(API + path, headers=headers, **kwargs)
-
-    def post(self, path: str, body=None, role: Role | None = Role.CLERK, **kwargs):
-        headers = {**(self.auth(role) if role else {}), **kwargs.pop("headers", {})}
-        if body is not None:
-            kwargs["json"] = body
-        return self.client.post(API + path, headers=headers, **kwargs)
-
-    def receive(self, **qty_by_sku: int) -> int:
-        """Set-up: put stock in as the clerk, through POST /inbound; the receipt id."""
-        lines = [{"sku": sku, "qty": qty} for sku, qty in qty_by_sku.items()]
-        response = self.post("/inbound", {"lines": lines}, role=Role.CLERK)
-        assert response.status_code == 201, f"set-up failed: {response.get_data(as_text=True)}"
-        return response.get_json()["receipt"]["id"]
-
-    def on_hand(self, sku: str) -> int:
-        with self.app.app_context():
-            return on_hand(self.skus[sku])
-
-
-class Cases:
-    """Run many cases in one test and fail once at the end, listing every failing case.
-
-    ``with cases.case("name"):`` records an assertion error, or any exception the app
-    let escape (a 500 in production), under that name and carries on.
-    """
-
-    def __init__(self):
-        self.failed: list[str] = []
-        self.count = 0
-
-    @contextmanager
-    def case(self, name: str):
-        self.count += 1
-        try:
-            yield
-        except Exception as error:
-            message = str(error).strip().splitlines()
-            self.failed.append(f"[{name}] {type(error).__name__}: {' | '.join(message[:2])}")
-
-    def check(self) -> None:
-        assert self.count, "no cases ran"
-        if self.failed:
-            summary = f"{len(self.failed)} of {self.count} cases failed:"
-            pytest.fail("\n".join([summary, *self.failed]), pytrace=False)
-
-
-def assert_problem(response, status: int, *fields: str, detail: bool = True) -> dict:
-    """An RFC 9457 problem: the status, application/problem+json, a title, and (unless
-    ``detail=False``) a detail or per-field errors; each of ``fields`` named in ``errors``.
-
-    ``detail=False`` is for the answers werkzeug raises (404, 405, 413): whether those
-    carry a detail is tested once, in ``test_http_errors_carry_a_detail``.
-    """
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, f"status {response.status_code}: {text[:300]}"
-    assert response.mimetype == "application/problem+json", response.mimetype
-    body = response.get_json()
-    assert isinstance(body, dict), text[:300]
-    assert body.get("status") == status, body
-    assert isinstance(body.get("title"), str) and body["title"].strip(), body
-    if detail:
-        assert body.get("detail") or body.get("errors"), f"no detail nor errors: {body}"
-    if "detail" in body:
-        assert isinstance(body["detail"], str) and body["detail"].strip(), body
-    errors = body.get("errors", {})
-    assert isinstance(errors, dict), body
-    for field in fields:
-        assert field in errors, f"{field!r} not named in errors {errors}"
-        assert isinstance(errors[field], str) and errors[field].strip(), errors
-    return body
-
-
-def snapshot(app) -> dict:
-    """Rows in every table, the total stock and the newest movement: what a refused
-    request must leave exactly as it was."""
-    # Keyed by table name: the row count of each table; then three figures.
-    probes = {t.name: f"SELECT COUNT(*) FROM {t.name}" for t in db.metadata.sorted_tables}
-    probes["SUM(balances.qty)"] = "SELECT COALESCE(SUM(qty), 0) FROM balances"
-    probes["MAX(movements.id)"] = "SELECT MAX(id) FROM movements"
-    probes["MAX(documents.id)"] = "SELECT MAX(id) FROM documents"
-    query = "SELECT " + ", ".join(f"({sql})" for sql in probes.values())
-    with app.app_context():  # one round trip: cases take two snapshots each
-        return dict(zip(probes, db.session.execute(sa.text(query)).one(), strict=True))
+# --- the test's own checkers ---------------------------------------------------------------
 
 
 def ean13_ok(code: str) -> bool:
@@ -165,37 +63,12 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.removeprefix(API))
 
 
-# --- fixtures ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    return Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-
-
-# --- the test's own checkers ---------------------------------------------------------------
-
-
 def test_the_ean13_checker_knows_valid_from_invalid_codes():
     assert ean13_ok("4006381333931")  # a retail barcode
     assert ean13_ok("9780306406157")  # an ISBN-13
     assert not ean13_ok("4006381333932")
     assert not ean13_ok("400638133393")
     assert not ean13_ok("400638133393X")
-
-
-def test_cases_reports_every_failing_case():
-    cases = Cases()
-    with cases.case("fine"):
-        pass
-    with cases.case("wrong"):
-        assert 1 == 2
-    with cases.case("crash"):
-        int("²")
-    with pytest.raises(pytest.fail.Exception) as failed:
-        cases.check()
-    assert "2 of 3 cases failed" in str(failed.value)
-    assert "[wrong]" in str(failed.value) and "[crash] ValueError" in str(failed.value)
 
 
 # --- POST /products --------------------------------------------------------------------
@@ -482,11 +355,10 @@ def test_movements_are_newest_first_with_running_balances_and_filters(history):
     assert _all_movements(api, kind="write_off") == []
 
 
-def test_movements_keyset_pages_have_no_duplicates_or_gaps(history):
+def test_movements_keyset_pages_have_no_duplicates_or_gaps(history, subtests):
     api = history
     default = api.get("/movements").get_json()
     assert len(default["items"]) == 50 and default["next_cursor"] is not None, "default limit"
-    cases = Cases()
     for limit, query in [
         (1, {}),
         (7, {}),
@@ -496,7 +368,7 @@ def test_movements_keyset_pages_have_no_duplicates_or_gaps(history):
         (4, {"sku": S}),
         (3, {"kind": "inbound", "sku": L}),
     ]:
-        with cases.case(f"limit={limit} {query}"):
+        with subtests.test(msg=f"limit={limit} {query}"):
             everything = [m["id"] for m in _all_movements(api, **query)]
             seen, cursor, pages = [], None, 0
             while True:
@@ -514,7 +386,6 @@ def test_movements_keyset_pages_have_no_duplicates_or_gaps(history):
                 assert pages < 200, "pagination does not end"
             assert seen == everything, "pages repeat or skip movements"
             assert pages == -(-len(everything) // limit), f"{pages} pages"
-    cases.check()
     # A cursor stays valid while new movements arrive: they are not in older pages.
     first = api.get("/movements", query_string={"limit": 5}).get_json()
     api.receive(**{M: 1})
@@ -524,9 +395,8 @@ def test_movements_keyset_pages_have_no_duplicates_or_gaps(history):
     assert [m["id"] for m in second["items"]] == [m["id"] for m in _all_movements(api)[6:11]]
 
 
-def test_movements_query_validation(api):
+def test_movements_query_validation(api, subtests):
     api.receive(**{S: 1})
-    cases = Cases()
     for params, field in [
         ({"limit": "0"}, "limit"),
         ({"limit": "-1"}, "limit"),
@@ -544,27 +414,24 @@ def test_movements_query_validation(api):
         ({"cursor": "²"}, "cursor"),  # str.isdigit() says yes, int() says no
         ({"cursor": "¹²"}, "cursor"),
     ]:
-        with cases.case(f"{params}"):
+        with subtests.test(msg=f"{params}"):
             assert_problem(api.get("/movements", query_string=params), 422, field)
     for good in ({"limit": "1"}, {"limit": "500"}, {"kind": "inbound"}, {"cursor": "1"}):
-        with cases.case(f"{good} is fine"):
+        with subtests.test(msg=f"{good} is fine"):
             assert api.get("/movements", query_string=good).status_code == 200
-    cases.check()
 
 
-def test_a_cursor_beyond_any_id_is_answered_not_a_500(api):
+def test_a_cursor_beyond_any_id_is_answered_not_a_500(api, subtests):
     """19-digit cursors pass the route's length check; they must still get an answer:
     every movement (all are older), or a 422 naming the cursor."""
     api.receive(**{S: 1})
-    cases = Cases()
     for cursor in ["9" * 19, str(2**63), str(2**63 - 1), str(2**31)]:
-        with cases.case(f"cursor={cursor}"):
+        with subtests.test(msg=f"cursor={cursor}"):
             response = api.get("/movements", query_string={"cursor": cursor})
             if response.status_code == 200:
                 assert [m["sku"] for m in response.get_json()["items"]] == [S]
             else:
                 assert_problem(response, 422, "cursor")
-    cases.check()
 
 
 # --- GET /openapi.json ------------------------------------------------------------------------
@@ -664,11 +531,9 @@ def _call(api: Api, endpoint: str, headers: dict):
 
 
 def test_the_permission_table_covers_every_protected_route(app):
-    # The order and return routes need orders in set states: their table is there;
-    # likewise the supplier, purchase order and receipt routes.
-    from tests.web.test_api_orders import ORDER_ENDPOINTS
-    from tests.web.test_api_purchasing import PURCHASING_ENDPOINTS
-
+    # The order and return routes need orders in set states: their table is with the
+    # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
+    # and receipt routes (test_api_purchasing.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
@@ -679,12 +544,11 @@ def test_the_permission_table_covers_every_protected_route(app):
 
 
 @pytest.mark.parametrize("role", ROLES, ids=str)
-def test_each_role_is_allowed_or_refused_as_the_routes_declare(api, role):
+def test_each_role_is_allowed_or_refused_as_the_routes_declare(api, role, subtests):
     api.receive(**{S: 5})
     headers = api.auth(role)
-    cases = Cases()
     for endpoint, (_, _, _, least, success) in ENDPOINTS.items():
-        with cases.case(f"{role} {endpoint}"):
+        with subtests.test(msg=f"{role} {endpoint}"):
             before = snapshot(api.app)
             response = _call(api, endpoint, headers)
             if role.rank >= least.rank:
@@ -692,73 +556,20 @@ def test_each_role_is_allowed_or_refused_as_the_routes_declare(api, role):
             else:
                 assert_problem(response, 403)
                 assert snapshot(api.app) == before, "a refused request wrote something"
-    cases.check()
 
 
-def _revoked(api: Api) -> dict:
-    headers = api.new_token(Role.MANAGER)
-    with api.app.app_context():
-        accounts.revoke_token(headers["Authorization"].split()[1])
-    return headers
-
-
-def _revoked_by_id(api: Api) -> dict:
-    headers = api.new_token(Role.MANAGER)
-    with api.app.app_context():
-        token_id = db.session.scalar(sa.text("SELECT MAX(id) FROM api_tokens"))
-        accounts.revoke_token(str(token_id))
-    return headers
-
-
-def _inactive_user(api: Api) -> dict:
-    headers = api.new_token(Role.MANAGER)
-    with api.app.app_context():
-        user_id = accounts.user_for_token(headers["Authorization"].split()[1]).id
-        db.session.execute(
-            sa.text("UPDATE users SET active = :no WHERE id = :id"), {"no": False, "id": user_id}
-        )
-        db.session.commit()
-    return headers
-
-
-def _altered(api: Api) -> dict:
-    token = api.token(Role.MANAGER)
-    return {"Authorization": "Bearer " + token[:-1] + ("A" if token[-1] != "A" else "B")}
-
-
-BAD_AUTH = {
-    "no header": lambda api: {},
-    "empty header": lambda api: {"Authorization": ""},
-    "scheme only": lambda api: {"Authorization": "Bearer"},
-    "blank token": lambda api: {"Authorization": "Bearer    "},
-    "basic scheme": lambda api: {"Authorization": "Basic bWFuYWdlcjpwYXNzd29yZA=="},
-    "token without scheme": lambda api: {"Authorization": api.token(Role.MANAGER)},
-    "other scheme, real token": lambda api: {"Authorization": "Token " + api.token(Role.MANAGER)},
-    "unknown token": lambda api: {"Authorization": "Bearer sa_" + "x" * 43},
-    "real token, one character changed": _altered,
-    "real token with a suffix": lambda api: {
-        "Authorization": f"Bearer {api.token(Role.MANAGER)} extra"
-    },
-    "revoked token": _revoked,
-    "token revoked by id": _revoked_by_id,
-    "token of a deactivated user": _inactive_user,
-}
-
-
-def test_every_endpoint_refuses_missing_malformed_and_revoked_tokens_with_401(api):
+def test_every_endpoint_refuses_missing_malformed_and_revoked_tokens_with_401(api, subtests):
     api.receive(**{S: 5})
     bad = {name: make(api) for name, make in BAD_AUTH.items()}
     before = snapshot(api.app)
-    cases = Cases()
     for endpoint in ENDPOINTS:
         for name, headers in bad.items():
-            with cases.case(f"{endpoint}, {name}"):
+            with subtests.test(msg=f"{endpoint}, {name}"):
                 response = _call(api, endpoint, headers)
                 assert_problem(response, 401)
                 challenge = response.headers.get("WWW-Authenticate", "")
                 assert challenge.lower().startswith("bearer"), f"WWW-Authenticate: {challenge!r}"
                 assert snapshot(api.app) == before, "a refused request wrote something"
-    cases.check()
     # The scheme is case-insensitive (RFC 9110 §11.1), and a live token still works.
     live = {"Authorization": "bearer " + api.token(Role.MANAGER)}
     assert _call(api, "GET /products/{code}", live).status_code == 200
@@ -829,11 +640,10 @@ def test_repeating_a_stocktake_with_its_key_returns_the_first_result_not_a_409(a
     assert api.on_hand(S) == 3
 
 
-def test_reusing_a_key_for_a_different_request_is_422_and_writes_nothing(api):
+def test_reusing_a_key_for_a_different_request_is_422_and_writes_nothing(api, subtests):
     key = {"Idempotency-Key": "k-1"}
     assert api.post("/inbound", {"lines": [{"sku": S, "qty": 3}]}, headers=key).status_code == 201
     before = snapshot(api.app)
-    cases = Cases()
     for name, path, body in [
         ("other qty", "/inbound", {"lines": [{"sku": S, "qty": 4}]}),
         ("other sku", "/inbound", {"lines": [{"sku": M, "qty": 3}]}),
@@ -841,17 +651,15 @@ def test_reusing_a_key_for_a_different_request_is_422_and_writes_nothing(api):
         ("extra line", "/inbound", {"lines": [{"sku": S, "qty": 3}, {"sku": M, "qty": 1}]}),
         ("other endpoint", "/stocktake", {"lines": [{"sku": S, "counted": 0, "expected": 3}]}),
     ]:
-        with cases.case(name):
+        with subtests.test(msg=name):
             assert_problem(api.post(path, body, headers=key), 422)
             assert snapshot(api.app) == before
-    cases.check()
     assert api.on_hand(S) == 3
 
 
-def test_a_bad_idempotency_key_is_422_and_writes_nothing(api):
+def test_a_bad_idempotency_key_is_422_and_writes_nothing(api, subtests):
     api.auth(Role.CLERK)
     before = snapshot(api.app)
-    cases = Cases()
     for name, key in [
         ("empty", ""),
         ("256 characters", "x" * 256),
@@ -862,11 +670,10 @@ def test_a_bad_idempotency_key_is_422_and_writes_nothing(api):
             ("/inbound", {"lines": [{"sku": S, "qty": 1}]}),
             ("/stocktake", {"lines": [{"sku": S, "counted": 1, "expected": 0}]}),
         ]:
-            with cases.case(f"{path} {name}"):
+            with subtests.test(msg=f"{path} {name}"):
                 response = api.post(path, body, headers={"Idempotency-Key": key})
                 assert_problem(response, 422, "Idempotency-Key")
                 assert snapshot(api.app) == before
-    cases.check()
     ok = api.post(
         "/inbound", {"lines": [{"sku": S, "qty": 1}]}, headers={"Idempotency-Key": "x" * 255}
     )
@@ -876,22 +683,19 @@ def test_a_bad_idempotency_key_is_422_and_writes_nothing(api):
 # --- unknown URLs and methods -------------------------------------------------------------
 
 
-def test_an_unknown_url_under_the_api_is_404_problem(api):
-    cases = Cases()
+def test_an_unknown_url_under_the_api_is_404_problem(api, subtests):
     for path in ["/nope", "/product", "/products/A1024/variants", "/v2/stock", "", "/stock/"]:
         for who, headers in [("token", api.auth(Role.MANAGER)), ("no token", {})]:
-            with cases.case(f"GET {API}{path} with {who}"):
+            with subtests.test(msg=f"GET {API}{path} with {who}"):
                 assert_problem(api.client.get(API + path, headers=headers), 404, detail=False)
-    with cases.case("POST to an unknown URL"):
+    with subtests.test(msg="POST to an unknown URL"):
         response = api.client.post(f"{API}/nope", headers=api.auth(Role.MANAGER), json={})
         assert_problem(response, 404, detail=False)
-    cases.check()
 
 
-def test_a_wrong_method_is_405_problem(api):
+def test_a_wrong_method_is_405_problem(api, subtests):
     headers = api.auth(Role.MANAGER)
     before = snapshot(api.app)
-    cases = Cases()
     for method, path in [
         ("GET", "/inbound"),
         ("DELETE", "/inbound"),
@@ -903,11 +707,10 @@ def test_a_wrong_method_is_405_problem(api):
         ("POST", "/movements"),
         ("PATCH", "/openapi.json"),
     ]:
-        with cases.case(f"{method} {path}"):
+        with subtests.test(msg=f"{method} {path}"):
             response = api.client.open(API + path, method=method, headers=headers, json={})
             assert_problem(response, 405, detail=False)
             assert snapshot(api.app) == before
-    cases.check()
 
 
 def test_a_405_says_which_methods_are_allowed(api):
@@ -917,19 +720,17 @@ def test_a_405_says_which_methods_are_allowed(api):
     assert "POST" in {m.strip() for m in response.headers.get("Allow", "").split(",")}
 
 
-def test_http_errors_carry_a_detail(api):
+def test_http_errors_carry_a_detail(api, subtests):
     """The contract: errors are problem+json with a title AND a detail."""
-    cases = Cases()
     big = {"lines": [{"sku": S, "qty": 1}], "note": "x" * (1 << 20)}
     for method, path, body, status in [
         ("GET", "/nope", None, 404),
         ("DELETE", "/inbound", None, 405),
         ("POST", "/inbound", big, 413),
     ]:
-        with cases.case(f"{status} for {method} {path}"):
+        with subtests.test(msg=f"{status} for {method} {path}"):
             response = api.client.open(API + path, method=method, headers=api.auth(), json=body)
             assert_problem(response, status)
-    cases.check()
 
 
 def test_errors_are_never_html(api):
@@ -946,7 +747,7 @@ def test_errors_are_never_html(api):
         assert not response.get_data(as_text=True).lstrip().startswith("<")
 
 
-def test_problems_speak_the_clients_language_and_keep_the_field_paths(api):
+def test_problems_speak_the_clients_language_and_keep_the_field_paths(api, subtests):
     """Messages follow Accept-Language; the field paths and figures do not change."""
     api.receive(**{S: 5})
     requests = {
@@ -964,9 +765,8 @@ def test_problems_speak_the_clients_language_and_keep_the_field_paths(api):
         "403 role": ("POST", "/products", {"code": "P1", "name": "x", "sizes": ["S"]}),
         "400 body": ("POST", "/inbound", []),
     }
-    cases = Cases()
     for name, (method, path, body) in requests.items():
-        with cases.case(name):
+        with subtests.test(msg=name):
             answers = {}
             for language in ("en", "zh-CN"):
                 headers = {**api.auth(Role.CLERK), "Accept-Language": language}
@@ -977,4 +777,3 @@ def test_problems_speak_the_clients_language_and_keep_the_field_paths(api):
             assert re.search(r"[\u4e00-\u9fff]", zh["title"]), zh["title"]
             assert en.get("errors", {}).keys() == zh.get("errors", {}).keys()
             assert en.get("differences") == zh.get("differences")
-    cases.check()

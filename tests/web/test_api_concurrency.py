@@ -7,18 +7,12 @@ import json
 import threading
 from contextlib import contextmanager
 
-import pytest
 from werkzeug.serving import make_server
 
 from stockapp.models import Role
-from tests.web.test_api import API, STYLE, Api, M, S, snapshot
+from tests.support.api import API, M, S, snapshot
 
 THREADS = 8
-
-
-@pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    return Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
 
 
 @contextmanager

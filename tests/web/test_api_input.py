@@ -1,7 +1,7 @@
 """Bad input over the API: every case a 4xx problem+json naming the field, no row written.
 
-Each test runs a family of cases through ``Cases`` (one app per test keeps the suite
-fast on PostgreSQL) and lists every failing case. Before each case the whole database
+Each test runs a family of cases as subtests (one app per test keeps the suite fast
+on PostgreSQL) and lists every failing case. Before each case the whole database
 is snapshotted (rows in every table, total stock, newest movement) and compared after.
 """
 
@@ -10,28 +10,21 @@ import json
 import pytest
 
 from stockapp.models import Role
-from tests.web.test_api import (
-    STYLE,
-    Api,
-    Cases,
-    L,
-    M,
-    S,
-    assert_problem,
-    snapshot,
-)
+from tests.support.api import STYLE, Api, L, M, S, assert_problem, snapshot
 
 NOTHING = object()  # a key left out of the line
 ON_HAND_S = 5
 
 
 @pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    api = Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-    api.receive(**{S: ON_HAND_S})
-    api.auth(Role.CLERK)
-    api.auth(Role.MANAGER)
-    return api
+def api_stock():
+    """Every test starts with S on hand (see the ``api`` fixture in tests/web/conftest.py)."""
+    return {S: ON_HAND_S}
+
+
+@pytest.fixture
+def api_roles():
+    return (Role.CLERK, Role.MANAGER)
 
 
 def good_line(endpoint: str, sku: str = S) -> dict:
@@ -40,9 +33,10 @@ def good_line(endpoint: str, sku: str = S) -> dict:
     return {"sku": sku, "counted": 1, "expected": ON_HAND_S if sku == S else 0}
 
 
-def refuse(api: Api, cases: Cases, name: str, path: str, status: int, field: str | None, **send):
-    """Send one bad request as the manager; check the problem and that nothing changed."""
-    with cases.case(name):
+def refuse(api: Api, subtests, name: str, path: str, status: int, field: str | None, **send):
+    """Send one bad request as the manager, as the subtest ``name``; check the problem and
+    that nothing changed."""
+    with subtests.test(msg=name):
         before = snapshot(api.app)
         response = api.post(path, role=Role.MANAGER, **send)
         assert 400 <= response.status_code < 500, f"status {response.status_code}"
@@ -98,12 +92,11 @@ RAW_NUMBERS = [
     [("inbound", "qty"), ("stocktake", "counted"), ("stocktake", "expected")],
     ids=["inbound qty", "stocktake counted", "stocktake expected"],
 )
-def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field):
+def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field, subtests):
     path = f"/{endpoint}"
     numbers = list(BAD_NUMBERS)
     if endpoint == "inbound":
         numbers.append(("zero", 0))
-    cases = Cases()
     for name, value in numbers:
         line = good_line(endpoint)
         if value is NOTHING:
@@ -111,12 +104,12 @@ def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field):
         else:
             line[field] = value
         refuse(
-            api, cases, f"{field} {name}", path, 422, f"lines[0].{field}", json={"lines": [line]}
+            api, subtests, f"{field} {name}", path, 422, f"lines[0].{field}", json={"lines": [line]}
         )
         # The same bad number after a good line: the good line is not posted either.
         refuse(
             api,
-            cases,
+            subtests,
             f"{field} {name} on line 2",
             path,
             422,
@@ -131,7 +124,7 @@ def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field):
         body = f'{{"lines": [{line}]}}'
         if name == "5000-digit integer":
             # Python refuses to parse it (int max str digits): a 400 is as good as a 422.
-            with cases.case(f"{field} {name}"):
+            with subtests.test(msg=f"{field} {name}"):
                 before = snapshot(api.app)
                 response = api.post(
                     path, role=Role.MANAGER, data=body, content_type="application/json"
@@ -144,7 +137,7 @@ def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field):
             continue  # -0.0 is a whole number 0, a valid count
         refuse(
             api,
-            cases,
+            subtests,
             f"{field} {name}",
             path,
             422,
@@ -152,7 +145,6 @@ def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field):
             data=body,
             content_type="application/json",
         )
-    cases.check()
     still_works(api, path, {"lines": [good_line(endpoint)]})
 
 
@@ -160,7 +152,7 @@ def test_bad_quantities_are_refused_and_write_nothing(api, endpoint, field):
 
 
 @pytest.mark.parametrize("endpoint", ["inbound", "stocktake"])
-def test_bad_lines_skus_and_notes_are_refused_and_write_nothing(api, endpoint):
+def test_bad_lines_skus_and_notes_are_refused_and_write_nothing(api, endpoint, subtests):
     path = f"/{endpoint}"
     good = good_line(endpoint)
     qty_field = "qty" if endpoint == "inbound" else "counted"
@@ -168,7 +160,6 @@ def test_bad_lines_skus_and_notes_are_refused_and_write_nothing(api, endpoint):
     def without(key: str) -> dict:
         return {k: v for k, v in good.items() if k != key}
 
-    cases = Cases()
     for name, body, field in [
         ("no lines", {"note": "x"}, "lines"),
         ("empty lines", {"lines": []}, "lines"),
@@ -199,8 +190,7 @@ def test_bad_lines_skus_and_notes_are_refused_and_write_nothing(api, endpoint):
         ("note of 600 characters", {"lines": [good], "note": "n" * 600}, "note"),
         ("1001 lines", {"lines": [good] * 1001}, "lines"),
     ]:
-        refuse(api, cases, name, path, 422, field, json=body)
-    cases.check()
+        refuse(api, subtests, name, path, 422, field, json=body)
     still_works(api, path, {"lines": [good, good_line(endpoint, L)], "note": "n" * 500})
 
 
@@ -223,32 +213,29 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize("endpoint", ["inbound", "stocktake", "products"])
-def test_bad_bodies_are_refused_and_write_nothing(api, endpoint):
+def test_bad_bodies_are_refused_and_write_nothing(api, endpoint, subtests):
     path = f"/{endpoint}"
-    cases = Cases()
     for name, raw, content_type, status in BAD_BODIES:
         send = {"data": raw} | ({"content_type": content_type} if content_type else {})
-        refuse(api, cases, name, path, status, None, **send)
+        refuse(api, subtests, name, path, status, None, **send)
     if endpoint == "products":
         big = {"code": "B1", "name": "x" * (1 << 20), "sizes": ["S"]}
     else:
         big = {"lines": [good_line(endpoint)], "note": "x" * (1 << 20)}
-    refuse(api, cases, "a 1 MB note", path, 413, None, json=big)
-    cases.check()
+    refuse(api, subtests, "a 1 MB note", path, 413, None, json=big)
 
 
 # --- POST /products ------------------------------------------------------------------------
 
 
-def test_bad_product_input_is_422_naming_the_field_and_writes_nothing(api):
+def test_bad_product_input_is_422_naming_the_field_and_writes_nothing(api, subtests):
     base = {"code": "B1", "name": "Polo", "sizes": ["S", "M"], "colors": ["Red"]}
     existing_barcode = api.get(f"/products/{STYLE}").get_json()["variants"][0]["barcode"]
 
     def but(**changes) -> dict:
         return {k: v for k, v in {**base, **changes}.items() if v is not NOTHING}
 
-    cases = Cases()
-    for name, body, field in [
+    bad_products = [
         ("no code", but(code=NOTHING), "code"),
         ("no name", but(name=NOTHING), "name"),
         ("no sizes", but(sizes=NOTHING), "sizes"),
@@ -322,20 +309,19 @@ def test_bad_product_input_is_422_naming_the_field_and_writes_nothing(api):
             ),
             "barcodes",
         ),
-    ]:
+    ]
+    for index, (name, body, field) in enumerate(bad_products):
         if body.get("code") == base["code"]:
             # Its own code, so that a case the app wrongly accepts spoils no other case.
-            body["code"] = f"N{cases.count}"
-        refuse(api, cases, name, "/products", 422, field, json=body)
-    cases.check()
+            body["code"] = f"N{index}"
+        refuse(api, subtests, name, "/products", 422, field, json=body)
     still_works(api, "/products", but(cost_price="59.90", sale_price=99))
 
 
-def test_a_barcode_that_fits_no_variant_is_refused_not_dropped(api):
+def test_a_barcode_that_fits_no_variant_is_refused_not_dropped(api, subtests):
     """A barcode the user typed must not be thrown away without a word (rule 6)."""
     base = {"code": "B1", "name": "Polo", "sizes": ["S", "M"], "colors": ["Red"]}
-    cases = Cases()
-    for name, barcodes in [
+    unfitting = [
         (
             "a barcode for a size the product does not have",
             [{"size": "XL", "color": "Red", "barcode": "12345"}],
@@ -355,10 +341,10 @@ def test_a_barcode_that_fits_no_variant_is_refused_not_dropped(api):
                 {"size": "S", "color": "Red", "barcode": "67890"},
             ],
         ),
-    ]:
-        body = {**base, "code": f"N{cases.count}", "barcodes": barcodes}
-        refuse(api, cases, name, "/products", 422, "barcodes*", json=body)
-    cases.check()
+    ]
+    for index, (name, barcodes) in enumerate(unfitting):
+        body = {**base, "code": f"N{index}", "barcodes": barcodes}
+        refuse(api, subtests, name, "/products", 422, "barcodes*", json=body)
 
 
 def test_every_bad_product_field_is_named_at_once(api):

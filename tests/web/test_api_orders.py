@@ -4,8 +4,8 @@ Happy paths and state changes first (reserve → pick → complete → cancel or
 return), then permissions, idempotency and every validation error. Stock is
 checked with ``on_hand()`` (the balances) and with GET /stock and /products
 (what a client sees); a refused request must leave the database exactly as it
-was (``snapshot``). The helpers ``Api``, ``Cases``, ``assert_problem`` and
-``snapshot`` are shared with ``test_api.py``.
+was (``snapshot``). The helpers ``Api``, ``assert_problem`` and ``snapshot`` are
+in ``tests/support/api.py``; the cases of a family run as subtests.
 """
 
 from datetime import datetime
@@ -13,41 +13,29 @@ from datetime import datetime
 import pytest
 
 from stockapp.models import Role
-from tests.conftest import row_count
-from tests.web.test_api import (
+from tests.support.api import (
     API,
     BAD_AUTH,
+    ORDER_ENDPOINTS,
     ROLES,
     STYLE,
     Api,
-    Cases,
     L,
     M,
     S,
     assert_problem,
+    refuse,
     snapshot,
 )
+from tests.support.db import row_count
 
 MOVEMENT_FIELDS = {"id", "sku", "kind", "delta", "balance_after", "operator", "note", "document"}
-# Each route and the least role that may use it; test_api.py checks that this
-# table and its own cover every API route between them.
-ORDER_ENDPOINTS = {
-    "POST /orders": Role.CLERK,
-    "GET /orders/{order_id}": Role.VIEWER,
-    "POST /orders/{order_id}/picks": Role.CLERK,
-    "POST /orders/{order_id}/complete": Role.MANAGER,
-    "POST /orders/{order_id}/cancel": Role.CLERK,
-    "POST /returns": Role.CLERK,
-}
 NOTHING = object()  # a key left out
 
 
 @pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    api = Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-    for role in ROLES:
-        api.auth(role)  # tokens made up front: snapshots then see only the request's writes
-    return api
+def api_roles():
+    return ROLES  # tokens made up front: snapshots then see only the request's writes
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -171,16 +159,14 @@ def test_creating_an_order_reserves_its_lines_and_get_shows_it(api):
     assert levels(api, S) == (5, 7, -2)
 
 
-def test_get_an_unknown_order_is_404(api):
+def test_get_an_unknown_order_is_404(api, subtests):
     create(api, "SO-1", {S: 1})
-    cases = Cases()
     for path in ["/orders/999", "/orders/0", f"/orders/{2**31}", "/orders/" + "9" * 30]:
-        with cases.case(path):
+        with subtests.test(msg=path):
             assert_problem(api.get(path, role=Role.VIEWER), 404, detail=False)
     for path in ["/orders/-1", "/orders/abc", "/orders/SO-1"]:
-        with cases.case(path):
+        with subtests.test(msg=path):
             assert_problem(api.get(path, role=Role.VIEWER), 404, detail=False)
-    cases.check()
     body = assert_problem(api.get("/orders/999", role=Role.VIEWER), 404)
     assert "999" in body["detail"]
 
@@ -275,16 +261,15 @@ def test_complete_takes_stock_down_by_the_picked_quantities_and_releases_the_res
     assert snapshot(api.app) == before
 
 
-def test_completing_twice_is_409_and_takes_the_stock_once(api):
+def test_completing_twice_is_409_and_takes_the_stock_once(api, subtests):
     api.receive(**{S: 5})
     order_id = create(api, "SO-1", {S: 2})
     assert pick(api, order_id, **{S: 2}).status_code == 200
     assert complete(api, order_id).status_code == 200
     assert api.on_hand(S) == 3
     before = snapshot(api.app)
-    cases = Cases()
     for name, role in [("same manager", Role.MANAGER), ("another manager", None)]:
-        with cases.case(name):
+        with subtests.test(msg=name):
             if role is None:
                 response = api.client.post(
                     f"{API}/orders/{order_id}/complete", headers=api.new_token(Role.MANAGER)
@@ -294,7 +279,6 @@ def test_completing_twice_is_409_and_takes_the_stock_once(api):
             body = assert_problem(response, 409)
             assert "SO-1" in body["detail"]
             assert snapshot(api.app)["movements"] == before["movements"]
-    cases.check()
     assert api.on_hand(S) == 3
     assert get_order(api, order_id)["status"] == "completed"
 
@@ -334,7 +318,7 @@ def test_an_order_with_nothing_picked_is_not_completed(api):
 # --- cancel -------------------------------------------------------------------------------------
 
 
-def test_cancelling_an_open_order_releases_its_reservation(api):
+def test_cancelling_an_open_order_releases_its_reservation(api, subtests):
     api.receive(**{S: 5})
     order_id = create(api, "SO-1", {S: 3, M: 1})
     assert levels(api, S) == (5, 3, 2)
@@ -359,17 +343,15 @@ def test_cancelling_an_open_order_releases_its_reservation(api):
 
     # Cancelled stays cancelled: no second cancel, no picks, no completion.
     before = snapshot(api.app)
-    cases = Cases()
     for name, response in [
         ("cancel again", lambda: cancel(api, order_id, "again")),
         ("cancel again as manager", lambda: cancel(api, order_id, "x", role=Role.MANAGER)),
         ("pick", lambda: pick(api, order_id, **{S: 1})),
         ("complete", lambda: complete(api, order_id)),
     ]:
-        with cases.case(name):
+        with subtests.test(msg=name):
             assert_problem(response(), 409)
             assert snapshot(api.app) == before
-    cases.check()
     assert get_order(api, order_id)["cancel_reason"] == "customer changed mind"
 
 
@@ -512,13 +494,12 @@ def test_a_return_without_an_order_books_any_variant(api):
     assert after["documents"] == before["documents"] + 1
 
 
-def test_returns_against_an_order_check_what_it_shipped(api):
+def test_returns_against_an_order_check_what_it_shipped(api, subtests):
     api.receive(**{S: 5, M: 5})
     open_id = create(api, "SO-OPEN", {S: 1})
     completed_id = completed_order(api, "SO-DONE", {S: 3, M: 1}, picked={S: 2})
     cancelled_id = create(api, "SO-GONE", {S: 1})
     assert cancel(api, cancelled_id).status_code == 200
-    cases = Cases()
     for name, body, status, field in [
         ("against an open order", {"order": "SO-OPEN", "lines": [{"sku": S, "qty": 1}]}, 409, None),
         (
@@ -564,7 +545,7 @@ def test_returns_against_an_order_check_what_it_shipped(api):
             "lines[0]",
         ),
     ]:
-        with cases.case(name):
+        with subtests.test(msg=name):
             before = snapshot(api.app)
             response = api.post("/returns", body)
             if field:
@@ -572,7 +553,6 @@ def test_returns_against_an_order_check_what_it_shipped(api):
             else:
                 assert_problem(response, status)
             assert snapshot(api.app) == before, "a refused return wrote something"
-    cases.check()
     ok = api.post("/returns", {"order": "SO-DONE", "lines": [{"sku": S, "qty": 2}]})
     assert ok.status_code == 201, ok.get_data(as_text=True)
 
@@ -628,14 +608,13 @@ class Stage:
         }[endpoint]
 
 
-def test_each_role_is_allowed_or_refused_as_the_order_routes_declare(api):
+def test_each_role_is_allowed_or_refused_as_the_order_routes_declare(api, subtests):
     api.receive(**{S: 20})
     stages = {role: Stage(api, role.value) for role in ROLES}
-    cases = Cases()
     for role, stage in stages.items():
         for endpoint, least in ORDER_ENDPOINTS.items():
             method, path, body, success = stage.request(endpoint)
-            with cases.case(f"{role} {endpoint}"):
+            with subtests.test(msg=f"{role} {endpoint}"):
                 before = snapshot(api.app)
                 response = api.client.open(
                     API + path, method=method, headers=api.auth(role), json=body
@@ -645,7 +624,6 @@ def test_each_role_is_allowed_or_refused_as_the_order_routes_declare(api):
                 else:
                     assert_problem(response, 403)
                     assert snapshot(api.app) == before, "a refused request wrote something"
-    cases.check()
     statuses = {
         role: tuple(
             get_order(api, order_id)["status"]
@@ -686,21 +664,19 @@ def test_a_clerk_may_not_complete_nor_cancel_a_completed_order(api):
     assert api.on_hand(S) == 5
 
 
-def test_every_order_endpoint_refuses_missing_and_bad_tokens_with_401(api):
+def test_every_order_endpoint_refuses_missing_and_bad_tokens_with_401(api, subtests):
     api.receive(**{S: 5})
     stage = Stage(api, "x")
     bad = {name: make(api) for name, make in BAD_AUTH.items()}
     before = snapshot(api.app)
-    cases = Cases()
     for endpoint in ORDER_ENDPOINTS:
         method, path, body, _ = stage.request(endpoint)
         for name, headers in bad.items():
-            with cases.case(f"{endpoint}, {name}"):
+            with subtests.test(msg=f"{endpoint}, {name}"):
                 response = api.client.open(API + path, method=method, headers=headers, json=body)
                 assert_problem(response, 401)
                 assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
                 assert snapshot(api.app) == before, "a refused request wrote something"
-    cases.check()
 
 
 # --- idempotency --------------------------------------------------------------------------------
@@ -797,33 +773,22 @@ def test_repeating_a_return_with_its_key_returns_the_first_result_and_posts_once
     assert api.on_hand(S) == 3
 
 
-def test_a_bad_idempotency_key_is_422_on_every_order_write(api):
+def test_a_bad_idempotency_key_is_422_on_every_order_write(api, subtests):
     api.receive(**{S: 5})
     stage = Stage(api, "x")
     before = snapshot(api.app)
-    cases = Cases()
     for endpoint in ORDER_ENDPOINTS:
         method, path, body, _ = stage.request(endpoint)
         if method != "POST":
             continue
-        with cases.case(endpoint):
+        with subtests.test(msg=endpoint):
             headers = {**api.auth(Role.MANAGER), "Idempotency-Key": "x" * 256}
             response = api.client.post(API + path, headers=headers, json=body)
             assert_problem(response, 422, "Idempotency-Key")
             assert snapshot(api.app) == before
-    cases.check()
 
 
 # --- validation ----------------------------------------------------------------------------------
-
-
-def refuse(api, cases, name, path, status, *fields, role=Role.MANAGER, **send):
-    """One bad request: its problem names each field, and nothing is written."""
-    with cases.case(name):
-        before = snapshot(api.app)
-        response = api.post(path, role=role, **send)
-        assert_problem(response, status, *fields, detail=status != 404)
-        assert snapshot(api.app) == before, "a refused request wrote something"
 
 
 BAD_QUANTITIES = [
@@ -842,14 +807,13 @@ def _line(sku, field, value) -> dict:
     return {"sku": sku} if value is NOTHING else {"sku": sku, field: value}
 
 
-def test_bad_new_orders_are_422_naming_every_field_and_write_nothing(api):
+def test_bad_new_orders_are_422_naming_every_field_and_write_nothing(api, subtests):
     create(api, "SO-1", {S: 1})
     good = {"number": "SO-2", "customer": "Shop B", "lines": lines_of(**{S: 1})}
 
     def but(**changes) -> dict:
         return {k: v for k, v in {**good, **changes}.items() if v is not NOTHING}
 
-    cases = Cases()
     for name, body, fields in [
         ("number missing", but(number=NOTHING), ["number"]),
         ("number blank", but(number="   "), ["number"]),
@@ -886,27 +850,27 @@ def test_bad_new_orders_are_422_naming_every_field_and_write_nothing(api):
             ["number", "customer", "note", "lines[0].qty", "lines[1].sku", "lines[2].qty"],
         ),
     ]:
-        refuse(api, cases, name, "/orders", 422, *fields, json=body)
+        refuse(api, subtests, name, "/orders", 422, *fields, json=body)
     for name, value in BAD_QUANTITIES:
         body = but(lines=[{"sku": M, "qty": 1}, _line(S, "qty", value)])
-        refuse(api, cases, f"qty {name}", "/orders", 422, "lines[1].qty", json=body)
-    refuse(api, cases, "malformed JSON", "/orders", 400, data="{", content_type="application/json")
-    refuse(api, cases, "a JSON list", "/orders", 400, json=[good])
-    cases.check()
+        refuse(api, subtests, f"qty {name}", "/orders", 422, "lines[1].qty", json=body)
+    refuse(
+        api, subtests, "malformed JSON", "/orders", 400, data="{", content_type="application/json"
+    )
+    refuse(api, subtests, "a JSON list", "/orders", 400, json=[good])
     # The same set-up takes a good order, at the limits.
     limits = but(number="N" * 40, customer="c" * 120, note="n" * 500, lines=lines_of(**{S: 10**6}))
     response = api.post("/orders", limits)
     assert response.status_code == 201, response.get_data(as_text=True)
 
 
-def test_bad_picks_are_refused_naming_the_line_and_write_nothing(api):
+def test_bad_picks_are_refused_naming_the_line_and_write_nothing(api, subtests):
     order_id = create(api, "SO-1", {S: 3, M: 1})
     path = f"/orders/{order_id}/picks"
 
     def picks(*lines) -> dict:
         return {"json": {"lines": list(lines)}}
 
-    cases = Cases()
     for name, send, fields in [
         ("more than ordered", picks({"sku": S, "picked": 4}), ["lines[0]"]),
         (
@@ -921,13 +885,13 @@ def test_bad_picks_are_refused_naming_the_line_and_write_nothing(api):
         ("empty lines", picks(), ["lines"]),
         ("qty instead of picked", picks({"sku": S, "qty": 1}), ["lines[0].picked"]),
     ]:
-        refuse(api, cases, name, path, 422, *fields, role=Role.CLERK, **send)
+        refuse(api, subtests, name, path, 422, *fields, role=Role.CLERK, **send)
     for name, value in BAD_QUANTITIES:
         if name == "over the maximum":
             continue  # over ordered first; named as lines[0] above
         refuse(
             api,
-            cases,
+            subtests,
             f"picked {name}",
             path,
             422,
@@ -938,18 +902,16 @@ def test_bad_picks_are_refused_naming_the_line_and_write_nothing(api):
         ("unknown order", "/orders/999/picks"),
         ("order id beyond 32 bits", f"/orders/{2**31}/picks"),
     ]:
-        refuse(api, cases, name, bad_path, 404, **picks({"sku": S, "picked": 1}))
-    cases.check()
+        refuse(api, subtests, name, bad_path, 404, **picks({"sku": S, "picked": 1}))
     order = get_order(api, order_id)
     assert order["status"] == "open", "a refused pick does not start picking"
     assert by_sku(order, "picked") == {S: (0,), M: (0,)}
     assert pick(api, order_id, **{S: 3, M: 1}).status_code == 200
 
 
-def test_bad_complete_and_cancel_requests_are_refused_and_write_nothing(api):
+def test_bad_complete_and_cancel_requests_are_refused_and_write_nothing(api, subtests):
     api.receive(**{S: 5})
     order_id = create(api, "SO-1", {S: 1})
-    cases = Cases()
     for path, status, fields, send in [
         ("/orders/999/complete", 404, [], {}),
         (f"/orders/{2**31}/complete", 404, [], {}),
@@ -959,13 +921,12 @@ def test_bad_complete_and_cancel_requests_are_refused_and_write_nothing(api):
         (f"/orders/{order_id}/cancel", 400, [], {"data": "{", "content_type": "application/json"}),
         (f"/orders/{order_id}/cancel", 400, [], {"json": ["reason"]}),
     ]:
-        refuse(api, cases, f"{path} {send}", path, status, *fields, **send)
-    cases.check()
+        refuse(api, subtests, f"{path} {send}", path, status, *fields, **send)
     assert get_order(api, order_id)["status"] == "open"
     assert cancel(api, order_id, "r" * 500).status_code == 200
 
 
-def test_bad_returns_are_422_naming_every_field_and_write_nothing(api):
+def test_bad_returns_are_422_naming_every_field_and_write_nothing(api, subtests):
     api.receive(**{S: 5})
     completed_order(api, "SO-1", {S: 2})
     good = {"order": "SO-1", "lines": [{"sku": S, "qty": 1}]}
@@ -973,7 +934,6 @@ def test_bad_returns_are_422_naming_every_field_and_write_nothing(api):
     def but(**changes) -> dict:
         return {k: v for k, v in {**good, **changes}.items() if v is not NOTHING}
 
-    cases = Cases()
     for name, body, fields in [
         ("unknown order number", but(order="SO-404"), ["order"]),
         ("unknown order id", but(order=999), ["order"]),
@@ -1022,11 +982,10 @@ def test_bad_returns_are_422_naming_every_field_and_write_nothing(api):
             ["order", "note", "lines[0].qty", "lines[1].condition"],
         ),
     ]:
-        refuse(api, cases, name, "/returns", 422, *fields, role=Role.CLERK, json=body)
+        refuse(api, subtests, name, "/returns", 422, *fields, role=Role.CLERK, json=body)
     for name, value in BAD_QUANTITIES:
         body = but(lines=[_line(S, "qty", value)])
-        refuse(api, cases, f"qty {name}", "/returns", 422, "lines[0].qty", json=body)
-    cases.check()
+        refuse(api, subtests, f"qty {name}", "/returns", 422, "lines[0].qty", json=body)
     response = api.post("/returns", but(note="n" * 500, lines=[{"sku": S, "qty": 2}]))
     assert response.status_code == 201, response.get_data(as_text=True)
 

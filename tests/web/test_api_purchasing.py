@@ -5,8 +5,8 @@ damaged / wrong lines, approval, rejection, closing, the over-receipt tolerance,
 quarantine), then permissions, idempotency and every validation error. Stock is
 checked with ``on_hand()`` (the balances) and with GET /stock (what a client
 sees); a refused request must leave the database exactly as it was
-(``snapshot``). The helpers ``Api``, ``Cases``, ``assert_problem`` and
-``snapshot`` are shared with ``test_api.py``.
+(``snapshot``). The helpers ``Api``, ``assert_problem`` and ``snapshot`` are in
+``tests/support/api.py``; the cases of a family run as subtests.
 """
 
 from datetime import datetime
@@ -17,48 +17,29 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import settings, warehouses
-from tests.conftest import row_count
-from tests.web.test_api import (
+from tests.support.api import (
     API,
     BAD_AUTH,
+    PURCHASING_ENDPOINTS,
     ROLES,
     STYLE,
     Api,
-    Cases,
     L,
     M,
     S,
     assert_problem,
+    refuse,
     snapshot,
 )
-from tests.web.test_api_orders import refuse
+from tests.support.db import row_count
 
-# Each route and the least role that may use it; test_api.py checks that this
-# table, its own and the orders' cover every API route between them.
-PURCHASING_ENDPOINTS = {
-    "POST /suppliers": Role.MANAGER,
-    "GET /suppliers": Role.VIEWER,
-    "POST /purchase-orders": Role.MANAGER,
-    "GET /purchase-orders": Role.VIEWER,
-    "GET /purchase-orders/{po_id}": Role.VIEWER,
-    "POST /purchase-orders/{po_id}/place": Role.MANAGER,
-    "POST /purchase-orders/{po_id}/close": Role.MANAGER,
-    "POST /receipts": Role.CLERK,
-    "GET /receipts/{receipt_id}": Role.VIEWER,
-    "POST /receipts/{receipt_id}/submit": Role.CLERK,
-    "POST /receipts/{receipt_id}/approve": Role.MANAGER,
-    "POST /receipts/{receipt_id}/reject": Role.MANAGER,
-}
 NOTHING = object()  # a key left out
 MOVEMENT_FIELDS = {"id", "sku", "kind", "delta", "balance_after", "operator", "note", "document"}
 
 
 @pytest.fixture
-def api(app, client, make_style, token_for) -> Api:
-    api = Api(app, client, token_for, make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",)))
-    for role in ROLES:
-        api.auth(role)  # tokens made up front: snapshots then see only the request's writes
-    return api
+def api_roles():
+    return ROLES  # tokens made up front: snapshots then see only the request's writes
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -265,7 +246,7 @@ def test_a_draft_po_is_placed_once_and_takes_no_receipt_before(api):
     assert post_receipt(api, po_id, arrived(S, 1)).status_code == 201
 
 
-def test_the_po_list_gives_totals_filters_by_status_and_pages(api):
+def test_the_po_list_gives_totals_filters_by_status_and_pages(api, subtests):
     supplier = new_supplier(api)
     first = new_po(api, "PO-1", {S: 10, M: 5}, supplier)
     second = new_po(api, "PO-2", {S: 2}, supplier, place=False)
@@ -301,7 +282,6 @@ def test_the_po_list_gives_totals_filters_by_status_and_pages(api):
     item = listing["items"][-1]
     assert item["id"] == first and item["supplier"] == {"id": supplier, "name": "Mill A"}
 
-    cases = Cases()
     for status, numbers in [
         ("draft", ["PO-2"]),
         ("ordered", ["PO-4"]),
@@ -309,10 +289,9 @@ def test_the_po_list_gives_totals_filters_by_status_and_pages(api):
         ("received", ["PO-3"]),
         ("closed", []),
     ]:
-        with cases.case(status):
+        with subtests.test(msg=status):
             found = api.get("/purchase-orders", query_string={"status": status}).get_json()
             assert [po["number"] for po in found["items"]] == numbers
-    cases.check()
 
     # Pages of two: no PO twice, none left out.
     seen, cursor = [], None
@@ -483,7 +462,7 @@ def test_nothing_moves_before_approval(api):
     assert stock(api, S) == (5, {"DEFAULT": 5})
 
 
-def test_a_rejection_posts_nothing_and_is_final(api):
+def test_a_rejection_posts_nothing_and_is_final(api, subtests):
     po_id = new_po(api, "PO-1", {S: 5})
     receipt_id = new_receipt(api, po_id, arrived(S, 5))
     before = snapshot(api.app)
@@ -501,25 +480,22 @@ def test_a_rejection_posts_nothing_and_is_final(api):
     assert shown["decided_by"] == api.user(Role.MANAGER)[1]
     assert po_lines(get_po(api, po_id)) == {S: (5, 0, 5, 0)}
     before = snapshot(api.app)
-    cases = Cases()
     for action, body in [("approve", None), ("reject", {"reason": "again"}), ("submit", None)]:
-        with cases.case(action):
+        with subtests.test(msg=action):
             assert_problem(act(api, receipt_id, action, body=body), 409)
             assert snapshot(api.app) == before
-    cases.check()
     assert on_hands(api) == (0, 0, 0)
 
 
-def test_a_second_approval_is_409_and_the_stock_is_posted_once(api):
+def test_a_second_approval_is_409_and_the_stock_is_posted_once(api, subtests):
     po_id = new_po(api, "PO-1", {S: 5})
     receipt_id = new_receipt(api, po_id, arrived(S, 5))
     approve(api, receipt_id)
     assert on_hands(api) == (5, 0, 0)
     other_manager = api.new_token(Role.MANAGER)
     before = snapshot(api.app)
-    cases = Cases()
     for name, headers in [("same manager", None), ("another manager", other_manager)]:
-        with cases.case(name):
+        with subtests.test(msg=name):
             if headers is not None:
                 response = api.client.post(f"{API}/receipts/{receipt_id}/approve", headers=headers)
             else:
@@ -528,7 +504,6 @@ def test_a_second_approval_is_409_and_the_stock_is_posted_once(api):
             assert body["title"] == "Already approved"
             assert get_receipt(api, receipt_id)["number"] in body["detail"]
             assert snapshot(api.app) == before
-    cases.check()
     assert_problem(act(api, receipt_id, "reject", body={"reason": "late"}), 409)
     assert on_hands(api) == (5, 0, 0)
     assert po_lines(get_po(api, po_id)) == {S: (5, 5, 0, 0)}
@@ -760,13 +735,12 @@ class Stage:
         }[endpoint]
 
 
-def test_each_role_is_allowed_or_refused_as_the_purchasing_routes_declare(api):
+def test_each_role_is_allowed_or_refused_as_the_purchasing_routes_declare(api, subtests):
     stages = {role: Stage(api, role.value) for role in ROLES}
-    cases = Cases()
     for role, stage in stages.items():
         for endpoint, least in PURCHASING_ENDPOINTS.items():
             method, path, body, success = stage.request(endpoint)
-            with cases.case(f"{role} {endpoint}"):
+            with subtests.test(msg=f"{role} {endpoint}"):
                 before = snapshot(api.app)
                 response = api.client.open(
                     API + path, method=method, headers=api.auth(role), json=body
@@ -777,7 +751,6 @@ def test_each_role_is_allowed_or_refused_as_the_purchasing_routes_declare(api):
                     body = assert_problem(response, 403)
                     assert least.value in body["detail"]
                     assert snapshot(api.app) == before, "a refused request wrote something"
-    cases.check()
     statuses = {
         role: (
             get_po(api, stage.draft)["status"],
@@ -797,20 +770,18 @@ def test_each_role_is_allowed_or_refused_as_the_purchasing_routes_declare(api):
     assert api.on_hand(S) == 2
 
 
-def test_every_purchasing_endpoint_refuses_missing_and_bad_tokens_with_401(api):
+def test_every_purchasing_endpoint_refuses_missing_and_bad_tokens_with_401(api, subtests):
     stage = Stage(api, "x")
     bad = {name: make(api) for name, make in BAD_AUTH.items()}
     before = snapshot(api.app)
-    cases = Cases()
     for endpoint in PURCHASING_ENDPOINTS:
         method, path, body, _ = stage.request(endpoint)
         for name, headers in bad.items():
-            with cases.case(f"{endpoint}, {name}"):
+            with subtests.test(msg=f"{endpoint}, {name}"):
                 response = api.client.open(API + path, method=method, headers=headers, json=body)
                 assert_problem(response, 401)
                 assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
                 assert snapshot(api.app) == before, "a refused request wrote something"
-    cases.check()
 
 
 # --- idempotency -------------------------------------------------------------------------------
@@ -883,20 +854,18 @@ def test_every_purchasing_write_replays_with_its_idempotency_key(api):
     assert on_hands(api) == (4, 0, 0)
 
 
-def test_a_bad_idempotency_key_is_422_on_every_purchasing_write(api):
+def test_a_bad_idempotency_key_is_422_on_every_purchasing_write(api, subtests):
     stage = Stage(api, "x")
     before = snapshot(api.app)
-    cases = Cases()
     for endpoint in PURCHASING_ENDPOINTS:
         method, path, body, _ = stage.request(endpoint)
         if method != "POST":
             continue
-        with cases.case(endpoint):
+        with subtests.test(msg=endpoint):
             headers = {**api.auth(Role.MANAGER), "Idempotency-Key": "x" * 256}
             response = api.client.post(API + path, headers=headers, json=body)
             assert_problem(response, 422, "Idempotency-Key")
             assert snapshot(api.app) == before
-    cases.check()
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -921,9 +890,8 @@ BAD_COSTS = [
 ]
 
 
-def test_bad_suppliers_are_422_naming_every_field_and_write_nothing(api):
+def test_bad_suppliers_are_422_naming_every_field_and_write_nothing(api, subtests):
     new_supplier(api, "Mill A")
-    cases = Cases()
     for name, body, fields in [
         ("name missing", {}, ["name"]),
         ("name blank", {"name": "  "}, ["name"]),
@@ -941,17 +909,22 @@ def test_bad_suppliers_are_422_naming_every_field_and_write_nothing(api):
             ["name", "contact", "phone", "note"],
         ),
     ]:
-        refuse(api, cases, name, "/suppliers", 422, *fields, json=body)
+        refuse(api, subtests, name, "/suppliers", 422, *fields, json=body)
     refuse(
-        api, cases, "malformed JSON", "/suppliers", 400, data="{", content_type="application/json"
+        api,
+        subtests,
+        "malformed JSON",
+        "/suppliers",
+        400,
+        data="{",
+        content_type="application/json",
     )
-    refuse(api, cases, "a JSON list", "/suppliers", 400, json=[{"name": "B"}])
-    cases.check()
+    refuse(api, subtests, "a JSON list", "/suppliers", 400, json=[{"name": "B"}])
     limits = {"name": "n" * 120, "contact": "c" * 80, "phone": "1" * 40, "note": "n" * 500}
     assert api.post("/suppliers", limits, role=Role.MANAGER).status_code == 201
 
 
-def test_bad_purchase_orders_are_422_naming_every_field_and_write_nothing(api):
+def test_bad_purchase_orders_are_422_naming_every_field_and_write_nothing(api, subtests):
     supplier = new_supplier(api)
     new_po(api, "PO-1", {S: 1}, supplier)
     good = po_body("PO-2", {S: 1}, supplier)
@@ -962,7 +935,6 @@ def test_bad_purchase_orders_are_422_naming_every_field_and_write_nothing(api):
     def costed(cost) -> list[dict]:
         return [{"sku": S, "qty": 1, "unit_cost": cost}]
 
-    cases = Cases()
     for name, body, fields in [
         ("number missing", but(number=NOTHING), ["number"]),
         ("number blank", but(number=" "), ["number"]),
@@ -1028,12 +1000,17 @@ def test_bad_purchase_orders_are_422_naming_every_field_and_write_nothing(api):
             ],
         ),
     ]:
-        refuse(api, cases, name, "/purchase-orders", 422, *fields, json=body)
+        refuse(api, subtests, name, "/purchase-orders", 422, *fields, json=body)
     refuse(
-        api, cases, "malformed JSON", "/purchase-orders", 400, data="{", content_type="text/plain"
+        api,
+        subtests,
+        "malformed JSON",
+        "/purchase-orders",
+        400,
+        data="{",
+        content_type="text/plain",
     )
-    refuse(api, cases, "a JSON list", "/purchase-orders", 400, json=[good])
-    cases.check()
+    refuse(api, subtests, "a JSON list", "/purchase-orders", 400, json=[good])
     limits = but(
         number="N" * 40,
         note="n" * 500,
@@ -1045,7 +1022,7 @@ def test_bad_purchase_orders_are_422_naming_every_field_and_write_nothing(api):
     assert po_lines(get_po(api, response.get_json()["id"]))[S] == (10**6, 0, 10**6, 0)
 
 
-def test_bad_receipts_are_422_naming_every_field_and_write_nothing(api):
+def test_bad_receipts_are_422_naming_every_field_and_write_nothing(api, subtests):
     new_location(api, "Q-01", quarantine=True)
     new_location(api, "A-01")
     with api.app.app_context():
@@ -1062,7 +1039,6 @@ def test_bad_receipts_are_422_naming_every_field_and_write_nothing(api):
     def line(**fields) -> dict:
         return but(lines=[arrived(M, 1), {"sku": S, "received": 1, **fields}])
 
-    cases = Cases()
     for name, body, fields in [
         ("po unknown number", but(po="PO-404"), ["po"]),
         ("po unknown id", but(po=999), ["po"]),
@@ -1129,12 +1105,11 @@ def test_bad_receipts_are_422_naming_every_field_and_write_nothing(api):
             ],
         ),
     ]:
-        refuse(api, cases, name, "/receipts", 422, *fields, role=Role.CLERK, json=body)
+        refuse(api, subtests, name, "/receipts", 422, *fields, role=Role.CLERK, json=body)
     refuse(
-        api, cases, "malformed JSON", "/receipts", 400, data="[", content_type="application/json"
+        api, subtests, "malformed JSON", "/receipts", 400, data="[", content_type="application/json"
     )
-    refuse(api, cases, "a JSON list", "/receipts", 400, json=[good])
-    cases.check()
+    refuse(api, subtests, "a JSON list", "/receipts", 400, json=[good])
     # The same set-up takes a good receipt, at the limits.
     limits = but(
         po=po_id,
@@ -1157,14 +1132,13 @@ def test_bad_receipts_are_422_naming_every_field_and_write_nothing(api):
     assert response.get_json()["lines"][0]["location"] == "A-01"
 
 
-def test_bad_rejections_and_unknown_ids_are_refused_and_write_nothing(api):
+def test_bad_rejections_and_unknown_ids_are_refused_and_write_nothing(api, subtests):
     po_id = new_po(api, "PO-1", {S: 5})
     receipt_id = new_receipt(api, po_id, arrived(S, 1))
     stocktake = api.post("/stocktake", {"lines": [{"sku": S, "counted": 1, "expected": 0}]})
     assert stocktake.status_code == 201
     not_a_receipt = stocktake.get_json()["stocktake"]["id"]
     reject = f"/receipts/{receipt_id}/reject"
-    cases = Cases()
     for name, path, status, fields, send in [
         ("reason missing", reject, 422, ["reason"], {"json": {}}),
         ("reason blank", reject, 422, ["reason"], {"json": {"reason": "  "}}),
@@ -1182,7 +1156,7 @@ def test_bad_rejections_and_unknown_ids_are_refused_and_write_nothing(api):
         ("close unknown", "/purchase-orders/999/close", 404, [], {}),
         ("close beyond 32 bits", f"/purchase-orders/{2**31}/close", 404, [], {}),
     ]:
-        refuse(api, cases, name, path, status, *fields, **send)
+        refuse(api, subtests, name, path, status, *fields, **send)
     for path in [
         "/purchase-orders/999",
         f"/purchase-orders/{2**31}",
@@ -1191,17 +1165,15 @@ def test_bad_rejections_and_unknown_ids_are_refused_and_write_nothing(api):
         f"/receipts/{not_a_receipt}",
         "/receipts/0",
     ]:
-        with cases.case(f"GET {path}"):
+        with subtests.test(msg=f"GET {path}"):
             assert_problem(api.get(path, role=Role.VIEWER), 404, detail=False)
-    cases.check()
     assert "999" in assert_problem(api.get("/receipts/999"), 404)["detail"]
     assert get_receipt(api, receipt_id)["status"] == "submitted"
     assert act(api, receipt_id, "reject", body={"reason": "r" * 500}).status_code == 200
 
 
-def test_the_po_list_query_is_checked(api):
+def test_the_po_list_query_is_checked(api, subtests):
     new_po(api, "PO-1", {S: 1})
-    cases = Cases()
     for query, field in [
         ({"status": "open"}, "status"),
         ({"status": "ORDERED"}, "status"),
@@ -1211,14 +1183,13 @@ def test_the_po_list_query_is_checked(api):
         ({"cursor": "abc"}, "cursor"),
         ({"cursor": "-1"}, "cursor"),
     ]:
-        with cases.case(str(query)):
+        with subtests.test(msg=str(query)):
             assert_problem(api.get("/purchase-orders", query_string=query), 422, field)
     for cursor in ["9" * 18, str(2**31), str(2**31 - 1)]:
-        with cases.case(f"cursor={cursor}"):
+        with subtests.test(msg=f"cursor={cursor}"):
             response = api.get("/purchase-orders", query_string={"cursor": cursor})
             assert response.status_code == 200, response.get_data(as_text=True)
             assert [po["number"] for po in response.get_json()["items"]] == ["PO-1"]
-    cases.check()
 
 
 # --- the OpenAPI document ----------------------------------------------------------------------

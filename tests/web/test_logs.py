@@ -15,17 +15,9 @@ from stockapp.extensions import db
 from stockapp.models import Document, DocumentStatus, Movement, Role
 from stockapp.services import counting, ledger, receiving
 from stockapp.web import logs
-from tests.conftest import PASSWORD, on_hand, row_count
-from tests.web.test_pages import sign_in
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def manager(app, make_user, client):
-    user_id = make_user(Role.MANAGER, username="boss")
-    sign_in(client, "boss")
-    return user_id
+from tests.support.apps import PASSWORD
+from tests.support.db import on_hand, row_count
+from tests.support.pages import HTMX, sign_in
 
 
 @pytest.fixture

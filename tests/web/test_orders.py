@@ -1,11 +1,8 @@
 """Allocation orders on the floor: list, new order, picks, 配货完成, cancel, the picking
 list, returns, and the live version the open screens poll."""
 
-import json
 import re
-from datetime import datetime, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -14,11 +11,20 @@ from stockapp import queries
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import orders, receiving
-from tests.conftest import on_hand, row_count
-from tests.web.test_pages import sign_in
-from tests.web.test_stock import inbound
+from tests.support.apps import english_client, make_app
+from tests.support.db import counts, on_hand, row_count
+from tests.support.pages import (
+    HTMX,
+    as_user,
+    error_beside,
+    events,
+    inbound,
+    sign_in,
+    text,
+    today_where_the_app_is,
+    value_of,
+)
 
-HTMX = {"HX-Request": "true"}
 JSON = {"Accept": "application/json"}
 
 
@@ -46,14 +52,8 @@ def shop(app, client, make_user, make_style):
     return SimpleNamespace(v=skus, **users)
 
 
-def as_user(client, username):
-    client.post("/logout")
-    assert sign_in(client, username).status_code == 302
-
-
 def second_client(app, username):
-    other = app.test_client()
-    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    other = english_client(app)
     sign_in(other, username)
     return other
 
@@ -105,39 +105,12 @@ def lines_of(app, order_id) -> dict:
         return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def counts(app, *tables) -> tuple:
-    with app.app_context():
-        return tuple(row_count(t) for t in tables)
-
-
 def stock_of(app, *variant_ids) -> tuple:
     with app.app_context():
         return tuple(on_hand(v) for v in variant_ids)
 
 
-# ---------------------------------------------------------------- reading pages
-
-
-def value_of(page: str, name: str) -> str | None:
-    """The value of the input called ``name`` on the page."""
-    tag = re.search(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', page)
-    if tag is None:
-        return None
-    value = re.search(r'\bvalue="([^"]*)"', tag[0])
-    return value[1] if value else ""
-
-
-def error_beside(page: str, element_id: str) -> str | None:
-    found = re.search(rf'<p class="error" id="{re.escape(element_id)}">([^<]*)</p>', page)
-    return found[1] if found else None
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def events(response) -> dict:
-    return json.loads(response.headers["HX-Trigger"])
+# ---------------------------------------------------------------- filling forms
 
 
 def new_order_form(shop, number="PH-100", customer="Wang Fang", key="k1", **qty) -> dict:
@@ -263,12 +236,6 @@ def test_a_clerk_cannot_cancel_a_completed_order(app, client, shop):
 
 
 # ---------------------------------------------------------------- a new order
-
-
-def today_where_the_app_is(app) -> set[str]:
-    """Today in the app's timezone (a minute either side, for a run at midnight)."""
-    now = datetime.now(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
-    return {(now + timedelta(minutes=m)).strftime("%Y%m%d") for m in (-1, 0, 1)}
 
 
 def test_the_new_order_form_suggests_a_number_and_a_key(app, client, shop):
@@ -972,12 +939,8 @@ def test_the_stock_log_links_allocation_and_return_documents_to_their_order(
 def test_live_is_shared_by_every_app_server_on_one_database(app, client, shop, database_url):
     """No state held in one process: a second app server on the same database sees
     a change made through the first, and agrees on the version."""
-    from tests.conftest import make_app
-
     other_app = make_app(database_url)
-    other = other_app.test_client()
-    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(other, "wang")
+    other = second_client(other_app, "wang")
     before = other.get("/live").headers["ETag"]
     assert client.get("/live").headers["ETag"] == before
     form = inbound(shop.v, **{"A1024-White-S": 2})

@@ -15,19 +15,18 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Document, Role
 from stockapp.services import purchasing, receiving, settings, suppliers, warehouses
-from tests.conftest import on_hand, row_count
-from tests.web.test_orders import (
+from tests.support.db import counts, on_hand, row_count
+from tests.support.pages import (
     HTMX,
     as_user,
-    counts,
     error_beside,
     events,
+    inbound,
+    sign_in,
     text,
     today_where_the_app_is,
     value_of,
 )
-from tests.web.test_pages import sign_in
-from tests.web.test_stock import inbound
 
 WHOLE_NUMBER = "Enter a whole number from 0 to 1000000."
 PRICE = "Enter a price such as 59.90."

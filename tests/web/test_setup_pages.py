@@ -9,22 +9,10 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Location, Role, Supplier
 from stockapp.services import settings, suppliers
-from tests.conftest import row_count
-from tests.web.test_pages import sign_in
+from tests.support.db import row_count
+from tests.support.pages import HTMX, sign_in, text
 
-HTMX = {"HX-Request": "true"}
 ZH = {"Accept-Language": "zh-CN"}
-
-
-@pytest.fixture
-def manager(app, make_user, client):
-    user_id = make_user(Role.MANAGER, username="boss")
-    sign_in(client, "boss")
-    return user_id
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def ticked(page: str, name: str) -> bool:

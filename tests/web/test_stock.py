@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import catalogue, receiving
-from tests.conftest import PASSWORD, on_hand, row_count
-
-HTMX = {"HX-Request": "true"}
+from tests.support.apps import PASSWORD
+from tests.support.db import on_hand, row_count
+from tests.support.pages import HTMX, inbound
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def shop(app, client, make_user, make_style):
 
 def figures(page: str) -> list[str]:
     return re.findall(r'class="on-hand">([^<]+)<', page)
-
-
-def inbound(skus, **qty):
-    return {"mode": "inbound", "key": "k-" + json.dumps(qty), "note": "van 7"} | {
-        f"q-{skus[sku]}": str(n) for sku, n in qty.items()
-    }
 
 
 def test_product_page_shows_the_matrix_with_totals(app, client, shop):

@@ -1,0 +1,29 @@
+"""The app under test, and its clients."""
+
+from stockapp import create_app
+
+# Every user the tests make has this password.
+PASSWORD = "correct horse"
+
+
+def make_app(database_url: str, **config):
+    """An app for tests on ``database_url``: CSRF off, cheap password hashes."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 24, "max_overflow": 8},
+            "WTF_CSRF_ENABLED": False,
+            # scrypt costs ~0.2 s a hash; tokens, not passwords, are what most tests need.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            **config,
+        }
+    )
+
+
+def english_client(app):
+    """A test client whose browser asks for English, unless a request sends its own header."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

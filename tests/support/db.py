@@ -1,0 +1,107 @@
+"""The test databases, and what tests read from them.
+
+SQLite: a file in the test's ``tmp_path``. PostgreSQL: databases of this test run
+and xdist worker on the server that ``STOCKAPP_TEST_POSTGRES`` names, so that
+workers, and runs from other work trees, never share one.
+"""
+
+import sqlalchemy as sa
+
+from stockapp.extensions import db
+
+PG_ENV = "STOCKAPP_TEST_POSTGRES"
+PG_OFF = f"PostgreSQL tier off: set {PG_ENV}=postgresql+psycopg://user@host/db"
+
+
+def sqlite_url(tmp_path, name: str = "test") -> str:
+    return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
+
+
+class PostgresDatabases:
+    """The PostgreSQL databases of one session: ``<database>_<run>`` for the app
+    fixture and ``<database>_<run>_<name>`` for each other one a test asks for, where
+    ``<database>`` is the server URL's and ``<run>`` the run id and worker
+    (``stockapp_test_1a2b3c4d_gw0``). Each is created the first time it is asked
+    for, and ``drop()`` drops them all."""
+
+    def __init__(self, server_url: str, run: str):
+        self.server = sa.make_url(server_url)
+        self.base = f"{self.server.database or 'stockapp_test'}_{run}"
+        self.created: list[str] = []
+        # URLs whose tables the app fixture has made (once per database and session).
+        self.with_tables: set[str] = set()
+
+    def url(self, name: str = "test") -> str:
+        database = self.base if name == "test" else f"{self.base}_{name}"
+        # PostgreSQL would cut a longer name short, and two workers could meet in it.
+        assert len(database.encode()) <= 63, f"database name too long: {database}"
+        if database not in self.created:
+            self._create(database)
+            self.created.append(database)
+        return self.server.set(database=database).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        """Drop every database this session made, whoever is still connected to it."""
+        with self._maintenance() as connection:
+            for database in self.created:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        self.created.clear()
+
+    def _create(self, database: str) -> None:
+        """Create ``database`` on the server when it does not exist yet."""
+        with self._maintenance() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
+
+    def _maintenance(self):
+        """A connection to the server's ``postgres`` database, outside any transaction
+        (CREATE and DROP DATABASE cannot run in one)."""
+        engine = sa.create_engine(
+            self.server.set(database="postgres"),
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+        )
+        return engine.connect()
+
+
+def seed_main_warehouse() -> None:
+    """What the first migration adds to a new database: the main warehouse and its location."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO warehouses (code, name) VALUES ('MAIN', '主仓库')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO locations (warehouse_id, code, is_default) "
+                "SELECT id, 'DEFAULT', true FROM warehouses WHERE code = 'MAIN'"
+            )
+        )
+
+
+def empty_pg_tables() -> None:
+    """Empty every table of the app's PostgreSQL database, ids restarting at 1."""
+    names = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+# --- reading (inside an app context) --------------------------------------------------
+
+
+def on_hand(variant_id: int) -> int:
+    """The balance of a variant over all locations (inside an app context)."""
+    return db.session.scalar(
+        sa.text("SELECT COALESCE(SUM(qty), 0) FROM balances WHERE variant_id = :v"),
+        {"v": variant_id},
+    )
+
+
+def row_count(table: str) -> int:
+    return db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {table}"))
+
+
+def counts(app, *tables) -> tuple:
+    """The row count of each of ``tables``."""
+    with app.app_context():
+        return tuple(row_count(t) for t in tables)
