@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.web import role_name
 from tests.support.apps import PASSWORD
 from tests.support.browser import MIN_TARGET_PX, sign_in, small_targets, translated
 from tests.support.db import row_count
@@ -40,7 +39,7 @@ def po_translation(msgid: str) -> str | None:
 def who(app, username: str, role: Role) -> str:
     """The header's "<user> · <role>" text, in Chinese."""
     with app.test_request_context(), force_locale("zh_CN"):
-        return f"{username} · {role_name(role.value)}"
+        return f"{username} · {role.label}"
 
 
 def path_of(page) -> str:
