@@ -19,6 +19,13 @@ def vary_on_htmx(response: Response) -> Response:
     return response
 
 
+def client_redirect(target: str) -> Response:
+    """Open ``target``: a redirect, or for htmx a full-page navigation to it (``HX-Redirect``)."""
+    if is_htmx():
+        return Response(status=204, headers={"HX-Redirect": target})
+    return redirect(target)
+
+
 def trigger(response: Response, event: str, detail: dict | str | None = None) -> Response:
     """Ask the page to fire ``event`` (kebab-case) so other parts refresh themselves.
 

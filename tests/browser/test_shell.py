@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.web import role_name
+from stockapp.web.templating import role_name
 from tests.conftest import PASSWORD, row_count
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import Document, DocumentStatus, Movement, Role
 from stockapp.services import counting, ledger, receiving
-from stockapp.web import logs
+from stockapp.web.logs import exports as logs
 from tests.conftest import PASSWORD, on_hand, row_count
 from tests.web.test_pages import sign_in
 

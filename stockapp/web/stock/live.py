@@ -8,7 +8,7 @@ the same for every worker and every app server on one PostgreSQL.
 
 from flask import Blueprint, Response, request
 
-from .. import queries
+from ... import queries
 
 bp = Blueprint("live", __name__)
 

@@ -2,44 +2,20 @@
 
 from uuid import uuid4
 
-from flask import (
-    Blueprint,
-    abort,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, Length
 
-from .. import queries
-from ..api.schemas import MAX_NOTE
-from ..extensions import db
-from ..htmx import stock_changed
-from ..models import DocumentStatus, Role, Style, Variant
-from ..services import counting, receiving
-from ..services.errors import DomainError, StaleCount
-from . import WHOLE_NUMBER, role_required, whole_number
-
-bp = Blueprint("stock", __name__)
-
-INBOUND, STOCKTAKE = "inbound", "stocktake"
-
-
-class StockForm(FlaskForm):
-    """The dialog's fixed fields; the per-cell quantities are read by ``_read_cells``."""
-
-    mode = HiddenField(validators=[AnyOf([INBOUND, STOCKTAKE])])
-    # One key per rendered form: a double tap or a retry posts once.
-    key = HiddenField(validators=[Length(min=1, max=64)])
-    note = TextAreaField(
-        _l("Note"),
-        validators=[Length(max=MAX_NOTE, message=_l("At most %(max)d characters."))],
-    )
+from ... import queries
+from ...extensions import db
+from ...htmx import stock_changed
+from ...models import DocumentStatus, Role, Style, Variant
+from ...services import counting, receiving
+from ...services.errors import DomainError, StaleCount
+from ..access import role_required
+from ..entry_form import WHOLE_NUMBER, whole_number
+from . import bp
+from .forms import INBOUND, STOCKTAKE, StockForm
 
 
 @bp.get("/products/<code>/stock")

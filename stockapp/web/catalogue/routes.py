@@ -1,11 +1,10 @@
 """The product list and the product page with its colour × size stock matrix."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
-from .. import queries
-from ..htmx import is_htmx
-
-bp = Blueprint("catalogue", __name__)
+from ... import queries
+from ...htmx import is_htmx
+from . import bp
 
 
 @bp.get("/")

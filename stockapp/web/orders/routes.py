@@ -1,39 +1,28 @@
 """Allocation orders (配货单) on the floor: list, new order, picking, 配货完成, cancel,
-the printable picking list, and returns (退货)."""
+and the printable picking list."""
 
-import re
 from datetime import datetime
 from uuid import uuid4
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
-from .. import queries
-from ..api.schemas import MAX_NOTE
-from ..extensions import db
-from ..htmx import is_htmx, stock_changed
-from ..models import ACTIVE, Order, OrderStatus, ReturnCondition, Role
-from ..services import orders, returns
-from ..services.errors import DomainError
-from . import WHOLE_NUMBER, entry_form, list_filters, role_required, whole_number
-
-bp = Blueprint("orders", __name__)
+from ... import queries
+from ...extensions import db
+from ...htmx import client_redirect, is_htmx, stock_changed
+from ...models import ACTIVE, Order, OrderStatus, Role
+from ...services import orders
+from ...services.errors import DomainError
+from .. import entry_form
+from ..access import role_required
+from ..entry_form import WHOLE_NUMBER, whole_number
+from ..lists import list_filters
+from . import bp
+from .forms import CancelForm, OrderForm
 
 STATES = {
     "active": (_l("Open and picking"), ACTIVE),
@@ -41,38 +30,6 @@ STATES = {
     "cancelled": (_l("Cancelled"), (OrderStatus.CANCELLED,)),
     "all": (_l("All"), tuple(OrderStatus)),
 }
-TOO_LONG = _l("At most %(max)d characters.")
-ORDER_ID = re.compile(r"[0-9]{1,9}")
-
-
-class OrderForm(FlaskForm):
-    number = StringField(
-        _l("Order number"),
-        validators=[
-            DataRequired(message=_l("Give the order a number.")),
-            Length(max=40, message=TOO_LONG),
-        ],
-    )
-    customer = StringField(
-        _l("Customer"),
-        validators=[
-            DataRequired(message=_l("Say who the order is for.")),
-            Length(max=120, message=TOO_LONG),
-        ],
-    )
-    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
-    # One key per rendered form: a double tap or a retry creates one order.
-    key = HiddenField(validators=[Length(min=1, max=64)])
-
-
-class ReturnForm(FlaskForm):
-    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
-    key = HiddenField(validators=[Length(min=1, max=64)])
-
-
-class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
-    key = HiddenField(validators=[Length(min=1, max=64)])
 
 
 @bp.get("/orders")
@@ -136,7 +93,7 @@ def new():
             )
         return _new_form(form, entry, status=422)
     flash(_("Order %(number)s created.", number=created["number"]), "success")
-    return entry_form.go(url_for("orders.show", order_id=created["id"]))
+    return client_redirect(url_for("orders.show", order_id=created["id"]))
 
 
 def _new_form(form: OrderForm, entry: entry_form.Entry, status: int = 200):
@@ -325,94 +282,3 @@ def _order(order_id: int) -> Order:
     if order is None:
         abort(404)
     return order
-
-
-# ---------------------------------------------------------------- returns
-
-
-@bp.route("/returns/new", methods=["GET", "POST"])
-@role_required(Role.CLERK)
-def new_return():
-    """退货: pieces back per size, each resellable (into stock) or damaged (written off).
-
-    Against a completed order (``order``) the grid shows what it shipped;
-    otherwise styles are added by code or scan like a new order.
-    """
-    source = entry_form.source()
-    form = ReturnForm(formdata=source)
-    if source is None:
-        form.key.data = uuid4().hex
-        source = request.args
-    order = None
-    if "order" in source:
-        if not ORDER_ID.fullmatch(source["order"]):
-            abort(404)
-        order = _order(int(source["order"]))
-    entry = entry_form.read_entry(source, ("r", "d"))
-    if order is not None:
-        entry.styles = [g["style"] for g in queries.order_page(order)["styles"]]
-    if request.method == "GET" or source.get("add", "").strip():
-        return _return_form(form, entry, order)
-    valid = entry_form.validate(form)
-    lines = []
-    for style in entry.styles:
-        for variant in style.variants:
-            for prefix, condition in (
-                ("r", ReturnCondition.RESELLABLE),
-                ("d", ReturnCondition.DAMAGED),
-            ):
-                qty = entry.number(f"{prefix}-{variant.id}")
-                if qty:
-                    lines.append(returns.ReturnLine(variant.id, qty, condition))
-    if not valid or entry.errors:
-        return _return_form(form, entry, order, status=422)
-    try:
-        booked = returns.book_return(
-            order_id=order.id if order else None,
-            lines=lines,
-            operator_id=current_user.id,
-            note=(form.note.data or "").strip(),
-            idempotency_key=form.key.data,
-        )
-    except DomainError as refused:
-        form.form_errors.append(refused.detail)
-        shown = _returnable(order)
-        for path, message in refused.errors.items():
-            line = lines[int(path[6:-1])] if path.startswith("lines[") else None
-            if line is not None and (order is None or shown.get(line.variant_id)):
-                prefix = "d" if line.condition == ReturnCondition.DAMAGED else "r"
-                entry.errors[f"{prefix}-{line.variant_id}"] = message
-            else:  # no cell to show it beside (returned meanwhile, or not on the order)
-                form.form_errors.append(message)
-        return _return_form(form, entry, order, status=422)
-    pieces = sum(line.qty for line in lines)
-    flash(
-        _("Return %(number)s booked: %(n)d pcs.", number=booked["document"]["number"], n=pieces),
-        "success",
-    )
-    return entry_form.go(
-        url_for("orders.show", order_id=order.id) if order else url_for("orders.index")
-    )
-
-
-def _return_form(form: ReturnForm, entry: entry_form.Entry, order: Order | None, status: int = 200):
-    template = "returns/_form.html" if is_htmx() else "returns/new.html"
-    return (
-        render_template(
-            template,
-            form=form,
-            entry=entry,
-            order=order,
-            grids=entry_form.grids(entry),
-            returnable=_returnable(order),
-        ),
-        status,
-    )
-
-
-def _returnable(order: Order | None) -> dict[int, int]:
-    """Per variant, what the order shipped less what came back already."""
-    if order is None:
-        return {}
-    db.session.refresh(order)
-    return {line.variant_id: line.shipped - line.returned for line in order.lines}

@@ -2,44 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
 
-from ..extensions import db
-from ..models import User
-from ..services import accounts, demo
-from ..services.errors import DomainError
-
-bp = Blueprint("auth", __name__)
-
-
-class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[InputRequired()])
-
-
-class SetupForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            InputRequired(),
-            Length(min=accounts.MIN_PASSWORD, message=_l("Use at least %(min)d characters.")),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
-    demo_data = BooleanField(_l("Load demo products and stock to try StockApp out"))
-
-
-class ButtonForm(FlaskForm):
-    """A form with no fields: a one-button POST that still carries its CSRF token."""
+from ...extensions import db
+from ...models import User
+from ...services import accounts, demo
+from ...services.errors import DomainError
+from . import bp
+from .forms import ButtonForm, LoginForm, SetupForm
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,7 +36,7 @@ def login():
             status = 401
     elif form.is_submitted():
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), status
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -93,7 +65,7 @@ def setup():
             return redirect(url_for("catalogue.products"))
     elif form.is_submitted():
         status = 422
-    return render_template("auth/setup.html", form=form), status
+    return render_template("accounts/setup.html", form=form), status
 
 
 @bp.post("/logout")
