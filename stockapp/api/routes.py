@@ -176,7 +176,7 @@ def list_movements():
     if cursor is not None and not CURSOR.fullmatch(cursor):
         reader.fail("cursor", _l("Use the next_cursor of the previous page."))
     reader.finish()
-    rows, next_before = queries.movements.page(
+    found = queries.movements.page(
         queries.movements.Criteria(search=request.args.get("sku") or "", kind=kind or "all"),
         before=int(cursor) if cursor else None,
         limit=limit,
@@ -188,9 +188,9 @@ def list_movements():
             "document": row["document"]["number"] if row["document"] else None,
             "created_at": row["created_at"].isoformat(),
         }
-        for row in rows
+        for row in found.rows
     ]
-    next_cursor = str(next_before) if next_before is not None else None
+    next_cursor = str(found.next_before) if found.next_before is not None else None
     return jsonify({"items": items, "next_cursor": next_cursor})
 
 

@@ -36,6 +36,7 @@ from ..models import (
     Variant,
     document_number,
 )
+from .pager import Page, cut
 
 # A log is a set of movement kinds; "all" filters nothing.
 LOGS: dict[str, tuple[str, ...]] = {
@@ -71,15 +72,16 @@ class Criteria:
     operator_id: int | None = None  # "my actions": the signed-in user
 
 
-def page(criteria: Criteria, *, before: int | None = None, limit: int = 50):
+def page(criteria: Criteria, *, before: int | None = None, limit: int = 50) -> Page:
     """Movements newest first, at most ``limit``, with ids below ``before``.
 
-    Returns ``(rows, next_before)``: ``next_before`` is the cursor of the next
-    page, or None when this page is the last.
+    The page's ``next_before`` is the cursor of the next page, or None when
+    this page is the last.
     """
-    ids = _page_ids(criteria, before=before, limit=limit + 1)
-    rows = _rows(ids[:limit])
-    return rows, (ids[limit - 1] if len(ids) > limit else None)
+    ids = cut(
+        _page_ids(criteria, before=before, limit=limit + 1), limit=limit, before=before, key=int
+    )
+    return ids.with_rows(_rows(ids.rows))
 
 
 def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]:
@@ -87,9 +89,10 @@ def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]
     before = None
     left = limit
     while left > 0:
-        rows, before = page(criteria, before=before, limit=min(batch, left))
-        yield from rows
-        left -= len(rows)
+        found = page(criteria, before=before, limit=min(batch, left))
+        yield from found.rows
+        left -= len(found.rows)
+        before = found.next_before
         if before is None:
             return
 

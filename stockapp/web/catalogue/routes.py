@@ -1,9 +1,10 @@
 """The product list and the product page with its colour × size stock matrix."""
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from ... import queries
 from ...htmx import is_htmx
+from ..lists import page_args
 from . import bp
 
 
@@ -16,20 +17,18 @@ def products():
     """
     search = request.args.get("q", "").strip()[:100]
     category = request.args.get("category", "")[:60]
-    page = max(request.args.get("page", 1, type=int), 1)
     submitted = not is_htmx() or request.headers.get("HX-Trigger") == "search"
     if search and submitted and (code := queries.style_code_for(search)):
         target = url_for("catalogue.product", code=code)
         if is_htmx():
             return "", 200, {"HX-Redirect": target}
         return redirect(target)
-    styles, has_next = queries.style_page(
-        search=search, category=category, page=page, per_page=current_app.config["PAGE_SIZE"]
+    pages = page_args()
+    styles = queries.style_page(
+        search=search, category=category, page=pages["page"], per_page=pages["per_page"]
     )
     context = {
         "styles": styles,
-        "has_next": has_next,
-        "page": page,
         "search": search,
         "category": category,
         "categories": queries.categories(),

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -10,9 +10,11 @@ from werkzeug.datastructures import MultiDict
 from ...database import write_transaction
 from ...htmx import is_htmx, trigger
 from ...queries import movements as history
+from ...queries.pager import Page
 from ...services import ledger, receiving
 from ...services.errors import DomainError, NotFound
 from ..access import managers_only
+from ..lists import page_args
 from ..templating import DOCUMENT_NAMES, LOG_NAMES
 from . import bp
 from .forms import ReverseForm, filter_form
@@ -22,13 +24,10 @@ MINE_LIMIT = 100
 
 def _log_context(args) -> dict:
     form = filter_form(args)
-    rows, next_before = [], None
+    pages = page_args(args)
+    found = Page([])
     if not form.errors:
-        rows, next_before = history.page(
-            form.criteria(),
-            before=args.get("before", type=int),
-            limit=current_app.config["PAGE_SIZE"],
-        )
+        found = history.page(form.criteria(), before=pages["before"], limit=pages["per_page"])
     filters = form.query_args()
     tabs = []
     for key, label in LOG_NAMES.items():
@@ -38,9 +37,8 @@ def _log_context(args) -> dict:
         "form": form,
         "filters": filters,
         "tabs": tabs,
-        "rows": rows,
-        "next_before": next_before,
-        "paged": args.get("before", type=int) is not None,
+        "found": found,
+        "rows": found.rows,
     }
 
 
@@ -58,8 +56,7 @@ def index():
 @bp.get("/logs/mine")
 def mine():
     """The signed-in user's own latest movements, whatever their role."""
-    rows, _ = history.page(history.Criteria(operator_id=current_user.id), limit=MINE_LIMIT)
-    context = {"rows": rows, "mine": True, "limit": MINE_LIMIT}
+    context = _mine_context()
     if is_htmx():
         return render_template("logs/_rows.html", **context)
     return render_template("logs/mine.html", **context)
@@ -116,8 +113,7 @@ def _refreshed_log(notice) -> Response:
     """
     here = urlsplit(request.headers.get("HX-Current-URL", ""))
     if here.path == url_for("logs.mine"):
-        rows, _ = history.page(history.Criteria(operator_id=current_user.id), limit=MINE_LIMIT)
-        context = {"rows": rows, "mine": True, "limit": MINE_LIMIT}
+        context = _mine_context()
         target, template = "#log-rows", "logs/_rows.html"
     elif here.path == url_for("logs.index"):
         args = MultiDict(parse_qsl(here.query, keep_blank_values=True))
@@ -128,6 +124,11 @@ def _refreshed_log(notice) -> Response:
         return Response(status=204)
     body = render_template(template, notice=notice, **context)
     return Response(body, headers={"HX-Retarget": target, "HX-Reswap": "innerHTML show:top"})
+
+
+def _mine_context() -> dict:
+    found = history.page(history.Criteria(operator_id=current_user.id), limit=MINE_LIMIT)
+    return {"rows": found.rows, "mine": True, "limit": MINE_LIMIT}
 
 
 def log_with_errors():

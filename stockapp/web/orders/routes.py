@@ -20,7 +20,7 @@ from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
-from ..lists import list_filters
+from ..lists import list_filters, page_args
 from . import bp
 from .forms import CancelForm, OrderForm
 
@@ -35,12 +35,10 @@ STATES = {
 @bp.get("/orders")
 def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
-    state, search, page = list_filters(STATES, "active")
-    rows, has_next = queries.order_list(statuses=STATES[state][1], search=search, page=page)
+    state, search = list_filters(STATES, "active")
+    found = queries.order_list(statuses=STATES[state][1], search=search, **page_args())
     context = {
-        "rows": rows,
-        "has_next": has_next,
-        "page": page,
+        "found": found,
         "state": state,
         "states": STATES,
         "search": search,

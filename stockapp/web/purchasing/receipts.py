@@ -16,6 +16,7 @@ from ...services import receiving
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
+from ..lists import list_filters, page_args
 from . import bp
 from .forms import RejectForm
 
@@ -31,12 +32,17 @@ RECEIPT_STATES = {
 @role_required(Role.CLERK)
 def receipts():
     """Receipts by state; managers come here for the ones waiting for approval."""
-    state = (
-        request.args.get("state") if request.args.get("state") in RECEIPT_STATES else "submitted"
-    )
-    rows = queries.receipt_list(statuses=RECEIPT_STATES[state][1])
+    state, _ = list_filters(RECEIPT_STATES, "submitted")
+    found = queries.receipt_list(statuses=RECEIPT_STATES[state][1], **page_args())
     template = "purchasing/_receipt_rows.html" if is_htmx() else "purchasing/receipts.html"
-    return render_template(template, rows=rows, state=state, states=RECEIPT_STATES)
+    return render_template(
+        template,
+        found=found,
+        endpoint="purchasing.receipts",
+        args={"state": state},
+        state=state,
+        states=RECEIPT_STATES,
+    )
 
 
 @bp.get("/receipts/<int:document_id>")

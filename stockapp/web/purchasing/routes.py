@@ -21,7 +21,7 @@ from ...services import purchasing, suppliers
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
-from ..lists import list_filters
+from ..lists import list_filters, page_args
 from . import bp
 from .forms import POForm
 
@@ -37,12 +37,10 @@ PO_STATES = {
 @bp.get("/purchase-orders")
 @role_required(Role.CLERK)
 def index():
-    state, search, page = list_filters(PO_STATES, "open")
-    rows, has_next = queries.po_list(statuses=PO_STATES[state][1], search=search, page=page)
+    state, search = list_filters(PO_STATES, "open")
+    found = queries.po_list(statuses=PO_STATES[state][1], search=search, **page_args())
     context = {
-        "rows": rows,
-        "has_next": has_next,
-        "page": page,
+        "found": found,
         "state": state,
         "states": PO_STATES,
         "search": search,
@@ -165,6 +163,7 @@ def show(po_id: int):
         template,
         po=po,
         view=queries.po_page(po),
+        receipts=queries.receipt_list(po_id=po.id, **page_args()),
         action=entry_form.KeyForm(key=uuid4().hex),
         today=_today(),
     )

@@ -69,8 +69,8 @@ def why(variant_id: int):
     if variant is None:
         abort(404)
     level = queries.stock_levels([variant.id])[variant.id]
-    moves, _ = queries.movements.page(queries.movements.Criteria(search=variant.sku), limit=10)
-    return render_template("stock/_why.html", variant=variant, level=level, movements=moves)
+    moves = queries.movements.page(queries.movements.Criteria(search=variant.sku), limit=10)
+    return render_template("stock/_why.html", variant=variant, level=level, movements=moves.rows)
 
 
 def _post(form: StockForm, values: dict[int, int], shown: dict[int, int]) -> str | None:
