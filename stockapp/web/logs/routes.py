@@ -7,11 +7,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ...database import write_transaction
 from ...htmx import is_htmx, trigger
 from ...queries import movements as history
 from ...queries.pager import Page
-from ...services import ledger, receiving
+from ...services import reversals
 from ...services.errors import DomainError, NotFound
 from ..access import managers_only
 from ..lists import page_args
@@ -65,7 +64,7 @@ def mine():
 @bp.route("/documents/<int:document_id>/reverse", methods=["GET", "POST"])
 @managers_only
 def reverse(document_id: int):
-    """The reason form (GET), and reversing the document (POST) through the ledger."""
+    """The reason form (GET), and reversing the document (POST) with its PO, if any."""
     document = history.document(document_id)
     form = ReverseForm()
     if document is None:
@@ -76,11 +75,9 @@ def reverse(document_id: int):
     if not form.validate_on_submit():
         return _reverse_form(form, document, document_id, 422)
     try:
-        with write_transaction():
-            reversal = ledger.reverse(
-                document_id, operator_id=current_user.id, reason=form.reason.data
-            )
-            receiving.after_reversal(document_id)
+        reversal = reversals.reverse_document(
+            document_id, operator_id=current_user.id, reason=form.reason.data
+        )
     except DomainError as refused:
         form.form_errors.append(refused.detail)
         status = 404 if isinstance(refused, NotFound) else 422

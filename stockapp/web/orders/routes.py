@@ -1,15 +1,12 @@
 """Allocation orders (配货单) on the floor: list, new order, picking, 配货完成, cancel,
 and the printable picking list."""
 
-from datetime import datetime
 from uuid import uuid4
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ... import queries
 from ...extensions import db
@@ -58,7 +55,7 @@ def new():
     source = entry_form.source()
     form = OrderForm(formdata=source)
     if source is None:
-        form.number.data = _next_number()
+        form.number.data = queries.next_number(Order.number, "PH")
         form.key.data = uuid4().hex
         source = request.args
     entry = entry_form.read_entry(source, ("q",))
@@ -97,16 +94,6 @@ def new():
 def _new_form(form: OrderForm, entry: entry_form.Entry, status: int = 200):
     template = "orders/_new_form.html" if is_htmx() else "orders/new.html"
     return render_template(template, form=form, entry=entry, grids=entry_form.grids(entry)), status
-
-
-def _next_number() -> str:
-    """A suggestion: PH, today's date, and the first free sequence number of the day."""
-    prefix = "PH" + format_datetime(datetime.now(get_timezone()), "yyyyMMdd") + "-"
-    taken = set(db.session.scalars(select(Order.number).where(Order.number.startswith(prefix))))
-    n = len(taken) + 1
-    while f"{prefix}{n:03d}" in taken:
-        n += 1
-    return f"{prefix}{n:03d}"
 
 
 # ---------------------------------------------------------------- one order

@@ -6,11 +6,10 @@ from decimal import Decimal, InvalidOperation
 from uuid import uuid4
 
 from flask import abort, flash, render_template, request, url_for
-from flask_babel import format_datetime, get_timezone
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ... import queries
 from ...api.schemas import MAX_PRICE
@@ -59,7 +58,7 @@ def new():
         (s.id, s.name) for s in suppliers.listing()
     ]
     if source is None:
-        form.number.data = _next_number()
+        form.number.data = queries.next_number(PurchaseOrder.number, "PO")
         form.key.data = uuid4().hex
         source = request.args
     entry = entry_form.read_entry(source, ("q",))
@@ -138,20 +137,6 @@ def _po_form(form, entry, costs, status: int = 200):
         ),
         status,
     )
-
-
-def _next_number() -> str:
-    """A suggestion: PO, today's date, and the first free sequence number of the day."""
-    prefix = "PO" + format_datetime(datetime.now(get_timezone()), "yyyyMMdd") + "-"
-    taken = set(
-        db.session.scalars(
-            select(PurchaseOrder.number).where(PurchaseOrder.number.startswith(prefix))
-        )
-    )
-    n = len(taken) + 1
-    while f"{prefix}{n:03d}" in taken:
-        n += 1
-    return f"{prefix}{n:03d}"
 
 
 @bp.get("/purchase-orders/<int:po_id>")
