@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, flash, redirect, request
+from flask import Response, flash, redirect, render_template, request
 
 
 def is_htmx() -> bool:
@@ -11,6 +11,11 @@ def is_htmx() -> bool:
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def page_or_partial(page: str, partial: str, **context) -> str:
+    """The partial for htmx (the page includes it), the whole page otherwise."""
+    return render_template(partial if is_htmx() else page, **context)
 
 
 def vary_on_htmx(response: Response) -> Response:

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
-from ...htmx import client_redirect, is_htmx, stock_changed
+from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
 from ...models import ACTIVE, Order, OrderStatus, Role
 from ...services import orders
 from ...services.errors import DomainError
@@ -34,15 +34,14 @@ def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
     state, search = list_filters(STATES, "active")
     found = queries.order_list(statuses=STATES[state][1], search=search, **page_args())
-    context = {
-        "found": found,
-        "state": state,
-        "states": STATES,
-        "search": search,
-    }
-    if is_htmx():
-        return render_template("orders/_rows.html", **context)
-    return render_template("orders/index.html", **context)
+    return page_or_partial(
+        "orders/index.html",
+        "orders/_rows.html",
+        found=found,
+        state=state,
+        states=STATES,
+        search=search,
+    )
 
 
 # ---------------------------------------------------------------- new order

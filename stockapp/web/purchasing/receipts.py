@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
-from ...htmx import is_htmx, stock_changed
+from ...htmx import is_htmx, page_or_partial, stock_changed
 from ...models import DocumentStatus, Receipt, Role
 from ...services import receiving
 from ...services.errors import DomainError
@@ -34,9 +34,9 @@ def receipts():
     """Receipts by state; managers come here for the ones waiting for approval."""
     state, _ = list_filters(RECEIPT_STATES, "submitted")
     found = queries.receipt_list(statuses=RECEIPT_STATES[state][1], **page_args())
-    template = "purchasing/_receipt_rows.html" if is_htmx() else "purchasing/receipts.html"
-    return render_template(
-        template,
+    return page_or_partial(
+        "purchasing/receipts.html",
+        "purchasing/_receipt_rows.html",
         found=found,
         endpoint="purchasing.receipts",
         args={"state": state},

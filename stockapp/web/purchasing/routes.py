@@ -14,7 +14,7 @@ from flask_login import current_user
 from ... import queries
 from ...api.schemas import MAX_PRICE
 from ...extensions import db
-from ...htmx import client_redirect, is_htmx
+from ...htmx import client_redirect, is_htmx, page_or_partial
 from ...models import RECEIVING, POStatus, PurchaseOrder, Role
 from ...services import purchasing, suppliers
 from ...services.errors import DomainError
@@ -38,14 +38,14 @@ PO_STATES = {
 def index():
     state, search = list_filters(PO_STATES, "open")
     found = queries.po_list(statuses=PO_STATES[state][1], search=search, **page_args())
-    context = {
-        "found": found,
-        "state": state,
-        "states": PO_STATES,
-        "search": search,
-    }
-    template = "purchasing/_po_rows.html" if is_htmx() else "purchasing/index.html"
-    return render_template(template, **context)
+    return page_or_partial(
+        "purchasing/index.html",
+        "purchasing/_po_rows.html",
+        found=found,
+        state=state,
+        states=PO_STATES,
+        search=search,
+    )
 
 
 @bp.route("/purchase-orders/new", methods=["GET", "POST"])
