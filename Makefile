@@ -42,8 +42,9 @@ bench-orders: $(READY) $(COMPILED)
 	$(BIN)/python bench/orders.py
 
 # Re-extract the strings and merge them into the catalogues; translate, then `make test`.
+# --ignore-dirs: by default pybabel skips folders starting with "_" (templates/_macros).
 translations: $(READY)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o stockapp/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o stockapp/translations/messages.pot --no-location --sort-output --ignore-dirs ".* ._" .
 	$(BIN)/pybabel update -i stockapp/translations/messages.pot -d stockapp/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:

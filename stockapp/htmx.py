@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, flash, redirect, request
+from flask import Response, flash, redirect, render_template, request
 
 
 def is_htmx() -> bool:
@@ -13,10 +13,22 @@ def is_htmx() -> bool:
     )
 
 
+def page_or_partial(page: str, partial: str, **context) -> str:
+    """The partial for htmx (the page includes it), the whole page otherwise."""
+    return render_template(partial if is_htmx() else page, **context)
+
+
 def vary_on_htmx(response: Response) -> Response:
     """Caches must keep the partial and the full page apart."""
     response.vary.add("HX-Request")
     return response
+
+
+def client_redirect(target: str) -> Response:
+    """Open ``target``: a redirect, or for htmx a full-page navigation to it (``HX-Redirect``)."""
+    if is_htmx():
+        return Response(status=204, headers={"HX-Redirect": target})
+    return redirect(target)
 
 
 def trigger(response: Response, event: str, detail: dict | str | None = None) -> Response:

@@ -176,14 +176,22 @@ def list_movements():
     if cursor is not None and not CURSOR.fullmatch(cursor):
         reader.fail("cursor", _l("Use the next_cursor of the previous page."))
     reader.finish()
-    items = queries.movements.recent(
-        sku=request.args.get("sku") or None,
-        kind=kind,
-        before_id=int(cursor) if cursor else None,
-        limit=limit + 1,
+    found = queries.movements.page(
+        queries.movements.Criteria(search=request.args.get("sku") or "", kind=kind or "all"),
+        before=int(cursor) if cursor else None,
+        limit=limit,
     )
-    next_cursor = str(items[limit - 1]["id"]) if len(items) > limit else None
-    return jsonify({"items": items[:limit], "next_cursor": next_cursor})
+    fields = ("id", "sku", "kind", "delta", "balance_after", "operator", "note", "reverses")
+    items = [
+        {
+            **{name: row[name] for name in fields},
+            "document": row["document"]["number"] if row["document"] else None,
+            "created_at": row["created_at"].isoformat(),
+        }
+        for row in found.rows
+    ]
+    next_cursor = str(found.next_before) if found.next_before is not None else None
+    return jsonify({"items": items, "next_cursor": next_cursor})
 
 
 def json_body():

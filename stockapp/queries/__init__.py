@@ -1,4 +1,5 @@
-"""The read side, one module per area: stock, catalogue, movements, orders, purchasing.
+"""The read side, one module per area: stock, catalogue, movements, orders, purchasing;
+the one pager of every list (pager) and suggested document numbers (numbers).
 
 No writes. Pages and the API ask the same readers; the most used are named here.
 """
@@ -14,6 +15,7 @@ from .catalogue import (
     variant_by_sku,
     variant_ids_by_sku,
 )
+from .numbers import next_number
 from .orders import order_by_number, order_list, order_page
 from .purchasing import (
     backorders,
@@ -45,6 +47,7 @@ __all__ = [
     "is_low",
     "locations_of",
     "movements",
+    "next_number",
     "order_by_number",
     "order_list",
     "order_page",

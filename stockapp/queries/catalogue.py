@@ -9,6 +9,7 @@ from ..models import (
     Style,
     Variant,
 )
+from .pager import Page, fetch
 from .stock import StockLevel, is_low, stock_levels
 
 
@@ -31,12 +32,13 @@ def variant_by_sku(sku: str) -> Variant | None:
     return db.session.scalar(select(Variant).where(Variant.sku == sku))
 
 
-def style_page(*, search: str = "", category: str = "", page: int = 1, per_page: int = 50):
+def style_page(*, search: str = "", category: str = "", page: int = 1, per_page: int = 50) -> Page:
     """One page of styles matching a search (code, name, SKU or barcode), by code.
 
-    Returns ``(styles, has_next)``; each style is a dict with its sizes, the
-    on-hand per size (summed over colours and locations), the total, and how
-    many of its variants are at or below their low-stock threshold.
+    Page-numbered (the list is ordered by code, not id). Each style is a dict
+    with its sizes, the on-hand per size (summed over colours and locations),
+    the total, and how many of its variants are at or below their low-stock
+    threshold.
     """
     query = (
         select(Style).options(selectinload(Style.variants)).where(Style.active).order_by(Style.code)
@@ -51,9 +53,8 @@ def style_page(*, search: str = "", category: str = "", page: int = 1, per_page:
         )
     if category:
         query = query.where(Style.category == category)
-    styles = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
-    has_next = len(styles) > per_page
-    styles = styles[:per_page]
+    found = fetch(query, limit=per_page, number=page)
+    styles = found.rows
     levels = stock_levels(v.id for style in styles for v in style.variants if not v.archived)
     pages = []
     for style in styles:
@@ -74,7 +75,7 @@ def style_page(*, search: str = "", category: str = "", page: int = 1, per_page:
                 "low": low,
             }
         )
-    return pages, has_next
+    return found.with_rows(pages)
 
 
 def style_code_for(text: str) -> str | None:

@@ -1,4 +1,10 @@
-"""The stock logs (库存日志): movements with their style, operator and document. No writes.
+"""The one reader of movements: the stock logs (库存日志), "why is this number" and the
+API's ``GET /movements`` all ask ``page``. No writes.
+
+A row is a movement with its style, variant, operator and document. Its
+``reverses`` is the id of the movement it reverses (a reversal's), as the ledger
+records it; ``document["reverses"]`` and ``document["reversed_by"]`` link the
+documents. ``Criteria.search`` takes a SKU, else a style code (all its variants).
 
 Pages are cut by movement id (keyset): ``before`` is the last id seen, so a page
 deep in the past costs what the first one does. A page's ids are chosen from
@@ -30,6 +36,7 @@ from ..models import (
     Variant,
     document_number,
 )
+from .pager import Page, cut
 
 # A log is a set of movement kinds; "all" filters nothing.
 LOGS: dict[str, tuple[str, ...]] = {
@@ -65,15 +72,16 @@ class Criteria:
     operator_id: int | None = None  # "my actions": the signed-in user
 
 
-def page(criteria: Criteria, *, before: int | None = None, limit: int = 50):
+def page(criteria: Criteria, *, before: int | None = None, limit: int = 50) -> Page:
     """Movements newest first, at most ``limit``, with ids below ``before``.
 
-    Returns ``(rows, next_before)``: ``next_before`` is the cursor of the next
-    page, or None when this page is the last.
+    The page's ``next_before`` is the cursor of the next page, or None when
+    this page is the last.
     """
-    ids = _page_ids(criteria, before=before, limit=limit + 1)
-    rows = _rows(ids[:limit])
-    return rows, (ids[limit - 1] if len(ids) > limit else None)
+    ids = cut(
+        _page_ids(criteria, before=before, limit=limit + 1), limit=limit, before=before, key=int
+    )
+    return ids.with_rows(_rows(ids.rows))
 
 
 def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]:
@@ -81,9 +89,10 @@ def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]
     before = None
     left = limit
     while left > 0:
-        rows, before = page(criteria, before=before, limit=min(batch, left))
-        yield from rows
-        left -= len(rows)
+        found = page(criteria, before=before, limit=min(batch, left))
+        yield from found.rows
+        left -= len(found.rows)
+        before = found.next_before
         if before is None:
             return
 
@@ -265,6 +274,7 @@ def _rows(ids: list[int]) -> list[dict]:
             Movement.kind,
             User.username.label("operator"),
             Movement.note,
+            Movement.reverses_id.label("reverses"),
             Document.id.label("document_id"),
             Document.kind.label("document_kind"),
             Document.status.label("document_status"),
@@ -366,41 +376,3 @@ def _document_item(
         # The allocation order an allocation or a return belongs to.
         "order": {"id": order_id, "number": order_number} if order_id else None,
     }
-
-
-def recent(*, sku=None, kind=None, before_id=None, limit=50) -> list[dict]:
-    """Movements newest first, filtered; ``before_id`` continues a page (keyset)."""
-    query = (
-        select(
-            Movement.id,
-            Variant.sku,
-            Movement.kind,
-            Movement.delta,
-            Movement.balance_after,
-            User.username.label("operator"),
-            Movement.note,
-            Document.kind.label("document_kind"),
-            Movement.document_id,
-            Movement.created_at,
-            Movement.reverses_id.label("reverses"),
-        )
-        .join(Variant, Variant.id == Movement.variant_id)
-        .join(User, User.id == Movement.operator_id)
-        .outerjoin(Document, Document.id == Movement.document_id)
-        .order_by(Movement.id.desc())
-        .limit(limit)
-    )
-    if sku is not None:
-        query = query.where(Variant.sku == sku)
-    if kind is not None:
-        query = query.where(Movement.kind == kind)
-    if before_id is not None:
-        query = query.where(Movement.id < before_id)
-    found = []
-    for row in db.session.execute(query):
-        item = dict(row._mapping)
-        kind, document_id = item.pop("document_kind"), item.pop("document_id")
-        item["document"] = document_number(kind, document_id) if document_id else None
-        item["created_at"] = row.created_at.isoformat()
-        found.append(item)
-    return found

@@ -12,6 +12,7 @@ from ..models import (
     Variant,
 )
 from .catalogue import grids_by_style
+from .pager import Page, fetch
 from .stock import reserved, stock_levels
 
 
@@ -63,25 +64,27 @@ def order_by_number(number: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.number == number))
 
 
-def order_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
-    """One page of orders, newest first, with their piece counts: ``(rows, has_next)``.
+def order_list(
+    *,
+    statuses,
+    search: str = "",
+    page: int = 1,
+    before: int | None = None,
+    per_page: int = 50,
+) -> Page:
+    """One page of orders, newest first (keyset below ``before``), with their piece counts.
 
     The page is chosen first and only its orders' lines are summed.
     """
     query = (
-        select(Order)
-        .where(Order.status.in_([s.value for s in statuses]))
-        .order_by(Order.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
+        select(Order).where(Order.status.in_([s.value for s in statuses])).order_by(Order.id.desc())
     )
     if search:
         query = query.where(
             or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
         )
-    found = list(db.session.scalars(query))
-    has_next = len(found) > per_page
-    found = found[:per_page]
+    paged = fetch(query, limit=per_page, number=page, before=before, by=Order.id)
+    found = paged.rows
     totals = {
         order_id: (ordered, picked, shipped)
         for order_id, ordered, picked, shipped in db.session.execute(
@@ -99,4 +102,4 @@ def order_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50)
     for order in found:
         ordered, picked, shipped = totals.get(order.id, (0, 0, 0))
         rows.append({"order": order, "ordered": ordered, "picked": picked, "shipped": shipped})
-    return rows, has_next
+    return paged.with_rows(rows)

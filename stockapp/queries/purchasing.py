@@ -20,11 +20,13 @@ from ..models import (
     Variant,
 )
 from .catalogue import grids_by_style
+from .pager import Page, fetch
 
 
 def po_page(po: PurchaseOrder) -> dict:
     """A PO as its page shows it: per style a colour × size grid of ordered,
-    received (approved receipts), cancelled and remaining, and its receipts."""
+    received (approved receipts), cancelled and remaining (its receipts are
+    ``receipt_list(po_id=…)``, a page at a time)."""
     received = po_received(po.id)
     lines = list(
         db.session.scalars(
@@ -48,7 +50,6 @@ def po_page(po: PurchaseOrder) -> dict:
         "received": sum(c["received"] for c in cells),
         "remaining": sum(c["remaining"] for c in cells),
         "cancelled": sum(c["line"].cancelled for c in cells),
-        "receipts": receipt_list(po_id=po.id),
     }
 
 
@@ -82,25 +83,30 @@ def po_received(
     return dict(db.session.execute(query).all())
 
 
-def po_list(*, statuses, search: str = "", page: int = 1, per_page: int = 50):
-    """One page of POs, newest first, with ordered and received pieces: ``(rows, has_next)``."""
+def po_list(
+    *,
+    statuses,
+    search: str = "",
+    page: int = 1,
+    before: int | None = None,
+    per_page: int = 50,
+) -> Page:
+    """One page of POs, newest first (keyset below ``before``), with ordered and
+    received pieces."""
     query = (
         select(PurchaseOrder)
         .options(selectinload(PurchaseOrder.supplier))
         .where(PurchaseOrder.status.in_([s.value for s in statuses]))
         .order_by(PurchaseOrder.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
     )
     if search:
         query = query.join(Supplier, Supplier.id == PurchaseOrder.supplier_id).where(
             or_(PurchaseOrder.number.ilike(f"%{search}%"), Supplier.name.ilike(f"%{search}%"))
         )
-    found = list(db.session.scalars(query))[: per_page + 1]
-    has_next = len(found) > per_page
-    found = found[:per_page]
+    paged = fetch(query, limit=per_page, number=page, before=before, by=PurchaseOrder.id)
+    found = paged.rows
     totals = po_totals([po.id for po in found])
-    return [{"po": po, **totals[po.id]} for po in found], has_next
+    return paged.with_rows([{"po": po, **totals[po.id]} for po in found])
 
 
 def po_totals(po_ids: list[int]) -> dict[int, dict]:
@@ -182,8 +188,16 @@ def receiving_pos(search: str) -> list[PurchaseOrder]:
     return list(db.session.scalars(query))
 
 
-def receipt_list(*, statuses=None, po_id: int | None = None, page: int = 1, per_page: int = 50):
-    """Receipts newest first (of a PO, or in some states), with their pieces."""
+def receipt_list(
+    *,
+    statuses=None,
+    po_id: int | None = None,
+    page: int = 1,
+    before: int | None = None,
+    per_page: int = 50,
+) -> Page:
+    """One page of receipts, newest first (keyset below ``before``), of a PO or in
+    some states, with their pieces."""
     query = (
         select(Receipt, Document, PurchaseOrder.number, Supplier.name, User.username)
         .join(Document, Document.id == Receipt.document_id)
@@ -191,14 +205,20 @@ def receipt_list(*, statuses=None, po_id: int | None = None, page: int = 1, per_
         .outerjoin(PurchaseOrder, PurchaseOrder.id == Receipt.po_id)
         .outerjoin(Supplier, Supplier.id == Receipt.supplier_id)
         .order_by(Document.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
     )
     if po_id is not None:
         query = query.where(Receipt.po_id == po_id)
     if statuses is not None:
         query = query.where(Document.status.in_([s.value for s in statuses]))
-    rows = db.session.execute(query).all()
+    paged = fetch(
+        query,
+        limit=per_page,
+        number=page,
+        before=before,
+        by=Document.id,
+        key=lambda row: row.Document.id,
+    )
+    rows = paged.rows
     pieces = dict(
         db.session.execute(
             select(ReceiptLine.document_id, func.sum(ReceiptLine.received + ReceiptLine.damaged))
@@ -206,17 +226,19 @@ def receipt_list(*, statuses=None, po_id: int | None = None, page: int = 1, per_
             .group_by(ReceiptLine.document_id)
         ).all()
     )
-    return [
-        {
-            "receipt": row.Receipt,
-            "document": row.Document,
-            "po_number": row.number,
-            "supplier": row.name,
-            "operator": row.username,
-            "pieces": pieces.get(row.Receipt.document_id, 0),
-        }
-        for row in rows
-    ]
+    return paged.with_rows(
+        [
+            {
+                "receipt": row.Receipt,
+                "document": row.Document,
+                "po_number": row.number,
+                "supplier": row.name,
+                "operator": row.username,
+                "pieces": pieces.get(row.Receipt.document_id, 0),
+            }
+            for row in rows
+        ]
+    )
 
 
 def receipt_page(receipt: Receipt) -> dict:

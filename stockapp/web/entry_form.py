@@ -3,16 +3,28 @@ typed per variant travel with the form, and a style is added by code or scan."""
 
 from dataclasses import dataclass, field
 
-from flask import Response, redirect, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import Length
 
 from .. import queries
-from ..htmx import is_htmx
 from ..models import Style
-from . import WHOLE_NUMBER, whole_number
+from ..models.ledger import MAX_QTY
+
+# What a text field over its limit says (``max`` is the field's Length).
+TOO_LONG = _l("At most %(max)d characters.")
+# What a cell of a quantity grid takes, and what it says otherwise.
+WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
+
+
+def whole_number(text: str) -> int | None:
+    """A quantity typed in a grid cell: ASCII digits, at most MAX_QTY; else None."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_QTY:
+        return None
+    return int(text)
 
 
 @dataclass
@@ -72,13 +84,6 @@ def read_entry(source, prefixes: tuple[str, ...]) -> Entry:
 
 def grids(entry: Entry) -> list[dict]:
     return [{"style": s, "matrix": queries.stock_matrix(s)} for s in entry.styles]
-
-
-def go(target: str):
-    """Open ``target``: a redirect, or for htmx a full-page navigation to it."""
-    if is_htmx():
-        return Response(status=204, headers={"HX-Redirect": target})
-    return redirect(target)
 
 
 def source():

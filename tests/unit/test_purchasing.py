@@ -45,6 +45,7 @@ from stockapp.services import (
     ledger,
     purchasing,
     receiving,
+    reversals,
     settings,
     suppliers,
 )
@@ -156,10 +157,7 @@ def location(code: str, *, quarantine: bool = False) -> int:
 
 def reverse_receipt(w, document_id: int, reason: str = "booked twice") -> dict:
     """Reverse a posted receipt as the stock log does: ledger and PO in one transaction."""
-    with write_transaction():
-        reversal = ledger.reverse(document_id, operator_id=w.manager, reason=reason)
-        receiving.after_reversal(document_id)
-    return reversal
+    return reversals.reverse_document(document_id, operator_id=w.manager, reason=reason)
 
 
 def po_status(po_id: int) -> str:

@@ -16,7 +16,12 @@ def source_strings() -> set[str]:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
     for _, _, message, _, _ in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=KEYWORDS
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        # Babel skips folders starting with "_" by default: templates/_macros holds strings.
+        directory_filter=lambda path: not Path(path).name.startswith("."),
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

@@ -405,6 +405,11 @@ def test_a_manager_cancelling_a_completed_order_restores_the_stock_exactly(api):
     for m in reversal["movements"]:
         assert m["operator"] == manager and m["document"] == document["number"]
     assert (api.on_hand(S), api.on_hand(M)) == (2 + 4 + 3, 2)
+    # GET /movements reads them as the cancel answered: reverses names the movement undone.
+    listed = api.get("/movements", query_string={"kind": "reversal"}).get_json()["items"]
+    assert sorted((m["id"], m["reverses"], m["document"]) for m in listed) == sorted(
+        (m["id"], m["reverses"], m["document"]) for m in reversal["movements"]
+    )
     after = snapshot(api.app)
     assert after["movements"] == before["movements"] + 2
     assert after["documents"] == before["documents"] + 1

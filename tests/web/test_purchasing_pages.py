@@ -3,6 +3,7 @@ place, close, discrepancy sheet), backorders, receiving against a PO on the tabl
 (find, the receiving sheet with scans), the receipts queue (approve, reject,
 submit a draft, print), and the manage-stock dialog's inbound when it needs approval."""
 
+import html
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -1019,6 +1020,31 @@ def test_the_queue_lists_receipts_waiting_for_approval(app, client, mill, po):
     assert listed(text(client.get("/receipts?state=nonsense"))) == [numbers[waiting]]
     # The PO page lists its receipts too.
     assert set(listed(text(client.get(f"/purchase-orders/{po}")))) == set(numbers.values())
+
+
+def test_the_receipts_list_and_the_po_page_page_past_fifty_receipts(app, client, mill):
+    po = new_po(app, mill, {"A1024-Black-S": 1000}, number="PO-BIG")
+    made = [new_receipt(app, mill, po, {"A1024-Black-S": 1}) for _ in range(61)]
+    newest_first = [receipt_number(app, d) for d in reversed(made)]
+
+    def listed(page):
+        return re.findall(r"<strong>(RC\d+)</strong>", page)
+
+    for url in ("/receipts?state=all", f"/purchase-orders/{po}"):
+        first = text(client.get(url))
+        assert listed(first) == newest_first[:50], url
+        link = re.search(r'<nav class="pages">.*?href="([^"]*page=2[^"]*)"', first, re.S)
+        assert link and "before=" in link[1], f"{url}: no next page"
+        second = text(client.get(html.unescape(link[1])))
+        assert listed(second) == newest_first[50:], url
+        assert "page=3" not in second and "page=1" in second
+        # A refresh of page 2 (stock-changed) asks for the same page again.
+        assert 'id="rows-page" name="page" value="2"' in second
+        # An old ?page=2 link still shows page 2.
+        assert (
+            listed(text(client.get(f"{url}{'&' if '?' in url else '?'}page=2")))
+            == (newest_first[50:])
+        )
 
 
 def test_the_receipt_page_shows_what_differs(app, client, mill, po):

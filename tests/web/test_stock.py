@@ -205,6 +205,7 @@ def test_why_this_number_lists_the_movements_behind_it(app, client, shop):
     rows = re.findall(r'class="num qty [a-z]+">([^<]+)</td>\s*<td class="num"><strong>(\d+)', page)
     assert rows == [("+2", "6"), ("+4", "4")]
     assert "late box" in page and "li" in page
+    assert len(re.findall(r'<span class="muted">RC\d{7}</span>', page)) == 2, "document numbers"
     assert client.get("/variants/99999/why").status_code == 404
 
 

@@ -1,0 +1,59 @@
+"""Who may open what: the login and first-run guard, and the role checks of pages."""
+
+from functools import wraps
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db, login_manager
+from ..models import Role, User
+from ..services.accounts import any_user
+from .errors import error_page
+
+# Endpoints anyone may open: everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
+
+
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def require_login():
+    """Send every page to first-run setup until a user exists, then to login."""
+    if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:  # a user exists: no need to ask (saves a query)
+        return None
+    if request.endpoint == "live.version":
+        # A screen left open after its session ended: no redirect, no flashed message.
+        return "", 401
+    if not any_user():
+        return redirect(url_for("auth.setup"))
+    return login_manager.unauthorized()
+
+
+def role_required(role: Role):
+    """Refuse (403) a signed-in user whose role is below ``role``."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.has_role(role):
+                return error_page(403)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def managers_only(view):
+    """Refuse (403) everyone but managers, with a page that says so and where to go."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if not current_user.has_role(Role.MANAGER):
+            return render_template("logs/managers_only.html", status=403), 403
+        return view(*args, **kwargs)
+
+    return checked

@@ -1,0 +1,33 @@
+"""The sign-in and first-run forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from ...services import accounts
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+
+
+class SetupForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(),
+            Length(min=accounts.MIN_PASSWORD, message=_l("Use at least %(min)d characters.")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    demo_data = BooleanField(_l("Load demo products and stock to try StockApp out"))
+
+
+class ButtonForm(FlaskForm):
+    """A form with no fields: a one-button POST that still carries its CSRF token."""

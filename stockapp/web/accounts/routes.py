@@ -1,0 +1,96 @@
+"""Sign in, sign out, first-run setup and the language switch."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from ...extensions import db
+from ...models import User
+from ...services import accounts, demo
+from ...services.errors import DomainError
+from . import bp
+from .forms import ButtonForm, LoginForm, SetupForm
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if not accounts.any_user():
+        return redirect(url_for("auth.setup"))
+    if current_user.is_authenticated:
+        return redirect(url_for("catalogue.products"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user_id = accounts.authenticate(form.username.data, form.password.data)
+        except DomainError as refused:
+            form.form_errors.append(refused.detail)
+            status = refused.status
+        else:
+            if user_id is not None:
+                login_user(db.session.get(User, user_id))
+                return redirect(_safe_next(request.args.get("next")))
+            form.form_errors.append(_l("Wrong user name or password."))
+            status = 401
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    """First run: with no users yet, create the first manager."""
+    if accounts.any_user():
+        return redirect(url_for("auth.login"))
+    form = SetupForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user_id = accounts.create_first_manager(
+                username=form.username.data, password=form.password.data
+            )
+        except DomainError as refused:
+            for name, message in refused.errors.items():
+                getattr(form, name).errors.append(message)
+            if not refused.errors:
+                form.form_errors.append(refused.detail)
+            status = 422
+        else:
+            login_user(db.session.get(User, user_id))
+            if form.demo_data.data:
+                demo.fill(operator_id=user_id)
+            flash(_l("Welcome. You are the first manager of StockApp."), "success")
+            return redirect(url_for("catalogue.products"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/setup.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    form = ButtonForm()
+    if form.validate_on_submit():
+        logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language/<code>")
+def language(code: str):
+    """Switch the interface language; kept in a cookie and, when signed in, on the user."""
+    form = ButtonForm()
+    if code not in ("zh_CN", "en") or not form.validate_on_submit():
+        return redirect(url_for("auth.login"))
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user.id, code)
+    response = make_response(redirect(_safe_next(request.form.get("next"))))
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ``next`` only to a path on this site."""
+    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("catalogue.products")

@@ -1,0 +1,7 @@
+"""The catalogue: the product list and the product page with its stock matrix."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalogue", __name__)
+
+from . import routes  # noqa: E402, F401  (the routes register themselves on bp)

@@ -1,0 +1,49 @@
+"""The product list and the product page with its colour × size stock matrix."""
+
+from flask import abort, redirect, render_template, request, url_for
+
+from ... import queries
+from ...htmx import is_htmx
+from ..lists import page_args
+from . import bp
+
+
+@bp.get("/")
+def products():
+    """Styles with their on-hand per size; searchable by code, name, SKU or barcode.
+
+    Entering or scanning an exact style code, SKU or barcode (the search form's
+    submit, which a keyboard-wedge scanner ends with Enter) opens that style.
+    """
+    search = request.args.get("q", "").strip()[:100]
+    category = request.args.get("category", "")[:60]
+    submitted = not is_htmx() or request.headers.get("HX-Trigger") == "search"
+    if search and submitted and (code := queries.style_code_for(search)):
+        target = url_for("catalogue.product", code=code)
+        if is_htmx():
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target)
+    pages = page_args()
+    styles = queries.style_page(
+        search=search, category=category, page=pages["page"], per_page=pages["per_page"]
+    )
+    context = {
+        "styles": styles,
+        "search": search,
+        "category": category,
+        "categories": queries.categories(),
+    }
+    if is_htmx():
+        return render_template("catalogue/_product_rows.html", **context)
+    return render_template("catalogue/products.html", **context)
+
+
+@bp.get("/products/<code>")
+def product(code: str):
+    """One style: on hand, reserved and available per colour × size, with totals."""
+    style = queries.style_by_code(code)
+    if style is None:
+        abort(404)
+    matrix = queries.stock_matrix(style)
+    template = "catalogue/_matrix.html" if is_htmx() else "catalogue/product.html"
+    return render_template(template, style=style, matrix=matrix)

@@ -1,0 +1,27 @@
+"""What a list page reads from its query string: the state tab, the search, the page."""
+
+import re
+
+from flask import current_app, request
+
+# A keyset cursor (a row's id): ASCII digits that fit a 64-bit integer.
+CURSOR = re.compile(r"[0-9]{1,18}")
+
+
+def list_filters(states: dict, default: str) -> tuple[str, str]:
+    """A list page's state tab and search text, from the query string."""
+    state = request.args.get("state")
+    return state if state in states else default, request.args.get("q", "").strip()[:100]
+
+
+def page_args(args=None) -> dict:
+    """Which page of a list to show, as the list's query takes it: its number
+    (``?page=N``, 1 at least), the keyset cursor (``?before=<id>``, None unless it
+    is a well-formed id) and the page size."""
+    args = request.args if args is None else args
+    before = args.get("before", "")
+    return {
+        "page": max(args.get("page", 1, type=int), 1),
+        "before": int(before) if CURSOR.fullmatch(before) else None,
+        "per_page": current_app.config["PAGE_SIZE"],
+    }

@@ -1,0 +1,34 @@
+"""The forms of orders: a new order and a cancellation."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ...models.ledger import MAX_NOTE
+from ..entry_form import TOO_LONG
+
+
+class OrderForm(FlaskForm):
+    number = StringField(
+        _l("Order number"),
+        validators=[
+            DataRequired(message=_l("Give the order a number.")),
+            Length(max=40, message=TOO_LONG),
+        ],
+    )
+    customer = StringField(
+        _l("Customer"),
+        validators=[
+            DataRequired(message=_l("Say who the order is for.")),
+            Length(max=120, message=TOO_LONG),
+        ],
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    # One key per rendered form: a double tap or a retry creates one order.
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    key = HiddenField(validators=[Length(min=1, max=64)])

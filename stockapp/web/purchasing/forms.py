@@ -1,0 +1,40 @@
+"""The forms of purchasing: a new PO, a receipt's fixed fields, a rejection."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ...models.ledger import MAX_NOTE
+from ..entry_form import TOO_LONG
+
+
+class POForm(FlaskForm):
+    number = StringField(
+        _l("PO number"),
+        validators=[
+            DataRequired(message=_l("Give the purchase order a number.")),
+            Length(max=40, message=TOO_LONG),
+        ],
+    )
+    supplier = SelectField(_l("Supplier"), coerce=int, validate_choice=False)
+    expected_on = DateField(_l("Expected on"), validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    place = BooleanField(_l("Send to the supplier now (ordered)"), default=True)
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+class ReceiptForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Say why the receipt is rejected.")),
+            Length(max=MAX_NOTE, message=TOO_LONG),
+        ],
+    )
+    key = HiddenField(validators=[Length(min=1, max=64)])

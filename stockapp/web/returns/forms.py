@@ -1,0 +1,14 @@
+"""The return form's fixed fields; the quantities are read from its grids."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import Length
+
+from ...models.ledger import MAX_NOTE
+from ..entry_form import TOO_LONG
+
+
+class ReturnForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+    key = HiddenField(validators=[Length(min=1, max=64)])

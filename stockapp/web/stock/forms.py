@@ -1,0 +1,23 @@
+"""The manage-stock dialog's form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import AnyOf, Length
+
+from ...models.ledger import MAX_NOTE
+from ..entry_form import TOO_LONG
+
+INBOUND, STOCKTAKE = "inbound", "stocktake"
+
+
+class StockForm(FlaskForm):
+    """The dialog's fixed fields; the per-cell quantities are read by ``_read_cells``."""
+
+    mode = HiddenField(validators=[AnyOf([INBOUND, STOCKTAKE])])
+    # One key per rendered form: a double tap or a retry posts once.
+    key = HiddenField(validators=[Length(min=1, max=64)])
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Length(max=MAX_NOTE, message=TOO_LONG)],
+    )
