@@ -4,6 +4,8 @@ import re
 
 from flask import current_app, request
 
+from ..htmx import page_or_partial
+
 # A keyset cursor (a row's id): ASCII digits that fit a 64-bit integer.
 CURSOR = re.compile(r"[0-9]{1,18}")
 
@@ -25,3 +27,14 @@ def page_args(args=None) -> dict:
         "before": int(before) if CURSOR.fullmatch(before) else None,
         "per_page": current_app.config["PAGE_SIZE"],
     }
+
+
+def state_list(reader, states: dict, default: str, page: str, partial: str):
+    """A list with state tabs and a search (orders, POs): the page, or for htmx its rows.
+
+    ``states`` maps a tab to (its label, the statuses it shows); ``reader`` is the
+    list's query, taking ``statuses``, ``search`` and the page arguments.
+    """
+    state, search = list_filters(states, default)
+    found = reader(statuses=states[state][1], search=search, **page_args())
+    return page_or_partial(page, partial, found=found, state=state, states=states, search=search)

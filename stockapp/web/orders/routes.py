@@ -10,14 +10,14 @@ from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
-from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
+from ...htmx import client_redirect, is_htmx, stock_changed
 from ...models import ACTIVE, Order, OrderStatus, Role
 from ...services import orders
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
-from ..lists import list_filters, page_args
+from ..lists import state_list
 from . import bp
 from .forms import CancelForm, OrderForm
 
@@ -32,15 +32,8 @@ STATES = {
 @bp.get("/orders")
 def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
-    state, search = list_filters(STATES, "active")
-    found = queries.order_list(statuses=STATES[state][1], search=search, **page_args())
-    return page_or_partial(
-        "orders/index.html",
-        "orders/_rows.html",
-        found=found,
-        state=state,
-        states=STATES,
-        search=search,
+    return state_list(
+        queries.order_list, STATES, "active", "orders/index.html", "orders/_rows.html"
     )
 
 

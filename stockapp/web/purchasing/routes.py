@@ -13,14 +13,14 @@ from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
-from ...htmx import client_redirect, is_htmx, page_or_partial
+from ...htmx import client_redirect, is_htmx
 from ...models import RECEIVING, POStatus, PurchaseOrder, Role
 from ...models.catalogue import MAX_PRICE
 from ...services import purchasing, suppliers
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
-from ..lists import list_filters, page_args
+from ..lists import page_args, state_list
 from . import bp
 from .forms import POForm
 
@@ -36,15 +36,8 @@ PO_STATES = {
 @bp.get("/purchase-orders")
 @role_required(Role.CLERK)
 def index():
-    state, search = list_filters(PO_STATES, "open")
-    found = queries.po_list(statuses=PO_STATES[state][1], search=search, **page_args())
-    return page_or_partial(
-        "purchasing/index.html",
-        "purchasing/_po_rows.html",
-        found=found,
-        state=state,
-        states=PO_STATES,
-        search=search,
+    return state_list(
+        queries.po_list, PO_STATES, "open", "purchasing/index.html", "purchasing/_po_rows.html"
     )
 
 
