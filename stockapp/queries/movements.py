@@ -41,21 +41,21 @@ from .pager import Page, cut
 # A log is a set of movement kinds; "all" filters nothing.
 LOGS: dict[str, tuple[str, ...]] = {
     "all": (),
-    "inbound": (MovementKind.INBOUND.value,),
+    "inbound": (MovementKind.INBOUND,),
     "adjustment": (
-        MovementKind.STOCKTAKE.value,
-        MovementKind.REVERSAL.value,
-        MovementKind.WRITE_OFF.value,
+        MovementKind.STOCKTAKE,
+        MovementKind.REVERSAL,
+        MovementKind.WRITE_OFF,
     ),
 }
 # What the kind filter takes: a log's name, or any single kind that is not a log.
-KINDS = (*LOGS, *(k.value for k in MovementKind if k.value not in LOGS))
+KINDS = (*LOGS, *(k for k in MovementKind if k not in LOGS))
 # Up to this many variants (a style's size run × colours), one query per variant.
 MAX_SPLIT = 200
 # A movement's time is taken just before its row (and id) is inserted; two writers
 # may interleave the two, but never by anything near this much.
 CLOCK_SLACK = timedelta(minutes=5)
-REVERSIBLE = (DocumentKind.RECEIPT.value, DocumentKind.STOCKTAKE.value)
+REVERSIBLE = (DocumentKind.RECEIPT, DocumentKind.STOCKTAKE)
 _DOCUMENT_NUMBER = re.compile(r"(?P<prefix>[A-Z]{2})?0*(?P<id>\d{1,12})")
 
 
@@ -370,8 +370,8 @@ def _document_item(
         "number": document_number(kind, document_id),
         "kind": kind,
         "status": status,
-        "can_reverse": status == DocumentStatus.POSTED.value and kind in REVERSIBLE,
-        "reversed_by": link(DocumentKind.REVERSAL.value, reversed_by_id),
+        "can_reverse": status == DocumentStatus.POSTED and kind in REVERSIBLE,
+        "reversed_by": link(DocumentKind.REVERSAL, reversed_by_id),
         "reverses": link(reverses_kind, reverses_id) if reverses_id else None,
         # The allocation order an allocation or a return belongs to.
         "order": {"id": order_id, "number": order_number} if order_id else None,

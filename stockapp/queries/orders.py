@@ -76,9 +76,7 @@ def order_list(
 
     The page is chosen first and only its orders' lines are summed.
     """
-    query = (
-        select(Order).where(Order.status.in_([s.value for s in statuses])).order_by(Order.id.desc())
-    )
+    query = select(Order).where(Order.status.in_(statuses)).order_by(Order.id.desc())
     if search:
         query = query.where(
             or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))

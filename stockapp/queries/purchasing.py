@@ -66,9 +66,9 @@ def po_received(
     ``excluding`` leaves one receipt out; ``decided_before`` keeps only receipts
     approved before that time (what was due when a receipt was approved).
     """
-    states = [DocumentStatus.POSTED.value]
+    states = [DocumentStatus.POSTED]
     if waiting:
-        states.append(DocumentStatus.SUBMITTED.value)
+        states.append(DocumentStatus.SUBMITTED)
     query = (
         select(ReceiptLine.variant_id, func.sum(ReceiptLine.received))
         .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
@@ -96,7 +96,7 @@ def po_list(
     query = (
         select(PurchaseOrder)
         .options(selectinload(PurchaseOrder.supplier))
-        .where(PurchaseOrder.status.in_([s.value for s in statuses]))
+        .where(PurchaseOrder.status.in_(statuses))
         .order_by(PurchaseOrder.id.desc())
     )
     if search:
@@ -127,7 +127,7 @@ def po_totals(po_ids: list[int]) -> dict[int, dict]:
             select(Receipt.po_id, ReceiptLine.variant_id, func.sum(ReceiptLine.received))
             .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
             .join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.po_id.in_(po_ids), Document.status == DocumentStatus.POSTED.value)
+            .where(Receipt.po_id.in_(po_ids), Document.status == DocumentStatus.POSTED)
             .group_by(Receipt.po_id, ReceiptLine.variant_id)
         )
     }
@@ -154,7 +154,7 @@ def backorders() -> list[dict]:
     found = db.session.scalars(
         select(PurchaseOrder)
         .options(selectinload(PurchaseOrder.supplier), selectinload(PurchaseOrder.lines))
-        .where(PurchaseOrder.status.in_([s.value for s in RECEIVING]))
+        .where(PurchaseOrder.status.in_(RECEIVING))
         .order_by(PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
     )
     found = list(found)
@@ -168,7 +168,7 @@ def receiving_pos(search: str) -> list[PurchaseOrder]:
         select(PurchaseOrder)
         .options(selectinload(PurchaseOrder.supplier))
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .where(PurchaseOrder.status.in_([s.value for s in RECEIVING]))
+        .where(PurchaseOrder.status.in_(RECEIVING))
         .order_by(PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
         .limit(50)
     )
@@ -209,7 +209,7 @@ def receipt_list(
     if po_id is not None:
         query = query.where(Receipt.po_id == po_id)
     if statuses is not None:
-        query = query.where(Document.status.in_([s.value for s in statuses]))
+        query = query.where(Document.status.in_(statuses))
     paged = fetch(
         query,
         limit=per_page,
@@ -319,7 +319,7 @@ def discrepancies_of(po: PurchaseOrder) -> list[dict]:
         select(ReceiptLine, Document)
         .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
         .join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.po_id == po.id, Document.status == DocumentStatus.POSTED.value)
+        .where(Receipt.po_id == po.id, Document.status == DocumentStatus.POSTED)
         .options(selectinload(ReceiptLine.variant).selectinload(Variant.style))
         .order_by(ReceiptLine.id)
     ).all()
