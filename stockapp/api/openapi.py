@@ -551,3 +551,13 @@ def _path(name: str) -> dict:
 
 def _query(name: str, required: bool = False) -> dict:
     return {"name": name, "in": "query", "required": required, "schema": {"type": "string"}}
+
+
+from flask import jsonify  # noqa: E402
+
+from . import api  # noqa: E402
+
+
+@api.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())

@@ -1,0 +1,419 @@
+"""What every contract shares: the field types (bounded by the limits beside the columns),
+the request and response bases, and reading a body or a query with every bad field named.
+
+A request is read in one pass (``model_validate_json``). When it fails, pydantic's errors
+become today's messages keyed by path (``lines[2].qty``), and the fields that were valid
+on their own are kept (``salvage``), so that the checks against the database can still
+name their fields in the same answer.
+"""
+
+import json
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from flask_babel import lazy_gettext as _l
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError, PydanticUseDefault
+
+from ..models.catalogue import MAX_PRICE, MAX_SKU
+from ..models.ledger import MAX_LINES, MAX_NOTE, MAX_NUMBER, MAX_QTY
+from ..services.errors import InvalidInput, MalformedRequest
+
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CURSOR = r"^[0-9]{1,18}$"
+PRICE = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+
+# pydantic's error types (and this module's own) → the message the user reads.
+MESSAGES = {
+    "missing": _l("This field is required."),
+    "string_too_short": _l("This field is required."),
+    "string_type": _l("Enter text."),
+    "string_too_long": lambda ctx: _l("At most %(max)d characters.", max=ctx["max_length"]),
+    "whole_number": _l("Enter a whole number."),
+    "int_parsing": _l("Enter a whole number."),
+    "int_type": _l("Enter a whole number."),
+    "int_from_float": _l("Enter a whole number, without a fraction."),
+    "number_range": lambda ctx: _l(
+        "Enter a number from %(min)d to %(max)d.", min=ctx["min"], max=ctx["max"]
+    ),
+    "bool_type": _l("Give true or false."),
+    "price_type": _l("Enter a price such as 59.90."),
+    "price_range": _l("Enter a price from 0 with at most two decimals."),
+    "date": _l("Enter a date as YYYY-MM-DD."),
+    "lines": _l("Give at least one line."),
+    "too_many_lines": lambda ctx: _l("At most %(n)d lines per request.", n=ctx["max"]),
+    "texts": _l("Give a list of texts."),
+    "cursor": _l("Use the next_cursor of the previous page."),
+}
+
+
+class Contract(BaseModel):
+    """A request body or query: strict (no ``"12"`` for a number, no ``1`` for true)."""
+
+    model_config = ConfigDict(strict=True)
+    # What an entry of a list of these is told when it is not a JSON object.
+    not_an_object: ClassVar = _l("Each line must be a JSON object.")
+
+
+class Answer(BaseModel):
+    """A response: built from the service's plain data (or rows), dumped with
+    ``mode="json"``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    def dumped(self) -> dict:
+        return self.model_dump(mode="json")
+
+
+# --- field types ----------------------------------------------------------------------------
+
+
+def _null_is_default(value):
+    """An optional field sent as null reads as left out (as the API always has)."""
+    if value is None:
+        raise PydanticUseDefault()
+    return value
+
+
+def _blank_is_default(value):
+    """A query parameter sent empty (``?kind=``) reads as left out."""
+    if value == "":
+        raise PydanticUseDefault()
+    return value
+
+
+# For query parameters that may be sent empty.
+BLANK_IS_LEFT_OUT = BeforeValidator(_blank_is_default)
+
+
+def quantity(minimum: int, maximum: int = MAX_QTY, *, in_query: bool = False):
+    """A whole number from ``minimum`` to ``maximum``; JSON ``3.0`` is 3, ``true`` is not
+    (``in_query``: the text of one, as a query string sends it)."""
+    kinds = str if in_query else int | float
+
+    def check(value, handler):
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise PydanticCustomError("whole_number", "Enter a whole number.")
+        try:
+            return handler(value)
+        except ValidationError as error:
+            if error.errors()[0]["type"] in ("greater_than_equal", "less_than_equal"):
+                raise PydanticCustomError(
+                    "number_range", "Out of range.", {"min": minimum, "max": maximum}
+                ) from None
+            raise
+
+    return Annotated[int, Strict(False), Field(ge=minimum, le=maximum), WrapValidator(check)]
+
+
+def text(max_length: int, *, min_length: int = 1):
+    """Text, spaces around it dropped, of at most ``max_length`` characters."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+    ]
+
+
+def optional_text(max_length: int):
+    """Text that may be left out (or null): ``""`` then."""
+    return Annotated[text(max_length, min_length=0), BeforeValidator(_null_is_default)]
+
+
+def vocabulary(enum: type[StrEnum], unknown=None):
+    """One of ``enum``'s values, listed in the document; a wrong one is told ``unknown``."""
+    kind = f"unknown_{enum.__name__}"
+    if unknown is not None:
+        MESSAGES[kind] = unknown
+
+    def check(value, handler):
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(kind, "Unknown value.") from None
+
+    return Annotated[
+        enum,
+        Strict(False),
+        WrapValidator(check),
+        WithJsonSchema({"type": "string", "enum": [member.value for member in enum]}),
+    ]
+
+
+def values_of(enum: type[StrEnum]) -> str:
+    return ", ".join(member.value for member in enum)
+
+
+def _price(value) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PydanticCustomError("price_type", "Enter a price.")
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        raise PydanticCustomError("price_type", "Enter a price.") from None
+    if (
+        not price.is_finite()
+        or not 0 <= price <= MAX_PRICE
+        or price != price.quantize(Decimal("0.01"))
+    ):
+        raise PydanticCustomError("price_range", "Out of range.")
+    return price
+
+
+def _day(value) -> date | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or not DATE.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date", "Enter a date.") from None
+
+
+def _cursor(value):
+    if isinstance(value, str) and not re.fullmatch(CURSOR, value):
+        raise PydanticCustomError("cursor", "Not a cursor.")
+    return value
+
+
+def _texts(value):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise PydanticCustomError("texts", "Give a list of texts.")
+    return value
+
+
+def _lines(value):
+    if not isinstance(value, list) or not value:
+        raise PydanticCustomError("lines", "Give at least one line.")
+    if len(value) > MAX_LINES:
+        raise PydanticCustomError("too_many_lines", "Too many lines.", {"max": MAX_LINES})
+    return value
+
+
+def lines(item: type[Contract]):
+    """1 to ``MAX_LINES`` ``item`` objects."""
+    return Annotated[list[item], BeforeValidator(_lines), Field(min_length=1, max_length=MAX_LINES)]
+
+
+Qty = quantity(1)
+Count = quantity(0)
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SKU)]
+Note = optional_text(MAX_NOTE)
+Number = text(MAX_NUMBER)
+Texts = Annotated[list[str], BeforeValidator(_texts)]
+Price = Annotated[
+    Decimal | None,
+    PlainValidator(_price),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": PRICE},
+                {"type": "number", "minimum": 0, "maximum": float(MAX_PRICE)},
+            ],
+            "description": "Two decimals at most, 0 or more.",
+            "examples": ["59.90"],
+        }
+    ),
+]
+Day = Annotated[
+    date | None,
+    PlainValidator(_day),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2025-03-31"]}),
+]
+Cursor = Annotated[
+    str | None,
+    BeforeValidator(_cursor),
+    BLANK_IS_LEFT_OUT,
+    WithJsonSchema({"type": "string", "pattern": CURSOR}),
+]
+
+
+def number_or_id(field: str, give):
+    """A document named by its number (text, spaces around it dropped) or its id (a whole
+    number); ``give`` tells what a value of another type should have been."""
+    MESSAGES[f"give_{field}"] = give
+
+    def check(value):
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError(f"give_{field}", "Give its number or id.")
+        number = value.strip()
+        if not number:
+            raise PydanticCustomError("string_too_short", "Required.")
+        if len(number) > MAX_NUMBER:
+            raise PydanticCustomError("string_too_long", "Too long.", {"max_length": MAX_NUMBER})
+        return number
+
+    return Annotated[
+        int | str | None,
+        PlainValidator(check),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "integer", "minimum": 1},
+                    {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER},
+                ]
+            }
+        ),
+    ]
+
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: str(value.quantize(Decimal("0.01"))), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": PRICE, "examples": ["59.90"]}),
+]
+Flag = Annotated[bool, BeforeValidator(_null_is_default)]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def read_json(model: type[Contract], raw: bytes) -> tuple[Contract, dict]:
+    """``raw`` as ``model``, and the errors by path (empty when it is valid).
+
+    On errors the model is partial: each field valid on its own has its value, every other
+    field is None (a list of lines keeps its valid lines, field by field).
+    """
+    try:
+        return model.model_validate_json(raw), {}
+    except ValidationError as error:
+        problems = error.errors()
+    if any(p["type"] == "json_invalid" for p in problems):
+        raise MalformedRequest(_l("The request body is not valid JSON."))
+    if any(p["loc"] == () for p in problems):
+        raise MalformedRequest(_l("The request body must be a JSON object."))
+    return salvage(model, json.loads(raw)), messages(model, problems)
+
+
+def read_query(model: type[Contract], args) -> Contract:
+    """A query string as ``model`` (its values are text); 422 naming each bad parameter."""
+    try:
+        return model.model_validate(args.to_dict(), strict=False)
+    except ValidationError as error:
+        raise invalid(messages(model, error.errors())) from None
+
+
+def invalid(errors: dict) -> InvalidInput:
+    return InvalidInput(_l("Some fields need attention."), errors)
+
+
+def messages(model: type[Contract], problems: list[dict]) -> dict:
+    """pydantic's errors as ``{path: message}``, the first error of each path."""
+    found: dict[str, Any] = {}
+    for problem in problems:
+        found.setdefault(path_of(problem["loc"]), message_of(model, problem))
+    return found
+
+
+def path_of(loc: tuple) -> str:
+    """``("lines", 2, "qty")`` → ``lines[2].qty``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else part
+    return path
+
+
+def message_of(model: type[Contract], problem: dict):
+    kind = problem["type"]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return _model_at(model, problem["loc"]).not_an_object
+    message = MESSAGES.get(kind)
+    if message is None:
+        return _l("Enter a valid value.")
+    return message(problem.get("ctx", {})) if callable(message) else message
+
+
+def _model_at(model: type[Contract], loc: tuple) -> type[Contract]:
+    """The model class that validates the object at ``loc``."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        inner = _item_model(model.model_fields[part])
+        if inner is None:
+            break
+        model = inner
+    return model
+
+
+def _item_model(field) -> type[Contract] | None:
+    """The contract a field holds, or holds a list of."""
+    annotation = field.annotation
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, Contract):
+            return candidate
+    return None
+
+
+def salvage(model: type[Contract], data: dict) -> Contract:
+    """``model`` built from the fields of ``data`` that are valid on their own."""
+    partial = model.model_construct()
+    for name, field in model.model_fields.items():
+        if name not in data:
+            if field.is_required():
+                object.__setattr__(partial, name, None)
+            continue
+        value, item = data[name], _item_model(field)
+        try:
+            model.__pydantic_validator__.validate_assignment(partial, name, value, strict=False)
+        except ValidationError:
+            if item is not None and isinstance(value, list):
+                value = [salvage(item, v) if isinstance(v, dict) else None for v in value]
+            else:
+                value = None
+            object.__setattr__(partial, name, value)
+    return partial
+
+
+# --- what every error answers ---------------------------------------------------------------
+
+
+class Shortage(Answer):
+    sku: str
+    location: str
+    on_hand: int
+    requested: int
+    short: int
+
+
+class Difference(Answer):
+    sku: str
+    expected: int
+    on_hand: int
+
+
+class Problem(Answer):
+    """RFC 9457 problem details, as ``application/problem+json``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = Field(None, description="Absent when ``errors`` says it all.")
+    errors: dict[str, str] | None = Field(
+        None, description="Field path (such as lines[0].qty) → message."
+    )
+    shortages: list[Shortage] | None = None
+    differences: list[Difference] | None = Field(
+        None, description="Stocktake: lines whose expected no longer matches on hand."
+    )
