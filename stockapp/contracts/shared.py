@@ -59,6 +59,7 @@ MESSAGES = {
     "too_many_lines": lambda ctx: _l("At most %(n)d lines per request.", n=ctx["max"]),
     "texts": _l("Give a list of texts."),
     "cursor": _l("Use the next_cursor of the previous page."),
+    "sku": _l("Give the SKU as text."),
 }
 
 
@@ -214,7 +215,16 @@ def lines(item: type[Contract]):
 
 Qty = quantity(1)
 Count = quantity(0)
-Sku = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SKU)]
+
+
+def _sku(value, handler):
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("sku", "Give the SKU as text.") from None
+
+
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SKU), WrapValidator(_sku)]
 Note = optional_text(MAX_NOTE)
 Number = text(MAX_NUMBER)
 Texts = Annotated[list[str], BeforeValidator(_texts)]
