@@ -45,7 +45,7 @@ def create_product():
 
 @api.get("/products/<code>")
 def get_product(code: str):
-    style = queries.style_by_code(code)
+    style = None if "\x00" in code else queries.style_by_code(code)  # PostgreSQL refuses NUL
     if style is None:
         raise NotFound(_l("No product with style code %(code)s.", code=code))
     return answer(Product, _product(style))

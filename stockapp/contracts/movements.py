@@ -7,12 +7,23 @@ from pydantic import StringConstraints
 
 from ..models import MovementKind
 from ..models.catalogue import MAX_SKU
-from .shared import BLANK_IS_LEFT_OUT, Answer, Contract, Cursor, quantity, values_of, vocabulary
+from .shared import (
+    BLANK_IS_LEFT_OUT,
+    NO_NUL,
+    Answer,
+    Contract,
+    Cursor,
+    quantity,
+    values_of,
+    vocabulary,
+)
 from .stock import Movement
 
 
 class MovementsQuery(Contract):
-    sku: Annotated[str, StringConstraints(max_length=MAX_SKU), BLANK_IS_LEFT_OUT] = None
+    sku: Annotated[
+        str, StringConstraints(max_length=MAX_SKU, pattern=NO_NUL), BLANK_IS_LEFT_OUT
+    ] = None
     kind: Annotated[
         vocabulary(
             MovementKind,

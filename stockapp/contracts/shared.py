@@ -9,6 +9,7 @@ name their fields in the same answer.
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -16,6 +17,7 @@ from typing import Annotated, Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,7 +28,6 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     WithJsonSchema,
-    WrapValidator,
 )
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
@@ -36,6 +37,8 @@ from ..services.errors import InvalidInput, MalformedRequest
 
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CURSOR = r"^[0-9]{1,18}$"
+# PostgreSQL's text cannot hold a NUL: no text takes one.
+NO_NUL = r"^[^\x00]*$"
 PRICE = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 
 # pydantic's error types (and this module's own) → the message the user reads.
@@ -44,22 +47,17 @@ MESSAGES = {
     "string_too_short": _l("This field is required."),
     "string_type": _l("Enter text."),
     "string_too_long": lambda ctx: _l("At most %(max)d characters.", max=ctx["max_length"]),
-    "whole_number": _l("Enter a whole number."),
     "int_parsing": _l("Enter a whole number."),
     "int_type": _l("Enter a whole number."),
     "int_from_float": _l("Enter a whole number, without a fraction."),
-    "number_range": lambda ctx: _l(
-        "Enter a number from %(min)d to %(max)d.", min=ctx["min"], max=ctx["max"]
-    ),
     "bool_type": _l("Give true or false."),
     "price_type": _l("Enter a price such as 59.90."),
     "price_range": _l("Enter a price from 0 with at most two decimals."),
     "date": _l("Enter a date as YYYY-MM-DD."),
-    "lines": _l("Give at least one line."),
-    "too_many_lines": lambda ctx: _l("At most %(n)d lines per request.", n=ctx["max"]),
     "texts": _l("Give a list of texts."),
     "cursor": _l("Use the next_cursor of the previous page."),
-    "sku": _l("Give the SKU as text."),
+    "enum": _l("Enter a valid value."),
+    "string_pattern_mismatch": _l("Text may not contain NUL characters."),
 }
 
 
@@ -102,31 +100,47 @@ def _blank_is_default(value):
 BLANK_IS_LEFT_OUT = BeforeValidator(_blank_is_default)
 
 
+@dataclass(frozen=True)
+class Says:
+    """A field's own messages for pydantic's error types (no validator runs for them)."""
+
+    messages: dict
+
+
 def quantity(minimum: int, maximum: int = MAX_QTY, *, in_query: bool = False):
-    """A whole number from ``minimum`` to ``maximum``; JSON ``3.0`` is 3, ``true`` is not
-    (``in_query``: the text of one, as a query string sends it)."""
-    kinds = str if in_query else int | float
+    """A whole number from ``minimum`` to ``maximum``; JSON ``3.0`` is 3, ``true`` and
+    ``"3"`` are not (``in_query``: the text of one, as a query string sends it).
 
-    def check(value, handler):
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            raise PydanticCustomError("whole_number", "Enter a whole number.")
-        try:
-            return handler(value)
-        except ValidationError as error:
-            if error.errors()[0]["type"] in ("greater_than_equal", "less_than_equal"):
-                raise PydanticCustomError(
-                    "number_range", "Out of range.", {"min": minimum, "max": maximum}
-                ) from None
-            raise
-
-    return Annotated[int, Strict(False), Field(ge=minimum, le=maximum), WrapValidator(check)]
+    Validated by pydantic-core alone for an integer (the hot path); only a float such as
+    ``3.0`` reaches Python, to become an int.
+    """
+    bounds = {"ge": minimum, "le": maximum}
+    out_of_range = _l("Enter a number from %(min)d to %(max)d.", min=minimum, max=maximum)
+    says = Says(
+        {
+            "greater_than_equal": out_of_range,
+            "less_than_equal": out_of_range,
+            "multiple_of": MESSAGES["int_from_float"],
+        }
+    )
+    if in_query:
+        return Annotated[int, Strict(False), Field(**bounds), says]
+    whole = Annotated[float, Strict(), Field(multiple_of=1, allow_inf_nan=False, **bounds)]
+    return Annotated[
+        Annotated[int, Strict(), Field(**bounds)] | Annotated[whole, AfterValidator(int)],
+        Field(union_mode="left_to_right"),
+        says,
+        WithJsonSchema({"type": "integer", "minimum": minimum, "maximum": maximum}),
+    ]
 
 
 def text(max_length: int, *, min_length: int = 1):
     """Text, spaces around it dropped, of at most ``max_length`` characters."""
     return Annotated[
         str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        StringConstraints(
+            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=NO_NUL
+        ),
     ]
 
 
@@ -137,20 +151,10 @@ def optional_text(max_length: int):
 
 def vocabulary(enum: type[StrEnum], unknown=None):
     """One of ``enum``'s values, listed in the document; a wrong one is told ``unknown``."""
-    kind = f"unknown_{enum.__name__}"
-    if unknown is not None:
-        MESSAGES[kind] = unknown
-
-    def check(value, handler):
-        try:
-            return handler(value)
-        except ValidationError:
-            raise PydanticCustomError(kind, "Unknown value.") from None
-
     return Annotated[
         enum,
         Strict(False),
-        WrapValidator(check),
+        Says({"enum": unknown or MESSAGES["enum"]}),
         WithJsonSchema({"type": "string", "enum": [member.value for member in enum]}),
     ]
 
@@ -200,31 +204,35 @@ def _texts(value):
     return value
 
 
-def _lines(value):
-    if not isinstance(value, list) or not value:
-        raise PydanticCustomError("lines", "Give at least one line.")
-    if len(value) > MAX_LINES:
-        raise PydanticCustomError("too_many_lines", "Too many lines.", {"max": MAX_LINES})
-    return value
+_GIVE_LINES = _l("Give at least one line.")
 
 
 def lines(item: type[Contract]):
-    """1 to ``MAX_LINES`` ``item`` objects."""
-    return Annotated[list[item], BeforeValidator(_lines), Field(min_length=1, max_length=MAX_LINES)]
+    """1 to ``MAX_LINES`` ``item`` objects (no Python validator here: a before-validator
+    would have pydantic build the whole list in Python before validating it)."""
+    return Annotated[
+        list[item],
+        Field(min_length=1, max_length=MAX_LINES),
+        Says(
+            {
+                "list_type": _GIVE_LINES,
+                "too_short": _GIVE_LINES,
+                "too_long": _l("At most %(n)d lines per request.", n=MAX_LINES),
+            }
+        ),
+    ]
 
 
 Qty = quantity(1)
 Count = quantity(0)
 
 
-def _sku(value, handler):
-    try:
-        return handler(value)
-    except ValidationError:
-        raise PydanticCustomError("sku", "Give the SKU as text.") from None
-
-
-Sku = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SKU), WrapValidator(_sku)]
+_GIVE_SKU = _l("Give the SKU as text.")
+Sku = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_SKU, pattern=NO_NUL),
+    Says({"string_type": _GIVE_SKU, "string_too_short": _GIVE_SKU, "string_too_long": _GIVE_SKU}),
+]
 Note = optional_text(MAX_NOTE)
 Number = text(MAX_NUMBER)
 Texts = Annotated[list[str], BeforeValidator(_texts)]
@@ -330,41 +338,41 @@ def invalid(errors: dict) -> InvalidInput:
 
 
 def messages(model: type[Contract], problems: list[dict]) -> dict:
-    """pydantic's errors as ``{path: message}``, the first error of each path."""
+    """pydantic's errors as ``{path: message}``, one per path: for a number, which is a
+    union of int and whole float, the error that says most (range, fraction)."""
     found: dict[str, Any] = {}
-    for problem in problems:
-        found.setdefault(path_of(problem["loc"]), message_of(model, problem))
+    telling = {"greater_than_equal", "less_than_equal", "multiple_of"}
+    for problem in sorted(problems, key=lambda p: p["type"] not in telling):
+        field, owner, parts = _walk(model, problem["loc"])
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+        found.setdefault(path, message_of(field, owner, problem))
     return found
 
 
-def path_of(loc: tuple) -> str:
-    """``("lines", 2, "qty")`` → ``lines[2].qty``."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else part
-    return path
-
-
-def message_of(model: type[Contract], problem: dict):
+def message_of(field, owner: type[Contract], problem: dict):
     kind = problem["type"]
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return _model_at(model, problem["loc"]).not_an_object
-    message = MESSAGES.get(kind)
-    if message is None:
-        return _l("Enter a valid value.")
+        return owner.not_an_object
+    for says in getattr(field, "metadata", ()):
+        if isinstance(says, Says) and kind in says.messages:
+            return says.messages[kind]
+    message = MESSAGES.get(kind, MESSAGES["enum"])
     return message(problem.get("ctx", {})) if callable(message) else message
 
 
-def _model_at(model: type[Contract], loc: tuple) -> type[Contract]:
-    """The model class that validates the object at ``loc``."""
+def _walk(model: type[Contract], loc: tuple):
+    """The field an error's ``loc`` names, the contract that holds what is at ``loc``,
+    and the path's parts (a union member's tag in ``loc`` is not part of the path)."""
+    field, owner, current, parts = None, model, model, []
     for part in loc:
         if isinstance(part, int):
-            continue
-        inner = _item_model(model.model_fields[part])
-        if inner is None:
-            break
-        model = inner
-    return model
+            parts.append(part)
+        elif current is not None and part in current.model_fields:
+            field = current.model_fields[part]
+            parts.append(part)
+            current = _item_model(field)
+            owner = current or owner
+    return field, owner, parts
 
 
 def _item_model(field) -> type[Contract] | None:
