@@ -7,7 +7,8 @@ from flask import Response, g, request
 from flask_babel import lazy_gettext as _l
 
 from .. import queries
-from ..contracts.shared import Answer, Contract, invalid, read_json, read_query
+from ..contracts.reading import invalid, read_json, read_query
+from ..contracts.shared import Answer, Contract
 from ..services.errors import InvalidInput
 
 
