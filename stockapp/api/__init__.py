@@ -1,7 +1,32 @@
-"""JSON API v1: bearer tokens, problem+json errors, an OpenAPI document."""
+"""JSON API v1: bearer tokens, problem+json errors, an OpenAPI document generated from the
+contracts (``stockapp/contracts``)."""
 
 from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import orders, purchasing, routes  # noqa: E402,F401  (registers the routes on the blueprint)
+# Registers the routes on the blueprint.
+from . import (  # noqa: E402
+    access,
+    catalogue,
+    movements,
+    openapi,
+    orders,
+    purchasing,
+    receipts,
+    returns,
+    stock,
+)
+
+__all__ = [
+    "access",
+    "api",
+    "catalogue",
+    "movements",
+    "openapi",
+    "orders",
+    "purchasing",
+    "receipts",
+    "returns",
+    "stock",
+]

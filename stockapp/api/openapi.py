@@ -1,277 +1,139 @@
-"""The OpenAPI 3 document of API v1. A test checks it lists every route."""
+"""The OpenAPI 3.1 document of API v1, generated: the schemas are the contracts' (pydantic's
+JSON Schema), the operations come from the short table below, and the roles from the views
+(``requires``). A test checks that the document and the routes list the same operations.
+"""
 
-from flask import url_for
+import copy
+import re
+from dataclasses import dataclass
+from functools import cache
 
+from flask import current_app, jsonify
+from pydantic.json_schema import models_json_schema
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+from ..contracts import catalogue, movements, orders, purchasing, returns, stock
+from ..contracts.shared import Problem
+from ..models import Role
+from ..models.ledger import MAX_ID
+from . import api
 
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-IDEMPOTENCY = {
+REF = "#/components/schemas/{model}"
+# What each error status means here; every error is application/problem+json.
+ERRORS = {
+    400: "The body is not a JSON object",
+    401: "No valid API token",
+    403: "The token's role does not allow this",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Not allowed in the document's state, or stock is short",
+    413: "The body is too large",
+    422: "Some fields need attention (errors names each by its path)",
+}
+ROLES = {
+    Role.VIEWER: "Any signed-in role.",
+    Role.CLERK: "Clerk or manager.",
+    Role.MANAGER: "Manager only.",
+}
+IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
     "description": "Sent again with the same request, returns the first result and posts nothing.",
-    "schema": {"type": "string", "maxLength": 255},
-}
-ERRORS = {str(s): PROBLEM for s in (400, 401, 403, 404, 409, 413, 422)}
-
-SCHEMAS = {
-    "Problem": {
-        "type": "object",
-        "description": "RFC 9457 problem details, as application/problem+json.",
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "errors": {
-                "type": "object",
-                "description": "Field path (e.g. lines[0].qty) → message.",
-                "additionalProperties": {"type": "string"},
-            },
-            "shortages": {"type": "array", "items": {"type": "object"}},
-            "differences": {
-                "type": "array",
-                "description": "Stocktake: lines whose expected no longer matches on hand.",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "sku": {"type": "string"},
-                        "expected": {"type": "integer"},
-                        "on_hand": {"type": "integer"},
-                    },
-                },
-            },
-        },
-        "required": ["title", "status"],
-    },
-    "Variant": {
-        "type": "object",
-        "properties": {
-            "sku": {"type": "string"},
-            "barcode": {"type": "string"},
-            "size": {"type": "string"},
-            "color": {"type": "string", "nullable": True},
-            "archived": {"type": "boolean"},
-            "low_stock_threshold": {"type": "integer", "nullable": True},
-            "on_hand": {"type": "integer"},
-            "reserved": {"type": "integer"},
-            "available": {"type": "integer"},
-        },
-    },
-    "Product": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "category": {"type": "string"},
-            "unit": {"type": "string"},
-            "cost_price": {"type": "string", "nullable": True},
-            "sale_price": {"type": "string", "nullable": True},
-            "active": {"type": "boolean"},
-            "sizes": {"type": "array", "items": {"type": "string"}},
-            "colors": {"type": "array", "items": {"type": "string"}},
-            "variants": {"type": "array", "items": _ref("Variant")},
-        },
-    },
-    "NewProduct": {
-        "type": "object",
-        "required": ["code", "name", "sizes"],
-        "properties": {
-            "code": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"},
-            "name": {"type": "string", "maxLength": 120},
-            "sizes": {"type": "array", "items": {"type": "string", "maxLength": 20}, "minItems": 1},
-            "colors": {"type": "array", "items": {"type": "string", "maxLength": 40}},
-            "category": {"type": "string", "maxLength": 60},
-            "unit": {"type": "string", "maxLength": 16},
-            "cost_price": {"type": "string", "example": "59.90"},
-            "sale_price": {"type": "string", "example": "99.00"},
-            "barcodes": {
-                "type": "array",
-                "description": "Barcodes to use; other variants get an internal EAN-13.",
-                "items": {
-                    "type": "object",
-                    "required": ["size", "barcode"],
-                    "properties": {
-                        "size": {"type": "string"},
-                        "color": {"type": "string"},
-                        "barcode": {"type": "string"},
-                    },
-                },
-            },
-        },
-    },
-    "Stock": {
-        "type": "object",
-        "properties": {
-            "sku": {"type": "string"},
-            "on_hand": {"type": "integer"},
-            "reserved": {"type": "integer"},
-            "available": {"type": "integer"},
-            "locations": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"location": {"type": "string"}, "on_hand": {"type": "integer"}},
-                },
-            },
-        },
-    },
-    "Movement": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "sku": {"type": "string"},
-            "kind": {
-                "type": "string",
-                "enum": [
-                    "inbound",
-                    "stocktake",
-                    "allocation",
-                    "return",
-                    "write_off",
-                    "transfer_out",
-                    "transfer_in",
-                    "reversal",
-                ],
-            },
-            "delta": {"type": "integer"},
-            "balance_after": {"type": "integer"},
-            "operator": {"type": "string"},
-            "note": {"type": "string"},
-            "document": {"type": "string", "nullable": True},
-            "created_at": {"type": "string", "format": "date-time"},
-            "reverses": {"type": "integer", "nullable": True},
-        },
-    },
-    "Document": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "number": {"type": "string"},
-            "kind": {"type": "string"},
-            "status": {"type": "string"},
-            "note": {"type": "string"},
-            "created_at": {"type": "string", "format": "date-time"},
-        },
-    },
-    "OrderRef": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "number": {"type": "string"},
-            "status": {"type": "string", "enum": ["open", "picking", "completed", "cancelled"]},
-        },
-    },
-    "NewOrder": {
-        "type": "object",
-        "required": ["number", "customer", "lines"],
-        "properties": {
-            "number": {"type": "string", "minLength": 1, "maxLength": 40},
-            "customer": {"type": "string", "minLength": 1, "maxLength": 120},
-            "note": {"type": "string", "maxLength": 500},
-            "lines": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 1000,
-                "description": "One line per variant: a SKU may not be listed twice.",
-                "items": {
-                    "type": "object",
-                    "required": ["sku", "qty"],
-                    "properties": {"sku": {"type": "string"}, "qty": _ref("Qty")},
-                },
-            },
-        },
-    },
-    "Order": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "number": {"type": "string"},
-            "customer": {"type": "string"},
-            "note": {"type": "string"},
-            "status": {"type": "string", "enum": ["open", "picking", "completed", "cancelled"]},
-            "created_at": {"type": "string", "format": "date-time"},
-            "completed_at": {"type": "string", "format": "date-time", "nullable": True},
-            "cancelled_at": {"type": "string", "format": "date-time", "nullable": True},
-            "cancel_reason": {"type": "string"},
-            "lines": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "sku": {"type": "string"},
-                        "ordered": {"type": "integer"},
-                        "picked": {"type": "integer"},
-                        "shipped": {"type": "integer"},
-                        "returned": {"type": "integer"},
-                        "short": {
-                            "type": "integer",
-                            "description": "Open or picking: what stock cannot cover after "
-                            "older orders. Completed: ordered but not shipped.",
-                        },
-                    },
-                },
-            },
-        },
-    },
-    "Picks": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "status": {"type": "string"},
-            "lines": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "sku": {"type": "string"},
-                        "ordered": {"type": "integer"},
-                        "picked": {"type": "integer"},
-                    },
-                },
-            },
-        },
-    },
-    "Qty": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
-    "Count": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
 }
 
 
-def _lines(item: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["lines"],
-        "properties": {
-            "lines": {"type": "array", "minItems": 1, "maxItems": 1000, "items": item},
-            "note": {"type": "string", "maxLength": 500},
-        },
-    }
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    answer: tuple[int, type]
+    body: type | None = None
+    query: type | None = None
+    keyed: bool = True  # takes an Idempotency-Key (every POST but /products)
+    errors: tuple[int, ...] = ()  # beyond those the shape of the operation implies
 
 
-def _posted(name: str) -> dict:
-    return {
-        "type": "object",
-        "properties": {
-            name: _ref("Document"),
-            "movements": {"type": "array", "items": _ref("Movement")},
-        },
-    }
+OPERATIONS = [
+    Operation("post", "/products", "Create a style with its colour × size variants.",
+              (201, catalogue.Product), catalogue.NewProduct, keyed=False),
+    Operation("get", "/products/{code}", "A style with every variant's stock.",
+              (200, catalogue.Product), errors=(404,)),
+    Operation("get", "/stock", "Stock of one variant, per location.",
+              (200, stock.Stock), query=stock.StockQuery, errors=(404,)),
+    Operation("post", "/inbound", "Receive goods (a receipt that posts at once).",
+              (201, stock.PostedReceipt), stock.Inbound),
+    Operation("post", "/stocktake", "Record counts; 409 with the current figures if an "
+              "expected differs from on hand now.", (201, stock.PostedStocktake),
+              stock.Stocktake, errors=(409,)),
+    Operation("get", "/movements", "Movements, newest first, keyset-paginated.",
+              (200, movements.MovementPage), query=movements.MovementsQuery),
+    Operation("post", "/orders", "Create an allocation order (配货单); it reserves its lines.",
+              (201, orders.OrderRef), orders.NewOrder, errors=(409,)),
+    Operation("get", "/orders/{order_id}", "An order with its lines and shortfalls.",
+              (200, orders.Order)),
+    Operation("post", "/orders/{order_id}/picks", "Record picked quantities (each replaces "
+              "the line's picked); the first moves the order to picking.",
+              (200, orders.Picks), orders.NewPicks, errors=(409,)),
+    Operation("post", "/orders/{order_id}/complete", "配货完成: stock falls by the picked "
+              "quantities; the rest is short-shipped.", (200, orders.Completed), errors=(409,)),
+    Operation("post", "/orders/{order_id}/cancel", "Cancel: an open order releases its "
+              "reservation; a completed one (manager, with a reason) is reversed.",
+              (200, orders.Cancelled), orders.Cancel, errors=(409,)),
+    Operation("post", "/returns", "Book a return (退货): resellable pieces go back into "
+              "stock, damaged ones are written off.", (201, returns.PostedReturn),
+              returns.NewReturn, errors=(409,)),
+    Operation("post", "/suppliers", "Create a supplier.", (201, purchasing.Supplier),
+              purchasing.NewSupplier),
+    Operation("get", "/suppliers", "Every supplier.", (200, purchasing.SupplierList)),
+    Operation("post", "/purchase-orders", "Create a purchase order (采购单), placed unless "
+              "place is false.", (201, purchasing.PurchaseOrderRef),
+              purchasing.NewPurchaseOrder),
+    Operation("get", "/purchase-orders", "Purchase orders, newest first, with their totals.",
+              (200, purchasing.PurchaseOrderPage), query=purchasing.PurchaseOrdersQuery),
+    Operation("get", "/purchase-orders/{po_id}", "A purchase order: lines, what was "
+              "received and its receipts.", (200, purchasing.PurchaseOrder)),
+    Operation("post", "/purchase-orders/{po_id}/place", "Place a draft purchase order.",
+              (200, purchasing.PurchaseOrderRef), errors=(409,)),
+    Operation("post", "/purchase-orders/{po_id}/close", "Close a purchase order: what has "
+              "not come is cancelled.", (200, purchasing.PurchaseOrderRef), errors=(409,)),
+    Operation("post", "/receipts", "Record what arrived (入库单), against a purchase order "
+              "or not; submit to ask for approval.", (201, purchasing.ReceiptResult),
+              purchasing.NewReceipt, errors=(409,)),
+    Operation("get", "/receipts/{receipt_id}", "A receipt with its lines and who did what.",
+              (200, purchasing.Receipt)),
+    Operation("post", "/receipts/{receipt_id}/submit", "Submit a draft receipt (a "
+              "manager's posts at once).", (200, purchasing.Decided), errors=(409,)),
+    Operation("post", "/receipts/{receipt_id}/approve", "Approve a receipt: it posts stock.",
+              (200, purchasing.Decided), errors=(409,)),
+    Operation("post", "/receipts/{receipt_id}/reject", "Reject a receipt, with a reason.",
+              (200, purchasing.Decided), purchasing.Rejection, errors=(409,)),
+]  # fmt: skip
 
 
+@api.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())
+
+
+@cache
 def document() -> dict:
-    # Imported here: that module builds on this one's helpers.
-    from .openapi_purchasing import PURCHASING_SCHEMAS, purchasing_paths
-
-    manager, clerk, anyone = "Manager only.", "Clerk or manager.", "Any signed-in role."
+    schemas = _schemas()
+    views = _views()
+    paths: dict[str, dict] = {"/openapi.json": {"get": {
+        "summary": "This document.",
+        "security": [],
+        "responses": {"200": {"description": "The OpenAPI 3.1 document",
+                               "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }}}  # fmt: skip
+    for operation in OPERATIONS:
+        view = views[(operation.method, operation.path)]
+        paths.setdefault(operation.path, {})[operation.method] = _operation(
+            operation, view, schemas
+        )
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "StockApp API",
             "version": "1",
@@ -279,275 +141,112 @@ def document() -> dict:
             "`Authorization: Bearer <token>` (flask --app app create-token NAME). "
             "Errors are application/problem+json.",
         },
-        "servers": [{"url": url_for("api.openapi_document").rsplit("/", 1)[0]}],
+        "servers": [{"url": api.url_prefix}],
         "security": [{"bearer": []}],
-        "paths": {
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "security": [],
-                    "responses": {"200": {"description": "OpenAPI 3 document"}},
-                }
-            },
-            "/products": {
-                "post": {
-                    "summary": "Create a style with its colour × size variants. " + manager,
-                    "requestBody": {"required": True, "content": _body(_ref("NewProduct"))},
-                    "responses": {"201": _json(_ref("Product"), "Created"), **ERRORS},
-                }
-            },
-            "/products/{code}": {
-                "get": {
-                    "summary": "A style with every variant's stock. " + anyone,
-                    "parameters": [_path("code")],
-                    "responses": {"200": _json(_ref("Product"), "The style"), **ERRORS},
-                }
-            },
-            "/stock": {
-                "get": {
-                    "summary": "Stock of one variant, per location. " + anyone,
-                    "parameters": [_query("sku", required=True)],
-                    "responses": {"200": _json(_ref("Stock"), "Stock"), **ERRORS},
-                }
-            },
-            "/inbound": {
-                "post": {
-                    "summary": "Receive goods (a receipt that posts at once). " + clerk,
-                    "parameters": [IDEMPOTENCY],
-                    "requestBody": {
-                        "required": True,
-                        "content": _body(
-                            _lines(
-                                {
-                                    "type": "object",
-                                    "required": ["sku", "qty"],
-                                    "properties": {"sku": {"type": "string"}, "qty": _ref("Qty")},
-                                }
-                            )
-                        ),
-                    },
-                    "responses": {"201": _json(_posted("receipt"), "Posted"), **ERRORS},
-                }
-            },
-            "/stocktake": {
-                "post": {
-                    "summary": "Record counts; 409 with current figures if any expected "
-                    "differs from on hand now. " + clerk,
-                    "parameters": [IDEMPOTENCY],
-                    "requestBody": {
-                        "required": True,
-                        "content": _body(
-                            _lines(
-                                {
-                                    "type": "object",
-                                    "required": ["sku", "counted", "expected"],
-                                    "properties": {
-                                        "sku": {"type": "string"},
-                                        "counted": _ref("Count"),
-                                        "expected": _ref("Count"),
-                                    },
-                                }
-                            )
-                        ),
-                    },
-                    "responses": {"201": _json(_posted("stocktake"), "Posted"), **ERRORS},
-                }
-            },
-            "/movements": {
-                "get": {
-                    "summary": "Movements, newest first, keyset-paginated. " + clerk,
-                    "parameters": [
-                        _query("sku"),
-                        _query("kind"),
-                        {**_query("limit"), "schema": {"type": "integer", "maximum": 500}},
-                        _query("cursor"),
-                    ],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "items": {"type": "array", "items": _ref("Movement")},
-                                    "next_cursor": {"type": "string", "nullable": True},
-                                },
-                            },
-                            "A page of movements",
-                        ),
-                        **ERRORS,
-                    },
-                }
-            },
-            **_order_paths(clerk, manager, anyone),
-            **purchasing_paths(clerk, manager, anyone),
-        },
+        "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**SCHEMAS, **PURCHASING_SCHEMAS},
-            "responses": {
-                "Problem": {
-                    "description": "An error",
-                    "content": {"application/problem+json": {"schema": _ref("Problem")}},
-                }
-            },
+            "schemas": schemas,
         },
     }
 
 
-def _order_paths(clerk: str, manager: str, anyone: str) -> dict:
-    order_id = {
-        "name": "order_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1},
-    }
-    return {
-        "/orders": {
-            "post": {
-                "summary": "Create an allocation order (配货单); it reserves its lines. " + clerk,
-                "parameters": [IDEMPOTENCY],
-                "requestBody": {"required": True, "content": _body(_ref("NewOrder"))},
-                "responses": {"201": _json(_ref("OrderRef"), "Created"), **ERRORS},
-            }
+def _operation(operation: Operation, view, schemas: dict) -> dict:
+    role = getattr(view, "required_role", Role.VIEWER)
+    status, answer = operation.answer
+    errors = {401, 405, *operation.errors}
+    if role is not Role.VIEWER:
+        errors.add(403)
+    parameters = [_path_parameter(name) for name in re.findall(r"{(\w+)}", operation.path)]
+    if parameters:
+        errors.add(404)
+    if operation.query is not None:
+        parameters += _query_parameters(schemas[operation.query.__name__])
+        errors.add(422)
+    if operation.method == "post" and operation.keyed:
+        parameters.append(IDEMPOTENCY_KEY)
+        errors.add(422)
+    if operation.body is not None:
+        errors.update({400, 413, 422})
+    found = {
+        "summary": f"{operation.summary} {ROLES[role]}",
+        "operationId": view.__name__,
+        "responses": {
+            str(status): {"description": answer.__doc__ or answer.__name__, "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=answer.__name__)}}}},
+            **{str(code): _problem(code) for code in sorted(errors)},
         },
-        "/orders/{order_id}": {
-            "get": {
-                "summary": "An order with its lines and shortfalls. " + anyone,
-                "parameters": [order_id],
-                "responses": {"200": _json(_ref("Order"), "The order"), **ERRORS},
-            }
-        },
-        "/orders/{order_id}/picks": {
-            "post": {
-                "summary": "Record picked quantities (each replaces the line's picked, "
-                "0 … ordered); the first moves the order to picking. " + clerk,
-                "parameters": [order_id, IDEMPOTENCY],
-                "requestBody": {
-                    "required": True,
-                    "content": _body(
-                        {
-                            "type": "object",
-                            "required": ["lines"],
-                            "properties": {
-                                "lines": {
-                                    "type": "array",
-                                    "minItems": 1,
-                                    "maxItems": 1000,
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["sku", "picked"],
-                                        "properties": {
-                                            "sku": {"type": "string"},
-                                            "picked": _ref("Count"),
-                                        },
-                                    },
-                                }
-                            },
-                        }
-                    ),
-                },
-                "responses": {"200": _json(_ref("Picks"), "Every line of the order"), **ERRORS},
-            }
-        },
-        "/orders/{order_id}/complete": {
-            "post": {
-                "summary": "配货完成: stock falls by the picked quantities; the rest is "
-                "short-shipped. 409 if already complete or stock is short. " + manager,
-                "parameters": [order_id, IDEMPOTENCY],
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "order": _ref("OrderRef"),
-                                "document": _ref("Document"),
-                                "movements": {"type": "array", "items": _ref("Movement")},
-                            },
-                        },
-                        "Completed",
-                    ),
-                    **ERRORS,
-                },
-            }
-        },
-        "/orders/{order_id}/cancel": {
-            "post": {
-                "summary": "Cancel: an open order releases its reservation; a completed "
-                "one (manager only, with a reason) is reversed, restoring its stock. " + clerk,
-                "parameters": [order_id, IDEMPOTENCY],
-                "requestBody": {
-                    "required": False,
-                    "content": _body(
-                        {
-                            "type": "object",
-                            "properties": {"reason": {"type": "string", "maxLength": 500}},
-                        }
-                    ),
-                },
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "order": _ref("OrderRef"),
-                                "reversal": {
-                                    **_posted("document"),
-                                    "nullable": True,
-                                    "description": "Null for an order that was not complete.",
-                                },
-                            },
-                        },
-                        "Cancelled",
-                    ),
-                    **ERRORS,
-                },
-            }
-        },
-        "/returns": {
-            "post": {
-                "summary": "Book a return (退货): resellable pieces go back into stock, "
-                "damaged ones are written off at once. " + clerk,
-                "parameters": [IDEMPOTENCY],
-                "requestBody": {
-                    "required": True,
-                    "content": _body(_return_body()),
-                },
-                "responses": {"201": _json(_posted("return"), "Posted"), **ERRORS},
-            }
-        },
-    }
-
-
-def _return_body() -> dict:
-    schema = _lines(
-        {
-            "type": "object",
-            "required": ["sku", "qty"],
-            "description": "A SKU may appear once per condition.",
-            "properties": {
-                "sku": {"type": "string"},
-                "qty": _ref("Qty"),
-                "condition": {
-                    "type": "string",
-                    "enum": ["resellable", "damaged"],
-                    "default": "resellable",
-                },
-            },
+    }  # fmt: skip
+    if parameters:
+        found["parameters"] = parameters
+    if operation.body is not None:
+        # Shown whole where it is used (and named in components): every field at its path.
+        found["requestBody"] = {
+            "required": operation.body is not orders.Cancel,  # cancelling needs no reason
+            "content": {"application/json": {"schema": schemas[operation.body.__name__]}},
         }
-    )
-    schema["properties"]["order"] = {
-        "description": "The completed order it comes back from: its number, or its id.",
-        "oneOf": [{"type": "string"}, {"type": "integer"}],
+    return found
+
+
+def _problem(status: int) -> dict:
+    return {
+        "description": ERRORS[status],
+        "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
     }
-    return schema
 
 
-def _body(schema: dict) -> dict:
-    return {"application/json": {"schema": schema}}
+def _path_parameter(name: str) -> dict:
+    schema = {"type": "string", "minLength": 1} if name == "code" else {
+        "type": "integer", "minimum": 1, "maximum": MAX_ID}  # fmt: skip
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _path(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _query_parameters(schema: dict) -> list[dict]:
+    required = set(schema.get("required", ()))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": field}
+        for name, field in schema["properties"].items()
+    ]
 
 
-def _query(name: str, required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": {"type": "string"}}
+def _schemas() -> dict:
+    """Every contract's JSON Schema by name: bodies and queries whole (their lines inlined),
+    answers with references to the models they hold."""
+    requests = {m for op in OPERATIONS for m in (op.body, op.query) if m is not None}
+    answers = {op.answer[1] for op in OPERATIONS} | {Problem}
+    _, found = models_json_schema(
+        [(model, "serialization") for model in sorted(answers, key=_name)],
+        ref_template=REF,
+    )
+    schemas = found["$defs"]
+    for model in requests:
+        schema = model.model_json_schema(mode="validation")
+        schemas[model.__name__] = _inline(schema, schema.pop("$defs", {}))
+    return dict(sorted(schemas.items()))
+
+
+def _inline(node, defs: dict):
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[1]]), defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node
+
+
+def _name(model) -> str:
+    return model.__name__
+
+
+def _views() -> dict[tuple[str, str], object]:
+    """(method, path) → the view that serves it, from the app's routes."""
+    views = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                views[(method.lower(), path.removeprefix(api.url_prefix))] = (
+                    current_app.view_functions[rule.endpoint]
+                )
+    return views

@@ -33,6 +33,8 @@ MAX_LINES = 1_000
 MAX_NOTE = 500
 # A document's number as the user gives it: an order's, a PO's.
 MAX_NUMBER = 40
+# Ids are 32-bit in the schema: a larger one names no row (and never reaches the database).
+MAX_ID = 2**31 - 1
 
 
 class MovementKind(Vocabulary):

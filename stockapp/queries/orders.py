@@ -101,3 +101,32 @@ def order_list(
         ordered, picked, shipped = totals.get(order.id, (0, 0, 0))
         rows.append({"order": order, "ordered": ordered, "picked": picked, "shipped": shipped})
     return paged.with_rows(rows)
+
+
+def order_by_id(order_id: int) -> Order | None:
+    return db.session.get(Order, order_id)
+
+
+def order_exists(order_id: int) -> bool:
+    return db.session.scalar(select(Order.id).where(Order.id == order_id)) is not None
+
+
+def order_skus(order_id: int) -> dict[str, int]:
+    """SKU → variant id of the order's lines (archived variants included)."""
+    return dict(
+        db.session.execute(
+            select(Variant.sku, Variant.id)
+            .join(OrderLine, OrderLine.variant_id == Variant.id)
+            .where(OrderLine.order_id == order_id)
+        ).all()
+    )
+
+
+def order_lines(order_id: int) -> list[tuple[str, int, int]]:
+    """The order's lines in their order: ``(sku, variant id, ordered)``."""
+    return db.session.execute(
+        select(Variant.sku, OrderLine.variant_id, OrderLine.ordered)
+        .join(Variant, Variant.id == OrderLine.variant_id)
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.id)
+    ).all()

@@ -18,7 +18,9 @@ from ..models import (
     Supplier,
     User,
     Variant,
+    document_number,
 )
+from ..models.ledger import MAX_ID
 from .catalogue import grids_by_style
 from .pager import Page, fetch
 
@@ -355,3 +357,169 @@ def discrepancies_of(po: PurchaseOrder) -> list[dict]:
                 }
             )
     return found
+
+
+# --- what the API reads ---------------------------------------------------------------------
+
+
+def supplier_exists(supplier_id: int) -> bool:
+    found = select(Supplier.id).where(Supplier.id == supplier_id)
+    return 0 < supplier_id <= MAX_ID and db.session.scalar(found) is not None
+
+
+def supplier_named(name: str) -> bool:
+    """Whether a supplier has this name, ignoring case."""
+    found = select(Supplier.id).where(func.lower(Supplier.name) == name.lower())
+    return bool(name) and db.session.scalar(found) is not None
+
+
+def po_detail(po_id: int) -> dict | None:
+    """A PO with its lines (received, remaining), what came that it did not order, and its
+    receipts; None when there is no such PO."""
+    po = db.session.get(PurchaseOrder, po_id)
+    if po is None:
+        return None
+    received = po_received(po.id)
+    lines = db.session.execute(
+        select(POLine, Variant.sku)
+        .join(Variant, Variant.id == POLine.variant_id)
+        .where(POLine.po_id == po.id)
+        .order_by(POLine.id)
+    ).all()
+    on_po = {line.variant_id for line, _ in lines}
+    unexpected = {v: qty for v, qty in received.items() if v not in on_po and qty}
+    skus = _skus(unexpected)
+    receipts = db.session.execute(
+        select(Document.id, Document.kind, Document.status)
+        .join(Receipt, Receipt.document_id == Document.id)
+        .where(Receipt.po_id == po.id)
+        .order_by(Document.id)
+    )
+    return {
+        "id": po.id,
+        "number": po.number,
+        "supplier": {"id": po.supplier_id, "name": po.supplier.name},
+        "expected_on": po.expected_on,
+        "status": po.status,
+        "note": po.note,
+        "created_at": po.created_at.isoformat(),
+        "closed_at": None if po.closed_at is None else po.closed_at.isoformat(),
+        "lines": [
+            {
+                "sku": sku,
+                "ordered": line.ordered,
+                "received": received.get(line.variant_id, 0),
+                "cancelled": line.cancelled,
+                "remaining": max(
+                    line.ordered - received.get(line.variant_id, 0) - line.cancelled, 0
+                ),
+                "unit_cost": line.unit_cost,
+            }
+            for line, sku in lines
+        ],
+        "unexpected": [
+            {"sku": skus[variant_id], "received": qty}
+            for variant_id, qty in sorted(unexpected.items(), key=lambda item: skus[item[0]])
+        ],
+        "receipts": [
+            {"id": id_, "number": document_number(kind, id_), "status": status}
+            for id_, kind, status in receipts
+        ],
+    }
+
+
+def receipt_exists(receipt_id: int) -> bool:
+    found = select(Receipt.document_id).where(Receipt.document_id == receipt_id)
+    return db.session.scalar(found) is not None
+
+
+def receipt_detail(receipt_id: int) -> dict | None:
+    """A receipt with its lines, its PO as it stands now, and who did what when."""
+    receipt = db.session.get(Receipt, receipt_id)
+    if receipt is None:
+        return None
+    document = db.session.get(Document, receipt_id)
+    users = _usernames({document.operator_id, receipt.submitted_by, receipt.decided_by})
+    supplier = db.session.get(Supplier, receipt.supplier_id) if receipt.supplier_id else None
+    return {
+        "id": document.id,
+        "number": document.number,
+        "status": document.status,
+        "note": document.note,
+        "po": receipt_po(receipt_id),
+        "supplier": None if supplier is None else {"id": supplier.id, "name": supplier.name},
+        "created_at": _timestamp(document.created_at),
+        "created_by": users.get(document.operator_id),
+        "submitted_at": _timestamp(receipt.submitted_at),
+        "submitted_by": users.get(receipt.submitted_by),
+        "decided_at": _timestamp(receipt.decided_at),
+        "decided_by": users.get(receipt.decided_by),
+        "reject_reason": receipt.reject_reason,
+        "lines": receipt_lines(receipt_id),
+    }
+
+
+def receipt_lines(document_id: int) -> list[dict]:
+    rows = db.session.execute(
+        select(ReceiptLine, Variant.sku, Location.code)
+        .join(Variant, Variant.id == ReceiptLine.variant_id)
+        .join(Location, Location.id == ReceiptLine.location_id)
+        .where(ReceiptLine.document_id == document_id)
+        .order_by(ReceiptLine.id)
+    )
+    return [
+        {
+            "sku": sku,
+            "received": line.received,
+            "damaged": line.damaged,
+            "location": code,
+            "unit_cost": line.unit_cost,
+            "reason": line.reason,
+            "note": line.note,
+        }
+        for line, sku, code in rows
+    ]
+
+
+def receipt_po(document_id: int) -> dict | None:
+    """The receipt's purchase order as it stands now, or None."""
+    row = db.session.execute(
+        select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.status)
+        .join(Receipt, Receipt.po_id == PurchaseOrder.id)
+        .where(Receipt.document_id == document_id)
+    ).first()
+    return None if row is None else {"id": row.id, "number": row.number, "status": row.status}
+
+
+def receipt_skus(document_id: int) -> dict[str, int]:
+    """SKU → variant id of the receipt's lines."""
+    return dict(
+        db.session.execute(
+            select(Variant.sku, Variant.id)
+            .join(ReceiptLine, ReceiptLine.variant_id == Variant.id)
+            .where(ReceiptLine.document_id == document_id)
+        ).all()
+    )
+
+
+def _skus(variant_ids) -> dict[int, str]:
+    if not variant_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Variant.id, Variant.sku).where(Variant.id.in_(list(variant_ids)))
+        ).all()
+    )
+
+
+def _usernames(user_ids) -> dict[int, str]:
+    ids = [user_id for user_id in user_ids if user_id is not None]
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+def _timestamp(moment) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def supplier_by_id(supplier_id: int) -> Supplier | None:
+    return db.session.get(Supplier, supplier_id)

@@ -11,7 +11,9 @@ from ..models import (
     OrderLine,
     StockVersion,
     Variant,
+    Warehouse,
 )
+from ..services.warehouses import MAIN_WAREHOUSE
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,16 @@ def is_low(variant: Variant, level: StockLevel) -> bool:
     """Available at or below the variant's low-stock threshold (库存预警)."""
     threshold = variant.low_stock_threshold
     return threshold is not None and level.available <= threshold
+
+
+def main_locations(codes) -> dict[str, tuple[int, bool]]:
+    """The main warehouse's locations among ``codes``: code (upper case) → (id, quarantine)."""
+    wanted = {code.upper() for code in codes}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(func.upper(Location.code), Location.id, Location.is_quarantine)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(Warehouse.code == MAIN_WAREHOUSE, func.upper(Location.code).in_(wanted))
+    )
+    return {code: (location_id, quarantine) for code, location_id, quarantine in rows}

@@ -1,0 +1,150 @@
+"""API endpoints for receipts (入库单): what arrived, against a purchase order or not;
+submitted, approved (posting stock) or rejected (``services.receiving``)."""
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+
+from .. import queries
+from ..contracts.purchasing import Decided, NewReceipt, Receipt, ReceiptResult, Rejection
+from ..models import PurchaseOrder, Role
+from ..models.ledger import MAX_ID
+from ..services import receiving
+from ..services.errors import NotFound
+from . import api
+from .access import requires
+from .reading import Refusal, answer, body, idempotency_key, posted_movements, unique_skus
+
+RECEIPT = f"/receipts/<int(max={MAX_ID}):receipt_id>"
+
+
+@api.post("/receipts")
+@requires(Role.CLERK)
+def create_receipt():
+    found, refusal = body(NewReceipt)
+    po_id = refusal.lookup(
+        "po",
+        found.po,
+        lambda value: queries.id_by_number_or_id(PurchaseOrder, value),
+        lambda value: _l("No purchase order %(po)s.", po=value),
+    )
+    locations = _locations(found.lines or (), refusal)
+    _say_what_arrived(found.lines or (), refusal)
+    unique_skus(refusal, found.lines)
+    variant_ids = refusal.variant_ids(found.lines)
+    refusal.finish()
+    result = receiving.create(
+        lines=[
+            receiving.ArrivedLine(
+                variant_id=variant_ids[line.sku],
+                received=line.received,
+                damaged=line.damaged,
+                location_id=locations.get(i),
+                unit_cost=line.unit_cost,
+                reason=line.reason or "",
+                note=line.note,
+            )
+            for i, line in enumerate(found.lines)
+        ],
+        operator_id=g.api_user.id,
+        po_id=po_id,
+        note=found.note,
+        submit=found.submit,
+        idempotency_key=idempotency_key(),
+    )
+    document_id = result["document"]["id"]
+    return answer(
+        ReceiptResult,
+        {
+            "receipt": result["document"],
+            "lines": queries.receipt_lines(document_id),
+            "movements": posted_movements(result, variant_ids),
+            "po": queries.receipt_po(document_id),
+        },
+        201,
+    )
+
+
+@api.get(RECEIPT)
+def get_receipt(receipt_id: int):
+    receipt = queries.receipt_detail(receipt_id)
+    if receipt is None:
+        raise NotFound(_l("Receipt %(id)s does not exist.", id=receipt_id))
+    return answer(Receipt, receipt)
+
+
+@api.post(f"{RECEIPT}/submit")
+@requires(Role.CLERK)
+def submit_receipt(receipt_id: int):
+    result = receiving.submit(
+        receipt_id, operator_id=g.api_user.id, idempotency_key=idempotency_key()
+    )
+    return _decided(receipt_id, result)
+
+
+@api.post(f"{RECEIPT}/approve")
+@requires(Role.MANAGER)
+def approve_receipt(receipt_id: int):
+    result = receiving.approve(
+        receipt_id, operator_id=g.api_user.id, idempotency_key=idempotency_key()
+    )
+    return _decided(receipt_id, result)
+
+
+@api.post(f"{RECEIPT}/reject")
+@requires(Role.MANAGER)
+def reject_receipt(receipt_id: int):
+    if not queries.receipt_exists(receipt_id):
+        raise NotFound(_l("Receipt %(id)s does not exist.", id=receipt_id))
+    found, refusal = body(Rejection)
+    refusal.finish()
+    result = receiving.reject(
+        receipt_id,
+        operator_id=g.api_user.id,
+        reason=found.reason,
+        idempotency_key=idempotency_key(),
+    )
+    return _decided(receipt_id, result)
+
+
+def _locations(lines, refusal: Refusal) -> dict[int, int]:
+    """Line index → location id, for the lines that name one: in the main warehouse and
+    for sellable stock (a line without one goes to the usual location)."""
+    named = {i: line.location for i, line in enumerate(lines) if line and line.location}
+    found = queries.main_locations(named.values())
+    ids = {}
+    for i, code in named.items():
+        location = found.get(code.upper())
+        if location is None:
+            message = _l("No location %(code)s in the main warehouse.", code=code)
+            refusal.fail(f"lines[{i}].location", message)
+        elif location[1]:
+            refusal.fail(f"lines[{i}].location", _l("Choose a location for sellable stock."))
+        else:
+            ids[i] = location[0]
+    return ids
+
+
+def _say_what_arrived(lines, refusal: Refusal) -> None:
+    """A line with nothing arrived says why (short); any other line says how many."""
+    for i, line in enumerate(lines):
+        if line is None or None in (line.received, line.damaged):
+            continue
+        if f"lines[{i}].reason" in refusal.errors:
+            continue
+        if line.received + line.damaged == 0 and not line.reason:
+            refusal.fail(
+                f"lines[{i}].received",
+                _l("Give how many arrived (received or damaged), or a reason."),
+            )
+
+
+def _decided(receipt_id: int, result: dict):
+    """200 with the receipt's document, what it posted, and its PO's state now."""
+    return answer(
+        Decided,
+        {
+            "receipt": result["document"],
+            "movements": posted_movements(result, queries.receipt_skus(receipt_id)),
+            "po": queries.receipt_po(receipt_id),
+        },
+    )

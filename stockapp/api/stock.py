@@ -1,0 +1,63 @@
+"""Stock over the API: one variant's figures, inbound and stocktake."""
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+
+from .. import queries
+from ..contracts.stock import Inbound, PostedReceipt, PostedStocktake, Stock, StockQuery, Stocktake
+from ..models import Role
+from ..services import counting, receiving
+from ..services.errors import NotFound
+from . import api
+from .access import requires
+from .reading import answer, body, idempotency_key, posted, query, unique_skus
+
+
+@api.get("/stock")
+def get_stock():
+    sku = query(StockQuery).sku
+    variant = queries.variant_by_sku(sku)
+    if variant is None:
+        raise NotFound(_l("No variant with SKU %(sku)s.", sku=sku))
+    level = queries.stock_levels([variant.id])[variant.id]
+    return answer(
+        Stock, {"sku": sku, **level.as_dict(), "locations": queries.stock_by_location(variant.id)}
+    )
+
+
+@api.post("/inbound")
+@requires(Role.CLERK)
+def post_inbound():
+    found, variant_ids = _stock_lines(Inbound)
+    result = receiving.receive(
+        lines=[(variant_ids[line.sku], line.qty) for line in found.lines],
+        operator_id=g.api_user.id,
+        note=found.note,
+        idempotency_key=idempotency_key(),
+    )
+    return answer(PostedReceipt, posted(result, variant_ids, "receipt"), 201)
+
+
+@api.post("/stocktake")
+@requires(Role.CLERK)
+def post_stocktake():
+    found, variant_ids = _stock_lines(Stocktake)
+    result = counting.count(
+        lines=[
+            counting.CountLine(variant_ids[line.sku], line.counted, line.expected)
+            for line in found.lines
+        ],
+        operator_id=g.api_user.id,
+        note=found.note,
+        idempotency_key=idempotency_key(),
+    )
+    return answer(PostedStocktake, posted(result, variant_ids, "stocktake"), 201)
+
+
+def _stock_lines(model):
+    """The body, each SKU once and known; and the SKU → variant id map."""
+    found, refusal = body(model)
+    unique_skus(refusal, found.lines)
+    variant_ids = refusal.variant_ids(found.lines)
+    refusal.finish()
+    return found, variant_ids

@@ -1,0 +1,1 @@
+"""The API's shapes: pydantic v2 models, one module per area."""

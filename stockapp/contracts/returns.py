@@ -1,0 +1,34 @@
+"""Returns (退货): goods back from a customer, resellable or damaged."""
+
+from typing import Annotated
+
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
+
+from ..models import ReturnCondition
+from .shared import Contract, Note, Qty, Sku, lines, number_or_id, values_of, vocabulary
+from .stock import posted
+
+
+class ReturnLine(Contract):
+    sku: Sku
+    qty: Qty
+    condition: vocabulary(
+        ReturnCondition,
+        _l(
+            "Unknown condition. Use one of: %(conditions)s.",
+            conditions=values_of(ReturnCondition),
+        ),
+    ) = ReturnCondition.RESELLABLE
+
+
+class NewReturn(Contract):
+    order: Annotated[
+        number_or_id("order", _l("Give the order number, or the order id.")),
+        Field(description="The completed order it comes back from: its number, or its id."),
+    ] = None
+    note: Note = ""
+    lines: Annotated[lines(ReturnLine), Field(description="A SKU may appear once per condition.")]
+
+
+PostedReturn = posted("PostedReturn", "return")

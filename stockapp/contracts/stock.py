@@ -1,0 +1,75 @@
+"""Stock: one variant's figures, inbound and stocktake bodies, and what they post."""
+
+from pydantic import create_model
+
+from ..models import DocumentKind, DocumentStatus, MovementKind
+from .shared import Answer, Contract, Count, Note, Qty, Sku, Timestamp, lines, vocabulary
+
+
+class StockQuery(Contract):
+    sku: Sku
+
+
+class LocationStock(Answer):
+    location: str
+    on_hand: int
+
+
+class Stock(Answer):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    locations: list[LocationStock]
+
+
+class InboundLine(Contract):
+    sku: Sku
+    qty: Qty
+
+
+class Inbound(Contract):
+    lines: lines(InboundLine)
+    note: Note = ""
+
+
+class CountLine(Contract):
+    sku: Sku
+    counted: Count
+    expected: Count
+
+
+class Stocktake(Contract):
+    lines: lines(CountLine)
+    note: Note = ""
+
+
+class Document(Answer):
+    id: int
+    number: str
+    kind: vocabulary(DocumentKind)
+    status: vocabulary(DocumentStatus)
+    note: str
+    created_at: Timestamp
+
+
+class Movement(Answer):
+    id: int
+    sku: str
+    kind: vocabulary(MovementKind)
+    delta: int
+    balance_after: int
+    operator: str
+    note: str
+    document: str | None
+    created_at: Timestamp
+    reverses: int | None
+
+
+def posted(name: str, document: str) -> type[Answer]:
+    """``{<document>: Document, movements: [Movement]}``, the answer of a posting."""
+    return create_model(name, __base__=Answer, **{document: Document, "movements": list[Movement]})
+
+
+PostedReceipt = posted("PostedReceipt", "receipt")
+PostedStocktake = posted("PostedStocktake", "stocktake")
