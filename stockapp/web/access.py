@@ -53,7 +53,7 @@ def managers_only(view):
     @wraps(view)
     def checked(*args, **kwargs):
         if not current_user.has_role(Role.MANAGER):
-            return render_template("logs/managers_only.html", status=403), 403
+            return render_template("movements/managers_only.html", status=403), 403
         return view(*args, **kwargs)
 
     return checked

@@ -14,7 +14,7 @@ from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import Document, DocumentStatus, Movement, Role
 from stockapp.services import counting, ledger, receiving
-from stockapp.web.logs import exports as logs
+from stockapp.web.movements import exports as logs
 from tests.support.apps import PASSWORD
 from tests.support.db import on_hand, row_count
 from tests.support.pages import HTMX, sign_in

@@ -30,7 +30,7 @@ def _log_context(args) -> dict:
     filters = form.query_args()
     tabs = []
     for key, label in LOG_NAMES.items():
-        url = url_for("logs.index", **{**filters, "kind": key if key != "all" else None})
+        url = url_for("movements.index", **{**filters, "kind": key if key != "all" else None})
         tabs.append({"label": label, "url": url, "current": form.kind.data == key})
     return {
         "form": form,
@@ -48,8 +48,8 @@ def index():
     context = _log_context(request.args)
     status = 422 if context["form"].errors else 200
     if is_htmx():
-        return render_template("logs/_log.html", **context), status
-    return render_template("logs/index.html", **context), status
+        return render_template("movements/_log.html", **context), status
+    return render_template("movements/index.html", **context), status
 
 
 @bp.get("/logs/mine")
@@ -57,8 +57,8 @@ def mine():
     """The signed-in user's own latest movements, whatever their role."""
     context = _mine_context()
     if is_htmx():
-        return render_template("logs/_rows.html", **context)
-    return render_template("logs/mine.html", **context)
+        return render_template("movements/_rows.html", **context)
+    return render_template("movements/mine.html", **context)
 
 
 @bp.route("/documents/<int:document_id>/reverse", methods=["GET", "POST"])
@@ -89,7 +89,7 @@ def reverse(document_id: int):
     detail = {"document": document["number"], "reversal": number}
     if not is_htmx():
         flash(str(notice), "success")
-        return redirect(url_for("logs.index", document=number))
+        return redirect(url_for("movements.index", document=number))
     response = _refreshed_log(notice)
     return trigger(response, "stock-changed", detail)
 
@@ -98,7 +98,7 @@ def _reverse_form(form, document, document_id, status):
     if document is not None:
         document["kind_name"] = DocumentKind(document["kind"]).label
     context = {"form": form, "document": document, "document_id": document_id}
-    template = "logs/_reverse_form.html" if is_htmx() else "logs/reverse.html"
+    template = "movements/_reverse_form.html" if is_htmx() else "movements/reverse.html"
     return render_template(template, **context), status
 
 
@@ -109,14 +109,14 @@ def _refreshed_log(notice) -> Response:
     with the filters the page shows (htmx sends the page's URL along).
     """
     here = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if here.path == url_for("logs.mine"):
+    if here.path == url_for("movements.mine"):
         context = _mine_context()
-        target, template = "#log-rows", "logs/_rows.html"
-    elif here.path == url_for("logs.index"):
+        target, template = "#log-rows", "movements/_rows.html"
+    elif here.path == url_for("movements.index"):
         args = MultiDict(parse_qsl(here.query, keep_blank_values=True))
         args.pop("before", None)
         context = _log_context(args)
-        target, template = "#log-view", "logs/_log.html"
+        target, template = "#log-view", "movements/_log.html"
     else:
         return Response(status=204)
     body = render_template(template, notice=notice, **context)
@@ -130,4 +130,4 @@ def _mine_context() -> dict:
 
 def log_with_errors():
     context = _log_context(request.args)
-    return render_template("logs/index.html", **context), 422
+    return render_template("movements/index.html", **context), 422

@@ -1,7 +1,0 @@
-"""The stock logs (库存日志): the logs, their exports, "my actions", reversing a document."""
-
-from flask import Blueprint
-
-bp = Blueprint("logs", __name__)
-
-from . import exports, routes  # noqa: E402, F401  (they register themselves on bp)
