@@ -1,5 +1,5 @@
-"""The read side, one module per area: stock, catalogue, movements, orders, purchasing;
-the one pager of every list (pager) and suggested document numbers (numbers).
+"""The read side, one module per area: stock, catalogue, movements, orders, purchasing,
+receipts; the one pager of every list (pager) and suggested document numbers (numbers).
 
 No writes. Pages and the API ask the same readers; the most used are named here.
 """
@@ -34,6 +34,12 @@ from .purchasing import (
     po_page,
     po_received,
     po_totals,
+    receiving_pos,
+    supplier_by_id,
+    supplier_exists,
+    supplier_named,
+)
+from .receipts import (
     receipt_detail,
     receipt_exists,
     receipt_lines,
@@ -41,10 +47,6 @@ from .purchasing import (
     receipt_page,
     receipt_po,
     receipt_skus,
-    receiving_pos,
-    supplier_by_id,
-    supplier_exists,
-    supplier_named,
 )
 from .stock import (
     StockLevel,
