@@ -37,6 +37,7 @@ from ..models import (
     User,
     Variant,
 )
+from ..models.ledger import MAX_NOTE
 from . import documents, ledger, purchasing, settings
 from .errors import (
     AlreadyApproved,
@@ -412,8 +413,8 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
             errors[f"lines[{i}]"] = _l("Unknown reason.")
         elif line.unit_cost is not None and line.unit_cost < 0:
             errors[f"lines[{i}]"] = _l("A cost cannot be negative.")
-        elif len(line.note) > 500:
-            errors[f"lines[{i}]"] = _l("At most %(max)d characters.", max=500)
+        elif len(line.note) > MAX_NOTE:
+            errors[f"lines[{i}]"] = _l("At most %(max)d characters.", max=MAX_NOTE)
         else:
             filled.append(
                 ArrivedLine(

@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Balance, Location, Warehouse
+from ..models.ledger import MAX_NOTE
+from ..models.warehouse import MAX_LOCATION, MAX_ZONE
 from .errors import InvalidInput, NotFound
 
 # A location code: letters, digits and - _ . (A-01-03).
-LOCATION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+LOCATION_CODE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_LOCATION - 1}}}")
 
 # Created by the first migration, with its default location.
 MAIN_WAREHOUSE = "MAIN"
@@ -48,10 +50,10 @@ def create_location(
     errors = {}
     if not LOCATION_CODE.fullmatch(code):
         errors["code"] = _l("Use letters, digits and - _ . (up to 32), such as A-01-03.")
-    if len(zone) > 40:
-        errors["zone"] = _l("At most %(max)d characters.", max=40)
-    if len(note) > 500:
-        errors["note"] = _l("At most %(max)d characters.", max=500)
+    if len(zone) > MAX_ZONE:
+        errors["zone"] = _l("At most %(max)d characters.", max=MAX_ZONE)
+    if len(note) > MAX_NOTE:
+        errors["note"] = _l("At most %(max)d characters.", max=MAX_NOTE)
     with write_transaction() as session:
         if session.get(Warehouse, warehouse_id) is None:
             raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))

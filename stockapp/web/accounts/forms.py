@@ -5,16 +5,17 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from ...models.accounts import MAX_USERNAME
 from ...services import accounts
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
+    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=MAX_USERNAME)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
 
 
 class SetupForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)])
+    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=MAX_USERNAME)])
     password = PasswordField(
         _l("Password"),
         validators=[

@@ -7,6 +7,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ...models import MovementKind
+from ...models.ledger import MAX_NOTE
 from ...queries import movements as history
 
 # The stock logs: a log is a set of movement kinds (queries.movements.LOGS).
@@ -73,7 +74,7 @@ class ReverseForm(FlaskForm):
         filters=[lambda text: text.strip() if text else text],
         validators=[
             DataRequired(_l("Say why this document is reversed.")),
-            Length(max=500, message=_l("Keep the reason under %(max)d characters.")),
+            Length(max=MAX_NOTE, message=_l("Keep the reason under %(max)d characters.")),
         ],
     )
 

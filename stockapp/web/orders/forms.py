@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ...models.ledger import MAX_NOTE
+from ...models.ledger import MAX_NOTE, MAX_NUMBER
+from ...models.orders import MAX_CUSTOMER
 from ..entry_form import TOO_LONG
 
 
@@ -14,14 +15,14 @@ class OrderForm(FlaskForm):
         _l("Order number"),
         validators=[
             DataRequired(message=_l("Give the order a number.")),
-            Length(max=40, message=TOO_LONG),
+            Length(max=MAX_NUMBER, message=TOO_LONG),
         ],
     )
     customer = StringField(
         _l("Customer"),
         validators=[
             DataRequired(message=_l("Say who the order is for.")),
-            Length(max=120, message=TOO_LONG),
+            Length(max=MAX_CUSTOMER, message=TOO_LONG),
         ],
     )
     note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])

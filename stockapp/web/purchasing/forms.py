@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...models.ledger import MAX_NOTE
+from ...models.ledger import MAX_NOTE, MAX_NUMBER
 from ..entry_form import TOO_LONG
 
 
@@ -14,7 +14,7 @@ class POForm(FlaskForm):
         _l("PO number"),
         validators=[
             DataRequired(message=_l("Give the purchase order a number.")),
-            Length(max=40, message=TOO_LONG),
+            Length(max=MAX_NUMBER, message=TOO_LONG),
         ],
     )
     supplier = SelectField(_l("Supplier"), coerce=int, validate_choice=False)

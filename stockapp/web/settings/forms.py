@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ...models.ledger import MAX_NOTE
+from ...models.warehouse import MAX_ZONE
 from ...services import suppliers
 from ..entry_form import TOO_LONG
 
@@ -52,9 +54,11 @@ class LocationForm(FlaskForm):
         filters=[_strip],
         render_kw={"placeholder": "A-01-03", "autocomplete": "off", "autocapitalize": "characters"},
     )
-    zone = StringField(_l("Zone"), filters=[_strip], validators=[Length(max=40, message=TOO_LONG)])
+    zone = StringField(
+        _l("Zone"), filters=[_strip], validators=[Length(max=MAX_ZONE, message=TOO_LONG)]
+    )
     note = TextAreaField(
-        _l("Note"), filters=[_strip], validators=[Length(max=500, message=TOO_LONG)]
+        _l("Note"), filters=[_strip], validators=[Length(max=MAX_NOTE, message=TOO_LONG)]
     )
     is_quarantine = BooleanField(_l("Quarantine: damaged goods are kept here"))
 
