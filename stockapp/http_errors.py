@@ -1,6 +1,6 @@
 """What each HTTP error is called and tells the user, for pages and the API alike."""
 
-from flask_babel import lazy_gettext as _l
+from .i18n import lazy_gettext as _l
 
 TITLES = {
     400: _l("Bad request"),

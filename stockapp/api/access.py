@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from ..database import begin_request_write
 from ..http_errors import TITLES
+from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..services import accounts
 from ..services.errors import DomainError

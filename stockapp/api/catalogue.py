@@ -1,9 +1,8 @@
 """Products over the API: create a style with its variants, read one with its stock."""
 
-from flask_babel import lazy_gettext as _l
-
 from .. import queries
 from ..contracts.catalogue import NewProduct, Product
+from ..i18n import lazy_gettext as _l
 from ..models import Role, Style
 from ..services import catalogue
 from ..services.errors import InvalidInput, NotFound

@@ -8,7 +8,6 @@ what the state of an order allows.
 from datetime import datetime
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from .. import queries
 from ..contracts.orders import (
@@ -21,6 +20,7 @@ from ..contracts.orders import (
     OrderRef,
     Picks,
 )
+from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..models.ledger import MAX_ID
 from ..services import orders

@@ -10,7 +10,6 @@ errors, they are named beside them.
 """
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from .. import queries
 from ..contracts.purchasing import (
@@ -23,6 +22,7 @@ from ..contracts.purchasing import (
     Supplier,
     SupplierList,
 )
+from ..i18n import lazy_gettext as _l
 from ..models import POStatus, Role
 from ..models import PurchaseOrder as PurchaseOrderRow
 from ..models.ledger import MAX_ID

@@ -4,11 +4,11 @@
 from collections.abc import Callable, Iterable
 
 from flask import Response, g, request
-from flask_babel import lazy_gettext as _l
 
 from .. import queries
 from ..contracts.reading import invalid, read_json, read_query
 from ..contracts.shared import Answer, Contract
+from ..i18n import lazy_gettext as _l
 from ..services.errors import InvalidInput
 
 

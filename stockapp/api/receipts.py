@@ -2,10 +2,10 @@
 submitted, approved (posting stock) or rejected (``services.receiving``)."""
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from .. import queries
 from ..contracts.purchasing import Decided, NewReceipt, Receipt, ReceiptResult, Rejection
+from ..i18n import lazy_gettext as _l
 from ..models import PurchaseOrder, Role
 from ..models.ledger import MAX_ID
 from ..services import receiving

@@ -2,10 +2,10 @@
 written off at once (``services.returns``)."""
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from .. import queries
 from ..contracts.returns import NewReturn, PostedReturn
+from ..i18n import lazy_gettext as _l
 from ..models import Order, Role
 from ..services import returns
 from . import api

@@ -1,10 +1,10 @@
 """Stock over the API: one variant's figures, inbound and stocktake."""
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from .. import queries
 from ..contracts.stock import Inbound, PostedReceipt, PostedStocktake, Stock, StockQuery, Stocktake
+from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..services import counting, receiving
 from ..services.errors import NotFound

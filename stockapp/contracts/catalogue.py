@@ -2,10 +2,10 @@
 
 from typing import Annotated, ClassVar
 
-from flask_babel import lazy_gettext as _l
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from ..i18n import lazy_gettext as _l
 from ..models.catalogue import (
     MAX_BARCODE,
     MAX_CATEGORY,

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from flask_babel import lazy_gettext as _l
 from pydantic import StringConstraints
 
+from ..i18n import lazy_gettext as _l
 from ..models import MovementKind
 from ..models.catalogue import MAX_SKU
 from .shared import (

@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from flask_babel import lazy_gettext as _l
 from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
+from ..i18n import lazy_gettext as _l
 from ..models import DocumentStatus, POStatus, ReceiptReason
 from ..models.ledger import MAX_NOTE
 from ..models.purchasing import MAX_CONTACT, MAX_PHONE, MAX_SUPPLIER_NAME

@@ -9,9 +9,9 @@ name their fields in the same answer.
 import json
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 
+from ..i18n import lazy_gettext as _l
 from ..services.errors import InvalidInput, MalformedRequest
 from .shared import MESSAGES, Contract, Says
 

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from flask_babel import lazy_gettext as _l
 from pydantic import Field
 
+from ..i18n import lazy_gettext as _l
 from ..models import ReturnCondition
 from .shared import Contract, Note, Qty, Sku, lines, number_or_id, values_of, vocabulary
 from .stock import posted

@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from flask_babel import lazy_gettext as _l
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
+from ..i18n import lazy_gettext as _l
 from ..models.catalogue import MAX_PRICE, MAX_SKU
 from ..models.ledger import MAX_LINES, MAX_NOTE, MAX_NUMBER, MAX_QTY
 

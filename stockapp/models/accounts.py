@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .vocabulary import Vocabulary, stored_as
 
 # A user name, as typed at sign-in.

@@ -5,7 +5,6 @@ Only ``stockapp.services.ledger`` writes ``Balance`` and ``Movement`` rows.
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .vocabulary import Vocabulary, stored_as
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.

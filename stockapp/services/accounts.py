@@ -6,13 +6,13 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import run, utcnow, write_transaction
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import ApiToken, LoginThrottle, Role, User
 from .errors import InvalidInput, LoginThrottled, NotFound
 

@@ -4,12 +4,12 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Style, Variant
 from .errors import InvalidInput, NotFound
 

@@ -6,9 +6,8 @@ The web layer maps them to a form error (422) or a problem+json response; the
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from ..app_logging import refused
+from ..i18n import lazy_gettext as _l
 
 
 class DomainError(Exception):

@@ -4,12 +4,12 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import IdempotencyRecord
 from .errors import IdempotencyKeyReused
 

@@ -9,11 +9,11 @@ with the document they post, so a document and its movements commit together.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, tuple_, update
 
 from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Balance,
     Document,

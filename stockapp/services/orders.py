@@ -9,13 +9,13 @@ and, with an idempotency key, runs at most once.
 
 from collections.abc import Sequence
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..database import mark_stock_changed, run, utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     ACTIVE,
     Balance,

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import queries
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Document,
     DocumentStatus,

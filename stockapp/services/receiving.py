@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..database import run, utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     RECEIVING,
     Document,

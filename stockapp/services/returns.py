@@ -3,11 +3,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 
 from ..database import run
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     DocumentKind,
     MovementKind,

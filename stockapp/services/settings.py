@@ -1,10 +1,10 @@
 """Settings managers change in the app: receiving tolerance and approvals."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Setting
 from .errors import InvalidInput
 

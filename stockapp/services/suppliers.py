@@ -1,10 +1,10 @@
 """Suppliers (供应商): who purchase orders go to."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..database import write_transaction
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Supplier
 from ..models.ledger import MAX_NOTE
 from ..models.purchasing import MAX_CONTACT, MAX_PHONE, MAX_SUPPLIER_NAME

@@ -3,11 +3,11 @@
 import re
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..database import write_transaction
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Balance, Location, Warehouse
 from ..models.ledger import MAX_NOTE
 from ..models.warehouse import MAX_LOCATION, MAX_ZONE

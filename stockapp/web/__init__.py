@@ -5,10 +5,10 @@ template helpers and the error pages; what they do lives in their own modules.
 """
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 from ..extensions import login_manager
 from ..htmx import vary_on_htmx
+from ..i18n import lazy_gettext as _l
 from . import access, errors, templating
 
 ERROR_PAGES = (400, 403, 404, 405, 413, 429, 500)

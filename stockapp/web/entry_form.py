@@ -4,12 +4,12 @@ typed per variant travel with the form, and a style is added by code or scan."""
 from dataclasses import dataclass, field
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import Length
 
 from .. import queries
+from ..i18n import lazy_gettext as _l
 from ..models import Style
 from ..models.ledger import MAX_QTY
 

@@ -1,10 +1,10 @@
 """The sign-in and first-run forms."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from ...i18n import lazy_gettext as _l
 from ...models.accounts import MAX_USERNAME
 from ...services import accounts
 

@@ -3,10 +3,10 @@
 from urllib.parse import urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ...models import User
 from ...services import accounts, demo
 from ...services.errors import DomainError

@@ -6,13 +6,13 @@ from datetime import datetime
 
 from flask import Response, request, stream_with_context
 from flask_babel import get_timezone
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...queries import movements as history
 from ..access import managers_only

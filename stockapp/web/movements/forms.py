@@ -1,11 +1,11 @@
 """The log's filters and the reversal's reason."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...models.ledger import MAX_NOTE
 from ...queries import movements as history

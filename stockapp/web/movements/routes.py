@@ -3,11 +3,11 @@
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ...htmx import is_htmx, trigger
+from ...i18n import lazy_gettext as _l
 from ...models import DocumentKind
 from ...queries import movements as history
 from ...queries.pager import Page

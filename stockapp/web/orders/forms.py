@@ -1,10 +1,10 @@
 """The forms of orders: a new order and a cancellation."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE, MAX_NUMBER
 from ...models.orders import MAX_CUSTOMER
 from ..entry_form import TOO_LONG

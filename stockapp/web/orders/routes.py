@@ -5,12 +5,12 @@ from uuid import uuid4
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx, stock_changed
+from ...i18n import lazy_gettext as _l
 from ...models import ACTIVE, Order, OrderStatus, Role
 from ...services import orders
 from ...services.errors import DomainError

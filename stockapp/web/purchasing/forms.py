@@ -1,10 +1,10 @@
 """The forms of purchasing: a new PO, a receipt's fixed fields, a rejection."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE, MAX_NUMBER
 from ..entry_form import TOO_LONG
 

@@ -5,12 +5,12 @@ from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
 from ...htmx import is_htmx, page_or_partial, stock_changed
+from ...i18n import lazy_gettext as _l
 from ...models import DocumentStatus, Receipt, Role
 from ...services import receiving
 from ...services.errors import DomainError

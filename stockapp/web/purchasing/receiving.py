@@ -4,13 +4,13 @@ from uuid import uuid4
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ... import queries
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
+from ...i18n import lazy_gettext as _l
 from ...models import RECEIVING, POStatus, PurchaseOrder, ReceiptReason, Role, Variant
 from ...models.ledger import MAX_NOTE
 from ...services import receiving, warehouses

@@ -8,12 +8,12 @@ from uuid import uuid4
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import queries
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
+from ...i18n import lazy_gettext as _l
 from ...models import RECEIVING, POStatus, PurchaseOrder, Role
 from ...models.catalogue import MAX_PRICE
 from ...services import purchasing, suppliers

@@ -2,11 +2,11 @@
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE
 from ...models.warehouse import MAX_ZONE
 from ...services import suppliers

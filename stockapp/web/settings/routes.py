@@ -3,12 +3,12 @@ the receiving settings (允差, approvals). Every write goes through its service
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
+from ...i18n import lazy_gettext as _l
 from ...models import Location, Role, Supplier, Warehouse
 from ...services import settings, suppliers, warehouses
 from ...services.errors import DomainError, NotFound

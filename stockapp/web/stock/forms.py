@@ -1,10 +1,10 @@
 """The manage-stock dialog's form."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
+from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE
 from ..entry_form import TOO_LONG
 
