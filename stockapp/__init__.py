@@ -8,7 +8,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
-from . import app_logging
+from . import app_logging, headers
 from . import config as config_module
 from .database import configure_engine
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
 
     app_logging.init_app(app)
+    headers.init_app(app)
     app.session_interface = CookieSessionsForPagesOnly()
     app.json.ensure_ascii = False  # Chinese names and notes as UTF-8, not \u escapes
     db.init_app(app)

@@ -71,7 +71,8 @@ def page(browser, live_server, viewport):
     """A fresh page (own cookies) in Chinese, the app's first language.
 
     Requests leaving 127.0.0.1 are blocked and fail the test, and so do an
-    uncaught JavaScript error and a 5xx answer from the server.
+    uncaught JavaScript error, a 5xx answer from the server and anything the
+    Content-Security-Policy blocked.
     """
     context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
     context.set_default_timeout(TIMEOUT_MS)
@@ -88,6 +89,11 @@ def page(browser, live_server, viewport):
     context.route("**/*", only_localhost)
     page = context.new_page()
     page.on("pageerror", lambda error: js_errors.append(str(error)))
+    blocked = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and blocked.append(message.text),
+    )
 
     def watch(response):
         if response.status >= 500:
@@ -100,6 +106,7 @@ def page(browser, live_server, viewport):
     assert not server_errors, f"the server failed: {server_errors}"
     assert not foreign, f"the page tried to reach other hosts: {foreign}"
     assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
 
 
 @pytest.fixture
