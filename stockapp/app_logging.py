@@ -12,6 +12,7 @@ import logging
 import time
 
 from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler
 
 logger = logging.getLogger("stockapp")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -34,8 +35,6 @@ def init_app(app: Flask) -> None:
         handler = OurHandler()
         handler.setFormatter(OneLine(FORMAT))
         logger.addHandler(handler)
-    from flask.logging import default_handler
-
     logger.removeHandler(default_handler)
     app.before_request(_start_clock)
     app.after_request(_log_request)

@@ -7,7 +7,6 @@ No writes. Pages and the API ask the same readers; the most used are named here.
 from . import movements
 from .catalogue import (
     categories,
-    grids_by_style,
     stock_matrix,
     style_by_code,
     style_code_for,
@@ -19,7 +18,6 @@ from .documents import id_by_number_or_id
 from .numbers import next_number
 from .orders import (
     order_by_id,
-    order_by_number,
     order_exists,
     order_lines,
     order_list,
@@ -33,7 +31,6 @@ from .purchasing import (
     po_list,
     po_page,
     po_received,
-    po_totals,
     receiving_pos,
     supplier_by_id,
     supplier_exists,
@@ -49,8 +46,6 @@ from .receipts import (
     receipt_skus,
 )
 from .stock import (
-    StockLevel,
-    is_low,
     locations_of,
     main_locations,
     reserved,
@@ -60,19 +55,15 @@ from .stock import (
 )
 
 __all__ = [
-    "StockLevel",
     "backorders",
     "categories",
     "discrepancies_of",
-    "grids_by_style",
     "id_by_number_or_id",
-    "is_low",
     "locations_of",
     "main_locations",
     "movements",
     "next_number",
     "order_by_id",
-    "order_by_number",
     "order_exists",
     "order_lines",
     "order_list",
@@ -82,7 +73,6 @@ __all__ = [
     "po_list",
     "po_page",
     "po_received",
-    "po_totals",
     "receipt_detail",
     "receipt_exists",
     "receipt_lines",

@@ -153,3 +153,15 @@ def grids_by_style(cells: list[dict]) -> list[dict]:
 
 def _ordered(ranked: set[tuple[int, str]]) -> list[str]:
     return [label for _, label in sorted(ranked)]
+
+
+def skus_on_lines(variant_id, condition) -> dict[str, int]:
+    """SKU → variant id of the lines (an order's, a receipt's) that ``condition`` picks;
+    ``variant_id`` is the lines' variant column. Archived variants included."""
+    return dict(
+        db.session.execute(
+            select(Variant.sku, Variant.id)
+            .join(variant_id.table, variant_id == Variant.id)
+            .where(condition)
+        ).all()
+    )

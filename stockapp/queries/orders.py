@@ -11,7 +11,7 @@ from ..models import (
     OrderStatus,
     Variant,
 )
-from .catalogue import grids_by_style
+from .catalogue import grids_by_style, skus_on_lines
 from .pager import Page, fetch
 from .stock import reserved, stock_levels
 
@@ -58,10 +58,6 @@ def order_page(order: Order) -> dict:
         "returned": sum(line.returned for line in lines),
         "short": sum(c["short"] for g in groups for c in g["cells"].values()),
     }
-
-
-def order_by_number(number: str) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.number == number))
 
 
 def order_list(
@@ -113,13 +109,7 @@ def order_exists(order_id: int) -> bool:
 
 def order_skus(order_id: int) -> dict[str, int]:
     """SKU → variant id of the order's lines (archived variants included)."""
-    return dict(
-        db.session.execute(
-            select(Variant.sku, Variant.id)
-            .join(OrderLine, OrderLine.variant_id == Variant.id)
-            .where(OrderLine.order_id == order_id)
-        ).all()
-    )
+    return skus_on_lines(OrderLine.variant_id, OrderLine.order_id == order_id)
 
 
 def order_lines(order_id: int) -> list[tuple[str, int, int]]:

@@ -15,6 +15,7 @@ from ..models import (
     User,
     Variant,
 )
+from .catalogue import skus_on_lines
 from .pager import Page, fetch
 from .purchasing import po_received
 
@@ -199,13 +200,7 @@ def receipt_po(document_id: int) -> dict | None:
 
 def receipt_skus(document_id: int) -> dict[str, int]:
     """SKU → variant id of the receipt's lines."""
-    return dict(
-        db.session.execute(
-            select(Variant.sku, Variant.id)
-            .join(ReceiptLine, ReceiptLine.variant_id == Variant.id)
-            .where(ReceiptLine.document_id == document_id)
-        ).all()
-    )
+    return skus_on_lines(ReceiptLine.variant_id, ReceiptLine.document_id == document_id)
 
 
 def _usernames(user_ids) -> dict[int, str]:
