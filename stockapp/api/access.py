@@ -54,7 +54,7 @@ def requires(role: Role):
         def checked(*args, **kwargs):
             if g.api_user.role.rank < role.rank:
                 return problem(
-                    403, TITLES[403], _l("This needs the %(role)s role.", role=role.value)
+                    403, TITLES[403], _l("This needs the %(role)s role.", role=role.label)
                 )
             return view(*args, **kwargs)
 

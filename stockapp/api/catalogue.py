@@ -1,6 +1,9 @@
 """Products over the API: create a style with its variants, read one with its stock."""
 
+from flask import g
+
 from .. import queries
+from ..access import Reads
 from ..contracts.catalogue import NewProduct, Product
 from ..i18n import lazy_gettext as _l
 from ..models import Role, Style
@@ -43,11 +46,13 @@ def create_product():
 
 
 @api.get("/products/<code>")
+@requires(Reads.STOCK)
 def get_product(code: str):
     style = None if "\x00" in code else queries.style_by_code(code)  # PostgreSQL refuses NUL
     if style is None:
         raise NotFound(_l("No product with style code %(code)s.", code=code))
-    return answer(Product, _product(style))
+    may_read_costs = g.api_user.role.rank >= Reads.PURCHASING.rank
+    return answer(Product, _product(style), hide=set() if may_read_costs else {"cost_price"})
 
 
 def _barcodes(found: NewProduct, refusal: Refusal) -> dict[tuple[str, str], str]:

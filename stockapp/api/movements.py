@@ -1,17 +1,27 @@
 """The stock log over the API: movements newest first, keyset-paginated."""
 
+from flask import g
+
 from .. import queries
+from ..access import Reads
 from ..contracts.movements import MovementPage, MovementsQuery
-from ..models import Role
+from ..http_errors import TITLES
+from ..i18n import lazy_gettext as _l
 from . import api
 from .access import requires
+from .problems import problem
 from .reading import answer, query
 
 
 @api.get("/movements")
-@requires(Role.CLERK)
+@requires(Reads.MOVEMENTS)
 def list_movements():
+    """One product's movements (``sku``) for clerks, as "why is this number" shows them;
+    every product's at once, the stock log, for managers."""
     asked = query(MovementsQuery)
+    if not asked.sku and g.api_user.role.rank < Reads.STOCK_LOG.rank:
+        detail = _l("Give sku= (a SKU or a style code): the whole stock log is for managers.")
+        return problem(403, TITLES[403], detail)
     found = queries.movements.page(
         queries.movements.Criteria(search=asked.sku or "", kind=asked.kind or "all"),
         before=int(asked.cursor) if asked.cursor else None,

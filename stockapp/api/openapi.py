@@ -67,7 +67,8 @@ OPERATIONS = [
     Operation("post", "/stocktake", "Record counts; 409 with the current figures if an "
               "expected differs from on hand now.", (201, stock.PostedStocktake),
               stock.Stocktake, errors=(409,)),
-    Operation("get", "/movements", "Movements, newest first, keyset-paginated.",
+    Operation("get", "/movements", "Movements, newest first, keyset-paginated: one "
+              "product's (sku) for clerks, every product's for managers.",
               (200, movements.MovementPage), query=movements.MovementsQuery),
     Operation("post", "/orders", "Create an allocation order (配货单); it reserves its lines.",
               (201, orders.OrderRef), orders.NewOrder, errors=(409,)),

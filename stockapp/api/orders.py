@@ -10,6 +10,7 @@ from datetime import datetime
 from flask import g
 
 from .. import queries
+from ..access import Reads
 from ..contracts.orders import (
     Cancel,
     Cancelled,
@@ -51,6 +52,7 @@ def create_order():
 
 
 @api.get(ORDER)
+@requires(Reads.ORDERS)
 def get_order(order_id: int):
     order = queries.order_by_id(order_id)
     if order is None:

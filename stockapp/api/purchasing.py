@@ -12,6 +12,7 @@ errors, they are named beside them.
 from flask import g
 
 from .. import queries
+from ..access import Reads
 from ..contracts.purchasing import (
     NewPurchaseOrder,
     NewSupplier,
@@ -55,6 +56,7 @@ def create_supplier():
 
 
 @api.get("/suppliers")
+@requires(Reads.PURCHASING)
 def list_suppliers():
     return answer(SupplierList, {"items": suppliers.listing()})
 
@@ -89,6 +91,7 @@ def create_purchase_order():
 
 
 @api.get("/purchase-orders")
+@requires(Reads.PURCHASING)
 def list_purchase_orders():
     """Newest first, keyset-paginated like /movements, each with its totals."""
     asked = query(PurchaseOrdersQuery)
@@ -115,6 +118,7 @@ def list_purchase_orders():
 
 
 @api.get(PO)
+@requires(Reads.PURCHASING)
 def get_purchase_order(po_id: int):
     po = queries.po_detail(po_id)
     if po is None:

@@ -92,10 +92,11 @@ def idempotency_key() -> str | None:
     return key
 
 
-def answer(model: type[Answer], data, status: int = 200) -> Response:
+def answer(model: type[Answer], data, status: int = 200, hide: set[str] = frozenset()) -> Response:
     """``data`` through the response model: what is sent is what the document says
-    (serialised by pydantic-core, not validated again by ``jsonify``)."""
-    body = model.model_validate(data).model_dump_json()
+    (serialised by pydantic-core, not validated again by ``jsonify``), less the fields
+    in ``hide``, which the caller's role may not read."""
+    body = model.model_validate(data).model_dump_json(exclude=hide)
     return Response(body, status=status, mimetype="application/json")
 
 

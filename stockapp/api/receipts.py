@@ -4,6 +4,7 @@ submitted, approved (posting stock) or rejected (``services.receiving``)."""
 from flask import g
 
 from .. import queries
+from ..access import Reads
 from ..contracts.purchasing import Decided, NewReceipt, Receipt, ReceiptResult, Rejection
 from ..i18n import lazy_gettext as _l
 from ..models import PurchaseOrder, Role
@@ -65,6 +66,7 @@ def create_receipt():
 
 
 @api.get(RECEIPT)
+@requires(Reads.PURCHASING)
 def get_receipt(receipt_id: int):
     receipt = queries.receipt_detail(receipt_id)
     if receipt is None:

@@ -3,6 +3,7 @@
 from flask import g
 
 from .. import queries
+from ..access import Reads
 from ..contracts.stock import Inbound, PostedReceipt, PostedStocktake, Stock, StockQuery, Stocktake
 from ..i18n import lazy_gettext as _l
 from ..models import Role
@@ -14,6 +15,7 @@ from .reading import answer, body, idempotency_key, posted, query, unique_skus
 
 
 @api.get("/stock")
+@requires(Reads.STOCK)
 def get_stock():
     sku = query(StockQuery).sku
     variant = queries.variant_by_sku(sku)

@@ -82,7 +82,10 @@ class Product(Answer):
     name: str
     category: str
     unit: str
-    cost_price: Money | None
+    # Left out for viewers: costs are read by clerks and managers (access.Reads).
+    cost_price: Money | None = Field(
+        default=None, description="Absent for viewers (who may not read costs)."
+    )
     sale_price: Money | None
     active: bool
     sizes: list[str]

@@ -9,6 +9,7 @@ from babel.numbers import get_group_symbol
 from flask import Flask
 from flask_babel import format_datetime, format_decimal, get_locale
 
+from ..access import Reads
 from ..models import DocumentStatus, MovementKind, OrderStatus, POStatus, ReceiptReason, Role
 
 
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
     # The enums, whose label_of gives the user's word for a stored value.
     for vocabulary in (DocumentStatus, MovementKind, OrderStatus, POStatus, ReceiptReason, Role):
         app.add_template_global(vocabulary, vocabulary.__name__)
+    app.add_template_global(Reads, "Reads")
     app.add_template_global(get_locale)
 
 

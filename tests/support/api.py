@@ -180,14 +180,14 @@ ORDER_ENDPOINTS = {
 }
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
-    "GET /suppliers": Role.VIEWER,
+    "GET /suppliers": Role.CLERK,
     "POST /purchase-orders": Role.MANAGER,
-    "GET /purchase-orders": Role.VIEWER,
-    "GET /purchase-orders/{po_id}": Role.VIEWER,
+    "GET /purchase-orders": Role.CLERK,
+    "GET /purchase-orders/{po_id}": Role.CLERK,
     "POST /purchase-orders/{po_id}/place": Role.MANAGER,
     "POST /purchase-orders/{po_id}/close": Role.MANAGER,
     "POST /receipts": Role.CLERK,
-    "GET /receipts/{receipt_id}": Role.VIEWER,
+    "GET /receipts/{receipt_id}": Role.CLERK,
     "POST /receipts/{receipt_id}/submit": Role.CLERK,
     "POST /receipts/{receipt_id}/approve": Role.MANAGER,
     "POST /receipts/{receipt_id}/reject": Role.MANAGER,

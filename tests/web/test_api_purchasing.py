@@ -105,7 +105,7 @@ def po_action(api: Api, po_id: int, action: str, role=Role.MANAGER, headers=None
     return api.post(f"/purchase-orders/{po_id}/{action}", role=role, headers=headers or {})
 
 
-def get_po(api: Api, po_id: int, role=Role.VIEWER) -> dict:
+def get_po(api: Api, po_id: int, role=Role.CLERK) -> dict:
     response = api.get(f"/purchase-orders/{po_id}", role=role)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
@@ -119,7 +119,7 @@ def po_lines(po: dict) -> dict[str, tuple[int, int, int, int]]:
     }
 
 
-def get_receipt(api: Api, receipt_id: int, role=Role.VIEWER) -> dict:
+def get_receipt(api: Api, receipt_id: int, role=Role.CLERK) -> dict:
     response = api.get(f"/receipts/{receipt_id}", role=role)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
@@ -159,7 +159,7 @@ def new_location(api: Api, code: str, *, quarantine: bool = False, warehouse_id=
 # --- suppliers ---------------------------------------------------------------------------------
 
 
-def test_a_manager_adds_suppliers_and_any_role_lists_them_by_name(api):
+def test_a_manager_adds_suppliers_and_clerks_list_them_by_name(api):
     before = snapshot(api.app)
     response = api.post(
         "/suppliers",
@@ -178,7 +178,7 @@ def test_a_manager_adds_suppliers_and_any_role_lists_them_by_name(api):
     }, "fields are trimmed"
     assert snapshot(api.app)["suppliers"] == before["suppliers"] + 1
     other = new_supplier(api, "Atelier")
-    listed = api.get("/suppliers", role=Role.VIEWER)
+    listed = api.get("/suppliers", role=Role.CLERK)
     assert listed.status_code == 200
     assert listed.get_json() == {
         "items": [
@@ -205,7 +205,7 @@ def test_creating_a_po_orders_it_and_get_shows_its_lines(api):
     assert after["po_lines"] == before["po_lines"] + 2
     assert after["movements"] == before["movements"], "a PO moves no stock"
 
-    po = get_po(api, created["id"], role=Role.VIEWER)
+    po = get_po(api, created["id"], role=Role.CLERK)
     assert po["id"] == created["id"]
     assert (po["number"], po["status"], po["note"]) == ("PO-1", "ordered", "spring")
     assert po["supplier"] == {"id": supplier, "name": "Mill A"}
@@ -257,7 +257,7 @@ def test_the_po_list_gives_totals_filters_by_status_and_pages(api, subtests):
     approve(api, new_receipt(api, first, arrived(S, 4), arrived(M, 5)))
     approve(api, new_receipt(api, third, arrived(L, 4)))
 
-    response = api.get("/purchase-orders", role=Role.VIEWER)
+    response = api.get("/purchase-orders", role=Role.CLERK)
     assert response.status_code == 200, response.get_data(as_text=True)
     listing = response.get_json()
     assert listing["next_cursor"] is None
@@ -749,7 +749,7 @@ def test_each_role_is_allowed_or_refused_as_the_purchasing_routes_declare(api, s
                     assert response.status_code == success, response.get_data(as_text=True)
                 else:
                     body = assert_problem(response, 403)
-                    assert least.value in body["detail"]
+                    assert str(least.label) in body["detail"]
                     assert snapshot(api.app) == before, "a refused request wrote something"
     statuses = {
         role: (
@@ -1166,7 +1166,7 @@ def test_bad_rejections_and_unknown_ids_are_refused_and_write_nothing(api, subte
         "/receipts/0",
     ]:
         with subtests.test(msg=f"GET {path}"):
-            assert_problem(api.get(path, role=Role.VIEWER), 404, detail=False)
+            assert_problem(api.get(path, role=Role.CLERK), 404, detail=False)
     assert "999" in assert_problem(api.get("/receipts/999"), 404)["detail"]
     assert get_receipt(api, receipt_id)["status"] == "submitted"
     assert act(api, receipt_id, "reject", body={"reason": "r" * 500}).status_code == 200

@@ -3,12 +3,15 @@
 from flask import abort, redirect, render_template, request, url_for
 
 from ... import queries
+from ...access import Reads
 from ...htmx import is_htmx
+from ..access import role_required
 from ..lists import page_args
 from . import bp
 
 
 @bp.get("/")
+@role_required(Reads.STOCK)
 def products():
     """Styles with their on-hand per size; searchable by code, name, SKU or barcode.
 
@@ -39,6 +42,7 @@ def products():
 
 
 @bp.get("/products/<code>")
+@role_required(Reads.STOCK)
 def product(code: str):
     """One style: on hand, reserved and available per colour × size, with totals."""
     style = queries.style_by_code(code)

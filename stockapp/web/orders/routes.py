@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import queries
+from ...access import Reads
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx, stock_changed
 from ...i18n import lazy_gettext as _l
@@ -30,6 +31,7 @@ STATES = {
 
 
 @bp.get("/orders")
+@role_required(Reads.ORDERS)
 def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
     return state_list(
@@ -92,6 +94,7 @@ def _new_form(form: OrderForm, entry: entry_form.Entry, status: int = 200):
 
 
 @bp.get("/orders/<int:order_id>")
+@role_required(Reads.ORDERS)
 def show(order_id: int):
     """The order: per style the sizes ordered and picked; pickers record picks here."""
     order = _order(order_id)
@@ -241,6 +244,7 @@ def _refused(order: Order, message):
 
 
 @bp.get("/orders/<int:order_id>/picking-list")
+@role_required(Reads.ORDERS)
 def picking_list(order_id: int):
     """The printable picking list: per style, sizes across, with the locations that hold them."""
     order = _order(order_id)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import queries
+from ...access import Reads
 from ...extensions import db
 from ...htmx import is_htmx, page_or_partial, stock_changed
 from ...i18n import lazy_gettext as _l
@@ -29,7 +30,7 @@ RECEIPT_STATES = {
 
 
 @bp.get("/receipts")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def receipts():
     """Receipts by state; managers come here for the ones waiting for approval."""
     state, _ = list_filters(RECEIPT_STATES, "submitted")
@@ -46,7 +47,7 @@ def receipts():
 
 
 @bp.get("/receipts/<int:document_id>")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def receipt(document_id: int):
     found = _receipt(document_id)
     template = "purchasing/_receipt_view.html" if is_htmx() else "purchasing/receipt.html"
@@ -59,7 +60,7 @@ def receipt(document_id: int):
 
 
 @bp.get("/receipts/<int:document_id>/print")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def receipt_print(document_id: int):
     found = _receipt(document_id)
     return render_template(

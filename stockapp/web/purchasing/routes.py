@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import queries
+from ...access import Reads
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
 from ...i18n import lazy_gettext as _l
@@ -34,7 +35,7 @@ PO_STATES = {
 
 
 @bp.get("/purchase-orders")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def index():
     return state_list(
         queries.po_list, PO_STATES, "open", "purchasing/index.html", "purchasing/_po_rows.html"
@@ -133,7 +134,7 @@ def _po_form(form, entry, costs, status: int = 200):
 
 
 @bp.get("/purchase-orders/<int:po_id>")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def show(po_id: int):
     po = _po(po_id)
     template = "purchasing/_po_view.html" if is_htmx() else "purchasing/show.html"
@@ -175,7 +176,7 @@ def _po_action(po_id: int, action, message: str):
 
 
 @bp.get("/purchase-orders/<int:po_id>/discrepancies")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def discrepancies(po_id: int):
     """The discrepancy sheet to send the supplier: short, over, damaged, wrong."""
     po = _po(po_id)
@@ -188,7 +189,7 @@ def discrepancies(po_id: int):
 
 
 @bp.get("/backorders")
-@role_required(Role.CLERK)
+@role_required(Reads.PURCHASING)
 def backorders():
     """POs with pieces still to come and when they are expected; overdue ones stand out."""
     return render_template("purchasing/backorders.html", rows=queries.backorders(), today=_today())

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import queries
+from ...access import Reads
 from ...extensions import db
 from ...htmx import stock_changed
 from ...models import DocumentStatus, Role, Style, Variant
@@ -63,6 +64,7 @@ def save(code: str):
 
 
 @bp.get("/variants/<int:variant_id>/why")
+@role_required(Reads.MOVEMENTS)
 def why(variant_id: int):
     """Why is this number what it is: the latest movements and their running balance."""
     variant = db.session.get(Variant, variant_id)

@@ -1,0 +1,21 @@
+"""Who may read what: one rule per kind of datum, applied alike by the pages
+(``web/access.py``'s ``role_required``) and the API (``api/access.py``'s ``requires``).
+README.md, "Roles", shows this table; tests/web/test_roles.py checks it route by route.
+
+What each role may *do* (post, approve, cancel) is declared on each action beside it.
+"""
+
+from .models import Role
+
+
+class Reads:
+    # Products, sale prices, stock per location, reserved and available.
+    STOCK = Role.VIEWER
+    # Orders: customers, lines, picked and shipped, the picking list.
+    ORDERS = Role.VIEWER
+    # One product's movements, with their operators and notes ("why is this number").
+    MOVEMENTS = Role.CLERK
+    # Every product's movements at once: the stock logs, their filters and exports.
+    STOCK_LOG = Role.MANAGER
+    # Purchase orders, receipts, unit and cost prices, suppliers and their contacts.
+    PURCHASING = Role.CLERK
