@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from ..i18n import lazy_gettext as _l
 from ..models import DocumentStatus, POStatus, ReceiptReason
-from ..models.ledger import MAX_NOTE
+from ..models.ledger import MAX_ID, MAX_NOTE
 from ..models.purchasing import MAX_CONTACT, MAX_PHONE, MAX_SUPPLIER_NAME
 from ..models.warehouse import MAX_LOCATION
 from .shared import (
@@ -45,7 +45,9 @@ Status = vocabulary(
 
 
 def _supplier(value):
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, float) and value.is_integer():  # JSON Schema's integer
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise PydanticCustomError("give_supplier", "Give the supplier's id.")
     return value
 
@@ -106,7 +108,14 @@ class NewPurchaseOrder(Contract):
     supplier: Annotated[
         int,
         PlainValidator(_supplier),
-        WithJsonSchema({"type": "integer", "minimum": 1, "description": "The supplier's id."}),
+        WithJsonSchema(
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_ID,
+                "description": "The supplier's id.",
+            }
+        ),
     ]
     expected_on: Day = None
     note: Note = ""

@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from ..i18n import lazy_gettext as _l
 from ..models.catalogue import MAX_PRICE, MAX_SKU
-from ..models.ledger import MAX_LINES, MAX_NOTE, MAX_NUMBER, MAX_QTY
+from ..models.ledger import MAX_ID, MAX_LINES, MAX_NOTE, MAX_NUMBER, MAX_QTY
 
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CURSOR = r"^[0-9]{1,18}$"
@@ -235,7 +235,7 @@ Price = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": PRICE},
-                {"type": "number", "minimum": 0, "maximum": float(MAX_PRICE)},
+                {"type": "number", "minimum": 0, "maximum": float(MAX_PRICE), "multipleOf": 0.01},
             ],
             "description": "Two decimals at most, 0 or more.",
             "examples": ["59.90"],
@@ -263,7 +263,9 @@ def number_or_id(field: str, give):
     def check(value):
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, float) and value.is_integer():  # JSON Schema's integer
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
             return value
         if not isinstance(value, str):
             raise PydanticCustomError(f"give_{field}", "Give its number or id.")
@@ -280,7 +282,7 @@ def number_or_id(field: str, give):
         WithJsonSchema(
             {
                 "oneOf": [
-                    {"type": "integer", "minimum": 1},
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER},
                 ]
             }
