@@ -20,7 +20,7 @@ def test_create_user_takes_the_password_from_the_environment(app, runner, monkey
     result = runner.invoke(args=["create-user", "li", "--role", "manager"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert accounts.authenticate("li", PASSWORD) is not None
+        assert accounts.authenticate("li", PASSWORD, address="127.0.0.1") is not None
     again = runner.invoke(args=["create-user", "li"])
     assert again.exit_code == 1 and "username:" in again.output
 
