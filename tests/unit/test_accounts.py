@@ -146,3 +146,56 @@ def test_two_first_runs_at_once_make_one_manager(app):
     assert sum(isinstance(outcome, int) for outcome in outcomes) == 1
     with app.app_context():
         assert row_count("users") == 1
+
+
+def test_a_lock_out_holds_one_address_only(ctx, make_user):
+    user_id = make_user(Role.MANAGER, username="boss")
+    for _ in range(ctx.config["LOGIN_FREE_ATTEMPTS"]):
+        assert accounts.authenticate("boss", "guess", address="10.0.0.66") is None
+    with pytest.raises(LoginThrottled):
+        accounts.authenticate("Boss", PASSWORD, address="10.0.0.66")
+    assert accounts.authenticate("boss", PASSWORD, address="10.0.0.7") == user_id
+
+
+def test_guessing_across_names_from_one_address_is_limited(ctx, make_user):
+    user_id = make_user(Role.MANAGER, username="boss")
+    for n in range(ctx.config["LOGIN_ADDRESS_FREE_ATTEMPTS"]):
+        assert accounts.authenticate(f"name{n}", "guess", address="10.0.0.66") is None
+    with pytest.raises(LoginThrottled) as locked:
+        accounts.authenticate("boss", PASSWORD, address="10.0.0.66")
+    assert 0 < locked.value.seconds <= ctx.config["LOGIN_LOCKOUT_SECONDS"]
+    # The refused attempt claimed nothing for the name.
+    assert db.session.get(LoginThrottle, ("10.0.0.66", "boss")) is None
+    assert accounts.authenticate("boss", PASSWORD, address="10.0.0.7") == user_id
+
+
+def test_a_success_clears_the_name_and_gives_the_address_its_attempt_back(ctx, make_user):
+    user_id = make_user(Role.CLERK, username="li")
+    for _ in range(2):
+        accounts.authenticate("li", "bad", address=HERE)
+    accounts.authenticate("wang", "bad", address=HERE)
+    assert accounts.authenticate("li", PASSWORD, address=HERE) == user_id
+    db.session.rollback()
+    assert db.session.get(LoginThrottle, (HERE, "li")) is None
+    assert db.session.get(LoginThrottle, (HERE, "")).failures == 3
+    assert db.session.get(LoginThrottle, (HERE, "wang")).failures == 1
+
+
+def test_counts_are_forgotten_a_day_after_the_last_attempt(ctx, make_user):
+    make_user(Role.CLERK, username="li")
+    for _ in range(ctx.config["LOGIN_FREE_ATTEMPTS"] - 1):
+        accounts.authenticate("li", "bad", address=HERE)
+    db.session.rollback()
+    for key in ((HERE, "li"), (HERE, "")):
+        db.session.get(LoginThrottle, key).last_attempt_at -= timedelta(days=1, seconds=1)
+    db.session.commit()
+    accounts.authenticate("li", "bad", address=HERE)
+    db.session.rollback()
+    assert db.session.get(LoginThrottle, (HERE, "li")).failures == 1
+    assert db.session.get(LoginThrottle, (HERE, "")).failures == 1
+
+
+def test_long_waits_are_given_in_minutes(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert "in 45 seconds" in str(LoginThrottled(45).detail)
+        assert "in 15 minutes" in str(LoginThrottled(900).detail)
