@@ -1,6 +1,7 @@
 """StockApp (库存管家): stock keeping for garment factories and wholesale warehouses."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from babel import Locale
@@ -43,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    # The cookie lives as long as a session may: its signature is refused after it too.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=app.config["SESSION_MAX_SECONDS"])
 
     app_logging.init_app(app)
     headers.init_app(app)

@@ -9,12 +9,24 @@ from flask.cli import with_appcontext
 
 from .extensions import db
 from .models import Location, Role, User, Variant
+from .queries import accounts as account_queries
 from .services import accounts, demo, ledger
 from .services.errors import DomainError
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, create_token, revoke_token, check_ledger, demo_data):
+    for command in (
+        create_user,
+        set_password,
+        set_role,
+        deactivate_user,
+        reactivate_user,
+        create_token,
+        list_tokens,
+        revoke_token,
+        check_ledger,
+        demo_data,
+    ):
         app.cli.add_command(command)
 
 
@@ -24,27 +36,105 @@ def init_app(app: Flask) -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CLERK.value)
 def create_user(name: str, role: str) -> None:
     """Create a user. The password comes from STOCKAPP_PASSWORD or a prompt."""
-    password = os.environ.get("STOCKAPP_PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
     try:
-        user_id = accounts.create_user(username=name, password=password, role=role)
+        user_id = accounts.create_user(username=name, password=_new_password(), role=role)
     except DomainError as refused:
         _fail(refused)
     click.echo(f"created user {name} (id {user_id}, role {role})")
 
 
+@click.command("set-password")
+@with_appcontext
+@click.argument("name")
+def set_password(name: str) -> None:
+    """Give user NAME a new password (from STOCKAPP_PASSWORD or a prompt); every
+    session they are signed in with ends. Their API tokens keep working."""
+    try:
+        accounts.set_password(username=name, password=_new_password())
+    except DomainError as refused:
+        _fail(refused)
+    click.echo(f"password of {name} changed; their sessions have ended")
+
+
+@click.command("set-role")
+@with_appcontext
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+def set_role(name: str, role: str) -> None:
+    """Change the role of user NAME; every session they are signed in with ends."""
+    try:
+        accounts.set_role(username=name, role=role)
+    except DomainError as refused:
+        _fail(refused)
+    click.echo(f"{name} is now {role}; their sessions have ended")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("name")
+def deactivate_user(name: str) -> None:
+    """Stop user NAME signing in: their sessions end and their API tokens are revoked."""
+    try:
+        accounts.deactivate(username=name)
+    except DomainError as refused:
+        _fail(refused)
+    click.echo(f"deactivated {name}; their sessions have ended and their tokens are revoked")
+
+
+@click.command("reactivate-user")
+@with_appcontext
+@click.argument("name")
+def reactivate_user(name: str) -> None:
+    """Let a deactivated user NAME sign in again (their old tokens stay revoked)."""
+    try:
+        accounts.reactivate(username=name)
+    except DomainError as refused:
+        _fail(refused)
+    click.echo(f"reactivated {name}")
+
+
+def _new_password() -> str:
+    return os.environ.get("STOCKAPP_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+
+
 @click.command("create-token")
 @with_appcontext
 @click.argument("name")
-def create_token(name: str) -> None:
+@click.option(
+    "--days",
+    type=click.IntRange(0, accounts.MAX_TOKEN_DAYS),
+    default=365,
+    show_default=True,
+    help="Days until the token expires; 0: never.",
+)
+def create_token(name: str, days: int) -> None:
     """Print a new API token for user NAME. It is shown once and stored hashed."""
     try:
-        token_id, token = accounts.create_token(name)
+        token_id, token = accounts.create_token(name, days=days or None)
     except DomainError as refused:
         _fail(refused)
-    click.echo(f"token id {token_id} for {name}:", err=True)
+    until = f"expires in {days} days" if days else "never expires"
+    click.echo(f"token id {token_id} for {name} ({until}):", err=True)
     click.echo(token)
+
+
+@click.command("list-tokens")
+@with_appcontext
+def list_tokens() -> None:
+    """List every API token: id, user, state, created, last used, expires (UTC)."""
+
+    def when(moment) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    rows = account_queries.tokens()
+    click.echo(f"{'id':>5}  {'user':<20} {'state':<8} {'created':<16}  {'last used':<16}  expires")
+    for row in rows:
+        click.echo(
+            f"{row.id:>5}  {row.username:<20} {row.state.value:<8} {when(row.created_at):<16}  "
+            f"{when(row.last_used_at):<16}  {when(row.expires_at)}"
+        )
 
 
 @click.command("revoke-token")

@@ -14,10 +14,20 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
-    # Failed logins allowed before a lock-out; each further failure doubles it.
+    # A sign-in session ends after this long without a request (a floor shift), and
+    # this long after sign-in whatever happens; the session cookie lasts as long
+    # (PERMANENT_SESSION_LIFETIME is set from it) and is not renewed on each request.
+    SESSION_IDLE_SECONDS = 12 * 3600
+    SESSION_MAX_SECONDS = 7 * 24 * 3600
+    SESSION_REFRESH_EACH_REQUEST = False
+    # Sign-in attempts allowed per address and user name, and per address over every
+    # name, before a lock-out of LOGIN_LOCKOUT_SECONDS; each attempt let through after
+    # a lock doubles it, up to the maximum. Counts are forgotten a day after the last.
     LOGIN_FREE_ATTEMPTS = 5
+    LOGIN_ADDRESS_FREE_ATTEMPTS = 20
     LOGIN_LOCKOUT_SECONDS = 30
     LOGIN_LOCKOUT_MAX_SECONDS = 15 * 60
+    LOGIN_FAILURES_KEPT_SECONDS = 24 * 3600
     PAGE_SIZE = 50
     # werkzeug's method for password hashes; the tests use a faster one.
     PASSWORD_HASH_METHOD = "scrypt"

@@ -185,9 +185,8 @@ def _bump_stock_version(session: Session) -> None:
 
 @cache
 def _bump_statement(dialect: str):
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(_versions)
+        upsert(dialect)(_versions)
         .values(shard=bindparam("shard"), n=1)
         .on_conflict_do_update(index_elements=["shard"], set_={"n": _versions.c.n + 1})
     )
@@ -202,6 +201,26 @@ def run(statement, params=None):
     return db.session.connection().execute(statement, params)
 
 
+def write_apart(statement, params: dict) -> None:
+    """Run one small write in a transaction of its own, on a connection apart from the
+    session's, and commit it at once.
+
+    For bookkeeping on a read request (when a session or a token was last used): it
+    neither ends nor joins the request's transaction. Never call it inside a
+    ``write_transaction()`` on SQLite: the second connection would queue behind the
+    first for the write lock.
+    """
+    with db.engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})
+        with connection.begin():
+            connection.execute(statement, params)
+
+
+def upsert(dialect: str):
+    """The INSERT … ON CONFLICT construct of ``dialect`` (SQLite or PostgreSQL)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 def insert_ignoring_conflicts(
     executor: Session | Connection, table, rows: list[dict], *conflict_columns
 ) -> None:
@@ -209,8 +228,8 @@ def insert_ignoring_conflicts(
     if not rows:
         return
     bind = executor if isinstance(executor, Connection) else executor.get_bind()
-    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    executor.execute(insert(table).on_conflict_do_nothing(index_elements=conflict_columns), rows)
+    insert = upsert(bind.dialect.name)(table)
+    executor.execute(insert.on_conflict_do_nothing(index_elements=conflict_columns), rows)
 
 
 def utcnow() -> datetime:

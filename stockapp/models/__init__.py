@@ -1,6 +1,6 @@
 """The tables of StockApp, one module per area."""
 
-from .accounts import ApiToken, LoginThrottle, Role, User
+from .accounts import ApiToken, LoginThrottle, Role, TokenState, User, UserSession
 from .catalogue import Style, Variant
 from .ledger import (
     Balance,
@@ -54,7 +54,9 @@ __all__ = [
     "StockVersion",
     "Style",
     "Supplier",
+    "TokenState",
     "User",
+    "UserSession",
     "Variant",
     "Warehouse",
     "document_number",

@@ -1,4 +1,4 @@
-"""Users, their roles, API tokens and the failed-login throttle."""
+"""Users, their roles, their sign-in sessions, API tokens and the failed-login throttle."""
 
 from datetime import datetime
 
@@ -13,6 +13,10 @@ from .vocabulary import Vocabulary, stored_as
 
 # A user name, as typed at sign-in.
 MAX_USERNAME = 64
+# What a sign-in session keeps of where it came from: an IPv6 address with its zone
+# fits in 64; a browser's user agent is cut to 255.
+MAX_ADDRESS = 64
+MAX_USER_AGENT = 255
 
 
 class Role(Vocabulary):
@@ -43,6 +47,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    # The sign-in session this user object was loaded through (not a column): the
+    # session cookie holds its token, so flask-login's get_id() answers with it.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
     def has_role(self, role: Role) -> bool:
         """True when this user's role is ``role`` or a more powerful one."""
         return Role(self.role).rank >= role.rank
@@ -57,14 +68,50 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: never expires.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Refreshed at most once a minute, not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class TokenState(Vocabulary):
+    """Where an API token stands (worked out from its times, not stored)."""
+
+    LIVE = "live", _l("In use")
+    EXPIRED = "expired", _l("Expired")
+    REVOKED = "revoked", _l("Revoked")
+
+
+class UserSession(db.Model):
+    """One sign-in in one browser. The session cookie holds its random token; only the
+    token's SHA-256 is kept. It ends at logout, when the user's password or role
+    changes or the user is deactivated, after ``SESSION_IDLE_SECONDS`` without a
+    request and ``SESSION_MAX_SECONDS`` after sign-in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Refreshed at most once a minute, not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(MAX_ADDRESS), default="")
+    user_agent: Mapped[str] = mapped_column(String(MAX_USER_AGENT), default="")
+
+
 class LoginThrottle(db.Model):
-    """Failed logins per user name, so guessing passwords gets slow."""
+    """Sign-in attempts claimed per address (``username`` empty) and per address and
+    user name, so that guessing passwords gets slow without locking the user out
+    from anywhere else. An attempt is counted before its password is checked."""
 
     __tablename__ = "login_throttle"
 
+    address: Mapped[str] = mapped_column(String(MAX_ADDRESS), primary_key=True)
+    # Lower-cased; empty for the row that counts every name tried from the address.
     username: Mapped[str] = mapped_column(String(MAX_USERNAME), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,26 +1,62 @@
-"""Users, passwords, the failed-login throttle and API tokens."""
+"""Users, passwords, sign-in sessions, the failed-login throttle and API tokens."""
 
 import hashlib
+import math
 import secrets
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, exists, select, text
+from sqlalchemy import Row, bindparam, case, delete, exists, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import run, utcnow, write_transaction
+from ..database import run, upsert, utcnow, write_apart, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import ApiToken, LoginThrottle, Role, User
+from ..models import ApiToken, LoginThrottle, Role, User, UserSession
+from ..models.accounts import MAX_ADDRESS, MAX_USER_AGENT, MAX_USERNAME
 from .errors import InvalidInput, LoginThrottled, NotFound
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+# A session's last request and a token's last use are written at most this often:
+# a write on SQLite takes the database's one write lock.
+TOUCH_EVERY = timedelta(minutes=1)
+# An API token's lifetime in days, at most (create-token --days).
+MAX_TOKEN_DAYS = 3650
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
 
 
 def any_user() -> bool:
     return bool(db.session.scalar(select(exists().where(User.id.is_not(None)))))
+
+
+# ---------------------------------------------------------------- users
+
+
+def password_problem(password: str, username: str):
+    """Why ``password`` may not be ``username``'s password, or None when it may.
+
+    At least ``MIN_PASSWORD`` characters, not the user name, and not one of the most
+    common passwords (``data/common_passwords.txt``), ignoring case.
+    """
+    if len(password) < MIN_PASSWORD:
+        return _l("Use at least %(min)d characters.", min=MIN_PASSWORD)
+    folded = password.strip().casefold()
+    if folded == username.strip().casefold():
+        return _l("The password cannot be the user name.")
+    if folded in _common_passwords():
+        return _l("This is one of the most common passwords: choose another.")
+    return None
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The 1,780 passwords of at least 10 characters among the 20,000 most common ones
+    (Royce Williams' list, as Django ships it in ``contrib/auth/common-passwords.txt.gz``;
+    the shorter ones are refused by length anyway). Lower-case, one a line."""
+    return frozenset(COMMON_PASSWORDS.read_text(encoding="utf-8").split("\n")) - {""}
 
 
 def create_user(*, username: str, password: str, role: Role | str, first_run: bool = False) -> int:
@@ -31,10 +67,11 @@ def create_user(*, username: str, password: str, role: Role | str, first_run: bo
     """
     errors = {}
     username = (username or "").strip()
-    if not 1 <= len(username) <= 64:
+    if not 1 <= len(username) <= MAX_USERNAME:
         errors["username"] = _l("Enter a user name of at most 64 characters.")
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = _l("Use at least %(min)d characters.", min=MIN_PASSWORD)
+    problem = password_problem(password or "", username)
+    if problem:
+        errors["password"] = problem
     if role not in set(Role):
         errors["role"] = _l("Choose viewer, clerk or manager.")
     if errors:
@@ -65,53 +102,286 @@ def create_first_manager(*, username: str, password: str) -> int:
     return create_user(username=username, password=password, role=Role.MANAGER, first_run=True)
 
 
-def authenticate(username: str, password: str) -> int | None:
+def set_password(*, username: str, password: str) -> int:
+    """Give the user a new password (the same rule as a new user's) and end every
+    session they are signed in with. Their API tokens keep working: a token is not
+    made from the password, and only the command line makes tokens."""
+    problem = password_problem(password or "", username or "")
+    if problem:
+        raise InvalidInput(_l("The password could not be changed."), {"password": problem})
+    with write_transaction():
+        user = _user_named(username)
+        user.password_hash = _hash(password)
+        _end_sessions_of(user.id)
+        return user.id
+
+
+def set_role(*, username: str, role: Role | str) -> int:
+    """Change the user's role and end every session they are signed in with."""
+    if role not in set(Role):
+        raise InvalidInput(
+            _l("The user could not be saved."), {"role": _l("Choose viewer, clerk or manager.")}
+        )
+    with write_transaction():
+        user = _user_named(username)
+        user.role = Role(role)
+        _end_sessions_of(user.id)
+        return user.id
+
+
+def deactivate(*, username: str) -> int:
+    """Stop the user signing in or using the API: every session ends, every token is
+    revoked (reactivating does not bring them back)."""
+    with write_transaction() as session:
+        user = _user_named(username)
+        user.active = False
+        _end_sessions_of(user.id)
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        return user.id
+
+
+def reactivate(*, username: str) -> int:
+    """Let a deactivated user sign in again (with a new session; old tokens stay revoked)."""
+    with write_transaction():
+        user = _user_named(username)
+        user.active = True
+        return user.id
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        raise NotFound(_l("No user named %(name)s.", name=username))
+    return user
+
+
+def set_locale(user_id: int, locale: str | None) -> None:
+    """The user's interface language; None follows the browser."""
+    with write_transaction() as session:
+        session.get(User, user_id).locale = locale
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the user name is unknown, so both cases take as long."""
+    return generate_password_hash("not a password of anyone", method=method)
+
+
+# ---------------------------------------------------------------- signing in
+
+
+def authenticate(username: str, password: str, *, address: str) -> int | None:
     """The id of the active user with these credentials, or None.
 
-    After ``LOGIN_FREE_ATTEMPTS`` failures for a user name, each further failure
-    locks that name for twice as long as the last (``LoginThrottled``), up to
-    ``LOGIN_LOCKOUT_MAX_SECONDS``. A success clears the count.
+    Each attempt is claimed before its password is checked, per ``address`` and per
+    (``address``, user name), so that parallel tries are counted exactly. After
+    ``LOGIN_FREE_ATTEMPTS`` for a name from an address, or
+    ``LOGIN_ADDRESS_FREE_ATTEMPTS`` for every name from an address, further
+    attempts from there are refused (``LoginThrottled``) for ``LOGIN_LOCKOUT_SECONDS``,
+    twice as long with each one let through after a lock, up to
+    ``LOGIN_LOCKOUT_MAX_SECONDS``. Another address is never held up. A success
+    clears the name's count and gives the address its attempt back; counts are
+    forgotten ``LOGIN_FAILURES_KEPT_SECONDS`` after the last attempt.
     """
-    key = (username or "").strip().lower()[:64]
-    throttle = db.session.get(LoginThrottle, key)
-    now = utcnow()
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        raise LoginThrottled(int((throttle.locked_until - now).total_seconds()) + 1)
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    name = (username or "").strip()
+    key = name.lower()[:MAX_USERNAME]
+    address = (address or "")[:MAX_ADDRESS]
+    _claim_attempt(address, key)
+    user = db.session.scalar(select(User).where(User.username == name))
     valid = check_password_hash(
         user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]),
         password or "",
     )
-    ok = valid and user is not None and user.active
-    user_id = user.id if ok else None
+    if not (valid and user is not None and user.active):
+        return None
+    user_id = user.id
+    _give_back_attempt(address, key)
+    return user_id
+
+
+_throttle = LoginThrottle.__table__
+
+
+@cache
+def _claim_statement(dialect: str):
+    """Count one more attempt unless the row is locked: RETURNING the count, or nothing."""
+    insert = upsert(dialect)(_throttle).values(
+        address=bindparam("address"),
+        username=bindparam("username"),
+        failures=1,
+        last_attempt_at=bindparam("now"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["address", "username"],
+        set_={
+            "failures": case(
+                (_throttle.c.last_attempt_at < bindparam("forget_before"), 1),
+                else_=_throttle.c.failures + 1,
+            ),
+            "last_attempt_at": insert.excluded.last_attempt_at,
+        },
+        where=or_(_throttle.c.locked_until.is_(None), _throttle.c.locked_until <= bindparam("now")),
+    ).returning(_throttle.c.failures)
+
+
+def _claim_attempt(address: str, name: str) -> None:
+    """Claim an attempt for the address and for (address, name), or raise
+    ``LoginThrottled`` and claim neither. Committed before the password is checked."""
+    config = current_app.config
+    now = utcnow()
+    params = {
+        "address": address,
+        "now": now,
+        "forget_before": now - timedelta(seconds=config["LOGIN_FAILURES_KEPT_SECONDS"]),
+    }
+    limits = [("", config["LOGIN_ADDRESS_FREE_ATTEMPTS"])]
+    if name:
+        limits.append((name, config["LOGIN_FREE_ATTEMPTS"]))
     with write_transaction() as session:
-        throttle = session.get(LoginThrottle, key)
-        if ok:
-            if throttle is not None:
-                session.delete(throttle)
-            return user_id
-        if throttle is None:
-            throttle = LoginThrottle(username=key, failures=0)
-            session.add(throttle)
-        throttle.failures += 1
-        config = current_app.config
-        over = throttle.failures - config["LOGIN_FREE_ATTEMPTS"]
-        if over >= 0:
-            seconds = min(
-                config["LOGIN_LOCKOUT_SECONDS"] * 2**over, config["LOGIN_LOCKOUT_MAX_SECONDS"]
+        statement = _claim_statement(session.get_bind().dialect.name)
+        for username, free in limits:  # always the address's row first: no deadlock
+            row = _throttle.c.address == address, _throttle.c.username == username
+            claimed = session.execute(statement, {**params, "username": username}).scalar()
+            if claimed is None:  # locked: the exception rolls back the claims made
+                locked_until = session.scalar(select(_throttle.c.locked_until).where(*row))
+                raise LoginThrottled(max(1, math.ceil((locked_until - now).total_seconds())))
+            over = claimed - free
+            if over >= 0:
+                seconds = min(
+                    config["LOGIN_LOCKOUT_SECONDS"] * 2**over, config["LOGIN_LOCKOUT_MAX_SECONDS"]
+                )
+                locked_until = now + timedelta(seconds=seconds)
+                session.execute(update(_throttle).where(*row).values(locked_until=locked_until))
+
+
+def _give_back_attempt(address: str, name: str) -> None:
+    """A success: the name's count is cleared, the address's attempt given back."""
+    free = current_app.config["LOGIN_ADDRESS_FREE_ATTEMPTS"]
+    with write_transaction() as session:
+        session.execute(
+            update(_throttle)
+            .where(_throttle.c.address == address, _throttle.c.username == "")
+            .values(
+                failures=_throttle.c.failures - 1,
+                locked_until=case(
+                    (_throttle.c.failures - 1 < free, None), else_=_throttle.c.locked_until
+                ),
             )
-            throttle.locked_until = now + timedelta(seconds=seconds)
-    return None
+        )
+        if name:
+            pair = _throttle.c.address == address, _throttle.c.username == name
+            session.execute(delete(_throttle).where(*pair))
 
 
-def create_token(username: str) -> tuple[int, str]:
-    """A new API token for the user: ``(id, token)``. Only its hash is kept."""
+# ---------------------------------------------------------------- sessions
+
+
+def start_session(user_id: int, *, address: str, user_agent: str) -> str:
+    """A new sign-in session for the user; returns its token, for the session cookie."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        session.add(
+            UserSession(
+                token_hash=_token_hash(token),
+                user_id=user_id,
+                address=(address or "")[:MAX_ADDRESS],
+                user_agent=(user_agent or "")[:MAX_USER_AGENT],
+            )
+        )
+    return token
+
+
+def end_session(token: str) -> None:
+    """Sign out: the session ends, and its cookie is refused from then on."""
+    with write_transaction() as session:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def _end_sessions_of(user_id: int) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+_sessions = UserSession.__table__
+# Built once: every page request runs it (flask-login's user loader).
+_SESSION_USER = (
+    select(User, _sessions.c.id, _sessions.c.last_seen_at)
+    .join(_sessions, _sessions.c.user_id == User.id)
+    .where(
+        _sessions.c.token_hash == bindparam("token_hash"),
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.last_seen_at > bindparam("idle_since"),
+        _sessions.c.created_at > bindparam("started_since"),
+        User.active,
+    )
+)
+_TOUCH_SESSION = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("row_id"), _sessions.c.last_seen_at < bindparam("stale"))
+    .values(last_seen_at=bindparam("now"))
+)
+
+
+def user_for_session(token: str) -> User | None:
+    """The active user of a live session, in one query; None once the session has
+    ended, been idle ``SESSION_IDLE_SECONDS`` or lasted ``SESSION_MAX_SECONDS``.
+
+    Its last request is written at most once a minute, in a transaction of its own.
+    """
+    config = current_app.config
+    now = utcnow()
+    found = db.session.execute(
+        _SESSION_USER,
+        {
+            "token_hash": _token_hash(token),
+            "idle_since": now - timedelta(seconds=config["SESSION_IDLE_SECONDS"]),
+            "started_since": now - timedelta(seconds=config["SESSION_MAX_SECONDS"]),
+        },
+    ).first()
+    if found is None:
+        return None
+    user, session_id, last_seen_at = found
+    stale = now - TOUCH_EVERY
+    if last_seen_at <= stale:
+        write_apart(_TOUCH_SESSION, {"row_id": session_id, "now": now, "stale": stale})
+    user.session_token = token
+    return user
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def create_token(username: str, *, days: int | None = None) -> tuple[int, str]:
+    """A new API token for the user: ``(id, token)``. Only its hash is kept. It
+    expires after ``days`` (1 to ``MAX_TOKEN_DAYS``); None: never."""
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(
+            _l("The token could not be made."),
+            {"days": _l("Enter a whole number from 1 to %(max)d.", max=MAX_TOKEN_DAYS)},
+        )
     token = "sa_" + secrets.token_urlsafe(32)
     with write_transaction() as session:
-        user_id = session.scalar(select(User.id).where(User.username == username))
-        if user_id is None:
-            raise NotFound(_l("No user named %(name)s.", name=username))
-        row = ApiToken(user_id=user_id, token_hash=_token_hash(token))
+        user = _user_named(username)
+        row = ApiToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + timedelta(days=days) if days else None,
+        )
         session.add(row)
         session.flush()
         return row.id, token
@@ -135,37 +405,42 @@ def revoke_token(token_or_id: str) -> int:
 _users, _tokens = User.__table__, ApiToken.__table__
 # Built once: every API request runs it.
 _TOKEN_USER = (
-    select(_users.c.id, _users.c.username, _users.c.role)
+    select(
+        _users.c.id,
+        _users.c.username,
+        _users.c.role,
+        _tokens.c.id.label("token_id"),
+        _tokens.c.last_used_at,
+    )
     .join(_tokens, _tokens.c.user_id == _users.c.id)
     .where(
         _tokens.c.token_hash == bindparam("token_hash"),
         _tokens.c.revoked_at.is_(None),
+        or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now")),
         _users.c.active,
     )
+)
+_TOUCH_TOKEN = (
+    update(_tokens)
+    .where(
+        _tokens.c.id == bindparam("row_id"),
+        or_(_tokens.c.last_used_at.is_(None), _tokens.c.last_used_at < bindparam("stale")),
+    )
+    .values(last_used_at=bindparam("now"))
 )
 
 
 def user_for_token(token: str) -> Row | None:
-    """``(id, username, role)`` of the active user a live token belongs to, or None."""
-    return run(_TOKEN_USER, {"token_hash": _token_hash(token)}).first()
-
-
-def _hash(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-
-
-@cache
-def _dummy_hash(method: str) -> str:
-    """Checked against when the user name is unknown, so both cases take as long."""
-    return generate_password_hash("not a password of anyone", method=method)
+    """``(id, username, role, …)`` of the active user a live, unexpired token belongs
+    to, or None: one query. Its last use is written at most once a minute."""
+    now = utcnow()
+    found = run(_TOKEN_USER, {"token_hash": _token_hash(token), "now": now}).first()
+    stale = now - TOUCH_EVERY
+    if found is not None and (found.last_used_at is None or found.last_used_at <= stale):
+        write_apart(_TOUCH_TOKEN, {"row_id": found.token_id, "now": now, "stale": stale})
+    return found
 
 
 def _token_hash(token: str) -> str:
     # Tokens are 256 random bits, so a fast hash is enough to keep them secret at rest.
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def set_locale(user_id: int, locale: str | None) -> None:
-    """The user's interface language; None follows the browser."""
-    with write_transaction() as session:
-        session.get(User, user_id).locale = locale

@@ -55,9 +55,13 @@ class LoginThrottled(DomainError):
     title = _l("Too many failed logins")
 
     def __init__(self, seconds: int):
-        super().__init__(
-            _l("Too many failed logins. Try again in %(seconds)d seconds.", seconds=seconds)
-        )
+        if seconds < 120:
+            wait = _l("Too many failed logins. Try again in %(seconds)d seconds.", seconds=seconds)
+        else:
+            minutes = -(-seconds // 60)
+            wait = _l("Too many failed logins. Try again in %(minutes)d minutes.", minutes=minutes)
+        super().__init__(wait)
+        # For the Retry-After header.
         self.seconds = seconds
 
 

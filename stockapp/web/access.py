@@ -2,20 +2,22 @@
 
 from functools import wraps
 
-from flask import redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_url
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
+from ..i18n import lazy_gettext as _l
 from ..models import Role, User
-from ..services.accounts import any_user
+from ..services.accounts import any_user, user_for_session
 from .errors import error_page
 
 # Endpoints anyone may open: everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(session_token: str) -> User | None:
+    """flask-login's user loader: the session cookie holds a sign-in session's token."""
+    return user_for_session(session_token)
 
 
 def require_login():
@@ -27,6 +29,9 @@ def require_login():
     if request.endpoint == "live.version":
         # A screen left open after its session ended: no redirect, no flashed message.
         return "", 401
+    if session.pop("_user_id", None) is not None:  # flask-login's key: a session that ended
+        flash(_l("Your session has ended; sign in again."), "info")
+        return redirect(login_url(login_manager.login_view, request.url))
     if not any_user():
         return redirect(url_for("auth.setup"))
     return login_manager.unauthorized()

@@ -11,13 +11,16 @@ from stockapp.services.errors import InvalidInput, LoginThrottled, NotFound
 from tests.support.apps import PASSWORD
 from tests.support.db import row_count
 
+# The address the unit tests sign in from.
+HERE = "10.0.0.7"
+
 
 def test_passwords_are_hashed_and_checked(ctx, make_user):
     user_id = make_user(Role.CLERK, username="li")
     assert PASSWORD not in db.session.get(User, user_id).password_hash
-    assert accounts.authenticate("li", PASSWORD) == user_id
-    assert accounts.authenticate("li", "wrong password") is None
-    assert accounts.authenticate("nobody", PASSWORD) is None
+    assert accounts.authenticate("li", PASSWORD, address=HERE) == user_id
+    assert accounts.authenticate("li", "wrong password", address=HERE) is None
+    assert accounts.authenticate("nobody", PASSWORD, address=HERE) is None
 
 
 @pytest.mark.parametrize(
@@ -58,33 +61,33 @@ def test_failed_logins_lock_the_name_with_growing_waits(ctx, make_user):
     user_id = make_user(Role.CLERK, username="li")
     free = ctx.config["LOGIN_FREE_ATTEMPTS"]
     for _ in range(free - 1):
-        assert accounts.authenticate("li", "bad") is None
-    assert db.session.get(LoginThrottle, "li").locked_until is None
-    accounts.authenticate("li", "bad")
+        assert accounts.authenticate("li", "bad", address=HERE) is None
+    assert db.session.get(LoginThrottle, (HERE, "li")).locked_until is None
+    accounts.authenticate("li", "bad", address=HERE)
     with pytest.raises(LoginThrottled) as locked:
-        accounts.authenticate("li", PASSWORD)  # even the right password waits
+        accounts.authenticate("li", PASSWORD, address=HERE)  # even the right password waits
     first_wait = locked.value.seconds
     assert 0 < first_wait <= ctx.config["LOGIN_LOCKOUT_SECONDS"] + 1
     # Let the lock run out, fail once more: the wait doubles.
-    throttle = db.session.get(LoginThrottle, "li")
+    throttle = db.session.get(LoginThrottle, (HERE, "li"))
     throttle.locked_until -= timedelta(hours=1)
     db.session.commit()
-    accounts.authenticate("li", "bad")
+    accounts.authenticate("li", "bad", address=HERE)
     with pytest.raises(LoginThrottled) as locked:
-        accounts.authenticate("li", PASSWORD)
+        accounts.authenticate("li", PASSWORD, address=HERE)
     assert locked.value.seconds > first_wait
-    throttle = db.session.get(LoginThrottle, "li")
+    throttle = db.session.get(LoginThrottle, (HERE, "li"))
     throttle.locked_until -= timedelta(hours=1)
     db.session.commit()
-    assert accounts.authenticate("li", PASSWORD) == user_id
-    assert db.session.get(LoginThrottle, "li") is None
+    assert accounts.authenticate("li", PASSWORD, address=HERE) == user_id
+    assert db.session.get(LoginThrottle, (HERE, "li")) is None
 
 
 def test_inactive_users_cannot_sign_in(ctx, make_user):
     user_id = make_user(Role.CLERK, username="gone")
     db.session.get(User, user_id).active = False
     db.session.commit()
-    assert accounts.authenticate("gone", PASSWORD) is None
+    assert accounts.authenticate("gone", PASSWORD, address=HERE) is None
 
 
 def test_tokens_are_hashed_and_revocable(ctx, make_user):
@@ -115,8 +118,8 @@ class TestProductionHashing:
         assert Defaults.PASSWORD_HASH_METHOD == "scrypt"
         user_id = make_user(Role.CLERK, username="li")
         assert db.session.get(User, user_id).password_hash.startswith("scrypt:")
-        assert accounts.authenticate("li", PASSWORD) == user_id
-        assert accounts.authenticate("nobody", PASSWORD) is None
+        assert accounts.authenticate("li", PASSWORD, address=HERE) == user_id
+        assert accounts.authenticate("nobody", PASSWORD, address=HERE) is None
 
 
 def test_two_first_runs_at_once_make_one_manager(app):
@@ -143,3 +146,56 @@ def test_two_first_runs_at_once_make_one_manager(app):
     assert sum(isinstance(outcome, int) for outcome in outcomes) == 1
     with app.app_context():
         assert row_count("users") == 1
+
+
+def test_a_lock_out_holds_one_address_only(ctx, make_user):
+    user_id = make_user(Role.MANAGER, username="boss")
+    for _ in range(ctx.config["LOGIN_FREE_ATTEMPTS"]):
+        assert accounts.authenticate("boss", "guess", address="10.0.0.66") is None
+    with pytest.raises(LoginThrottled):
+        accounts.authenticate("Boss", PASSWORD, address="10.0.0.66")
+    assert accounts.authenticate("boss", PASSWORD, address="10.0.0.7") == user_id
+
+
+def test_guessing_across_names_from_one_address_is_limited(ctx, make_user):
+    user_id = make_user(Role.MANAGER, username="boss")
+    for n in range(ctx.config["LOGIN_ADDRESS_FREE_ATTEMPTS"]):
+        assert accounts.authenticate(f"name{n}", "guess", address="10.0.0.66") is None
+    with pytest.raises(LoginThrottled) as locked:
+        accounts.authenticate("boss", PASSWORD, address="10.0.0.66")
+    assert 0 < locked.value.seconds <= ctx.config["LOGIN_LOCKOUT_SECONDS"]
+    # The refused attempt claimed nothing for the name.
+    assert db.session.get(LoginThrottle, ("10.0.0.66", "boss")) is None
+    assert accounts.authenticate("boss", PASSWORD, address="10.0.0.7") == user_id
+
+
+def test_a_success_clears_the_name_and_gives_the_address_its_attempt_back(ctx, make_user):
+    user_id = make_user(Role.CLERK, username="li")
+    for _ in range(2):
+        accounts.authenticate("li", "bad", address=HERE)
+    accounts.authenticate("wang", "bad", address=HERE)
+    assert accounts.authenticate("li", PASSWORD, address=HERE) == user_id
+    db.session.rollback()
+    assert db.session.get(LoginThrottle, (HERE, "li")) is None
+    assert db.session.get(LoginThrottle, (HERE, "")).failures == 3
+    assert db.session.get(LoginThrottle, (HERE, "wang")).failures == 1
+
+
+def test_counts_are_forgotten_a_day_after_the_last_attempt(ctx, make_user):
+    make_user(Role.CLERK, username="li")
+    for _ in range(ctx.config["LOGIN_FREE_ATTEMPTS"] - 1):
+        accounts.authenticate("li", "bad", address=HERE)
+    db.session.rollback()
+    for key in ((HERE, "li"), (HERE, "")):
+        db.session.get(LoginThrottle, key).last_attempt_at -= timedelta(days=1, seconds=1)
+    db.session.commit()
+    accounts.authenticate("li", "bad", address=HERE)
+    db.session.rollback()
+    assert db.session.get(LoginThrottle, (HERE, "li")).failures == 1
+    assert db.session.get(LoginThrottle, (HERE, "")).failures == 1
+
+
+def test_long_waits_are_given_in_minutes(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert "in 45 seconds" in str(LoginThrottled(45).detail)
+        assert "in 15 minutes" in str(LoginThrottled(900).detail)

@@ -1,5 +1,7 @@
 """The flask commands: create-user, create-token, revoke-token, check-ledger, demo-data."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -20,7 +22,7 @@ def test_create_user_takes_the_password_from_the_environment(app, runner, monkey
     result = runner.invoke(args=["create-user", "li", "--role", "manager"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert accounts.authenticate("li", PASSWORD) is not None
+        assert accounts.authenticate("li", PASSWORD, address="127.0.0.1") is not None
     again = runner.invoke(args=["create-user", "li"])
     assert again.exit_code == 1 and "username:" in again.output
 
@@ -99,3 +101,54 @@ def test_demo_data_needs_a_manager_then_fills_a_believable_catalogue(app, runner
     with app.app_context():
         assert row_count("orders") == 5
     assert runner.invoke(args=["check-ledger"]).exit_code == 0
+
+
+def test_password_role_and_deactivation_commands(app, runner, make_user, monkeypatch):
+    user_id = make_user(Role.CLERK, username="li")
+    with app.app_context():
+        session_token = accounts.start_session(user_id, address="h", user_agent="t")
+        _, token = accounts.create_token("li")
+    monkeypatch.setenv("STOCKAPP_PASSWORD", "qwertyuiop")
+    refused = runner.invoke(args=["set-password", "li"])
+    assert refused.exit_code == 1 and "password:" in refused.output
+    monkeypatch.setenv("STOCKAPP_PASSWORD", "blue cotton 42")
+    assert runner.invoke(args=["set-password", "li"]).exit_code == 0
+    with app.app_context():
+        assert accounts.user_for_session(session_token) is None
+        assert accounts.authenticate("li", "blue cotton 42", address="h") == user_id
+    assert runner.invoke(args=["set-role", "li", "--role", "manager"]).exit_code == 0
+    assert runner.invoke(args=["set-role", "li", "--role", "boss"]).exit_code == 2
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT role FROM users")) == "manager"
+    assert runner.invoke(args=["deactivate-user", "li"]).exit_code == 0
+    with app.app_context():
+        assert accounts.user_for_token(token) is None
+        assert accounts.authenticate("li", "blue cotton 42", address="h") is None
+    assert runner.invoke(args=["reactivate-user", "li"]).exit_code == 0
+    with app.app_context():
+        assert accounts.authenticate("li", "blue cotton 42", address="h") == user_id
+    for command in ("set-password", "deactivate-user", "reactivate-user"):
+        assert runner.invoke(args=[command, "nobody"]).exit_code == 1
+
+
+def test_tokens_expire_after_the_days_given_and_are_listed(app, runner, make_user):
+    make_user(Role.CLERK, username="li")
+    yearly = runner.invoke(args=["create-token", "li"])
+    assert yearly.exit_code == 0 and "expires in 365 days" in yearly.stderr
+    forever = runner.invoke(args=["create-token", "li", "--days", "0"])
+    assert "never expires" in forever.stderr
+    assert runner.invoke(args=["create-token", "li", "--days", "-1"]).exit_code == 2
+    assert runner.invoke(args=["revoke-token", "1"]).exit_code == 0
+    with app.app_context():
+        expiry = db.session.execute(
+            sa.text("SELECT expires_at, created_at FROM api_tokens ORDER BY id")
+        ).all()
+    assert expiry[1][0] is None and expiry[0][0] is not None
+    listing = runner.invoke(args=["list-tokens"]).output.splitlines()
+    assert listing[0].split()[:3] == ["id", "user", "state"]
+    assert [line.split()[:3] for line in listing[1:]] == [
+        ["2", "li", "live"],
+        ["1", "li", "revoked"],
+    ]
+    assert listing[1].rstrip().endswith("-")  # token 2 never expires
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d$", listing[2])  # token 1 does

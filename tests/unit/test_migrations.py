@@ -74,3 +74,34 @@ def test_upgrades_keep_the_ledger(fresh_url):
         assert [tuple(row) for row in kept] == [("first", None, 7, 7)]
         assert [tuple(row) for row in lines] == [(None, 7, 0, True)]
         db.engine.dispose()
+
+
+def test_0004_keeps_users_and_tokens_and_drops_only_the_throttles_counts(fresh_url):
+    """Tokens made before 0004 keep working and never expire; the old throttle's rows
+    (transient failure counts per name) are dropped with their table."""
+    app = make_app(fresh_url)
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO users (username, password_hash, role, active, created_at) "
+                "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+                "INSERT INTO api_tokens (user_id, token_hash, created_at) "
+                f"SELECT id, '{'a' * 64}', '2026-11-02 08:00' FROM users",
+                "INSERT INTO login_throttle (username, failures) VALUES ('ann', 3)",
+            ):
+                connection.execute(sa.text(statement))
+        upgrade()
+        with db.engine.connect() as connection:
+            tokens = connection.execute(
+                sa.text(
+                    "SELECT u.username, t.expires_at, t.last_used_at, t.revoked_at "
+                    "FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                )
+            ).all()
+            throttles = connection.scalar(sa.text("SELECT COUNT(*) FROM login_throttle"))
+            sessions = connection.scalar(sa.text("SELECT COUNT(*) FROM user_sessions"))
+        assert [tuple(row) for row in tokens] == [("ann", None, None, None)]
+        assert (throttles, sessions) == (0, 0)
+        db.engine.dispose()

@@ -32,7 +32,12 @@ def test_pages_need_sign_in_once_set_up(client, make_user):
     ("form", "field_error"),
     [
         ({"username": "", "password": PASSWORD, "confirm": PASSWORD}, "This field is required"),
-        ({"username": "boss", "password": "short", "confirm": "short"}, "at least 8"),
+        ({"username": "boss", "password": "short", "confirm": "short"}, "at least 10"),
+        ({"username": "boss", "password": "Basketball", "confirm": "Basketball"}, "most common"),
+        (
+            {"username": "Boss.Wang.1", "password": "boss.wang.1", "confirm": "boss.wang.1"},
+            "cannot be the user name",
+        ),
         ({"username": "boss", "password": PASSWORD, "confirm": "other one"}, "passwords differ"),
     ],
 )

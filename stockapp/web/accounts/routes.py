@@ -1,15 +1,21 @@
-"""Sign in, sign out, first-run setup and the language switch."""
+"""Sign in, sign out, first-run setup, the language switch and the managers' page of
+API tokens."""
 
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ...extensions import db
+from ...htmx import client_redirect
 from ...i18n import lazy_gettext as _l
-from ...models import User
+from ...models import Role, User
+from ...queries import accounts as account_queries
 from ...services import accounts, demo
-from ...services.errors import DomainError
+from ...services.errors import DomainError, LoginThrottled, NotFound
+from ..access import role_required
+from ..settings.routes import SECTIONS
 from . import bp
 from .forms import ButtonForm, LoginForm, SetupForm
 
@@ -21,22 +27,35 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("catalogue.products"))
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user_id = accounts.authenticate(form.username.data, form.password.data)
-        except DomainError as refused:
+            user_id = accounts.authenticate(
+                form.username.data, form.password.data, address=request.remote_addr
+            )
+        except LoginThrottled as refused:
             form.form_errors.append(refused.detail)
-            status = refused.status
+            status, headers = refused.status, {"Retry-After": str(refused.seconds)}
         else:
             if user_id is not None:
-                login_user(db.session.get(User, user_id))
+                _start_session(user_id)
                 return redirect(_safe_next(request.args.get("next")))
             form.form_errors.append(_l("Wrong user name or password."))
             status = 401
     elif form.is_submitted():
         status = 422
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), status, headers
+
+
+def _start_session(user_id: int) -> None:
+    """Sign the browser in with a new session: the cookie holds only its token."""
+    token = accounts.start_session(
+        user_id, address=request.remote_addr, user_agent=request.user_agent.string
+    )
+    user = db.session.get(User, user_id)
+    user.session_token = token
+    session.permanent = True  # the cookie outlives the browser, up to SESSION_MAX_SECONDS
+    login_user(user)
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -58,7 +77,7 @@ def setup():
                 form.form_errors.append(refused.detail)
             status = 422
         else:
-            login_user(db.session.get(User, user_id))
+            _start_session(user_id)
             if form.demo_data.data:
                 demo.fill(operator_id=user_id)
             flash(_l("Welcome. You are the first manager of StockApp."), "success")
@@ -71,7 +90,8 @@ def setup():
 @bp.post("/logout")
 def logout():
     form = ButtonForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and current_user.is_authenticated:
+        accounts.end_session(current_user.get_id())
         logout_user()
     return redirect(url_for("auth.login"))
 
@@ -87,6 +107,31 @@ def language(code: str):
     response = make_response(redirect(_safe_next(request.form.get("next"))))
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.get("/tokens")
+@role_required(Role.MANAGER)
+def token_list():
+    """Every API token: whose, made when, last used, expires, revoked; a Revoke button."""
+    context = {"rows": account_queries.tokens(), "action": ButtonForm(), "sections": SECTIONS}
+    return render_template("accounts/tokens.html", **context)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@role_required(Role.MANAGER)
+def revoke_token(token_id: int):
+    if not ButtonForm().validate():
+        flash(_("The page is out of date: reload it."), "error")
+        return client_redirect(url_for("auth.token_list"))
+    try:
+        accounts.revoke_token(str(token_id))
+    except NotFound:
+        abort(404)
+    flash(
+        _("Token %(id)d revoked: programs using it are refused from now on.", id=token_id),
+        "success",
+    )
+    return client_redirect(url_for("auth.token_list"))
 
 
 def _safe_next(target: str | None) -> str:
