@@ -38,7 +38,7 @@ API_READS = {
     ],
 }
 # GET pages that are not a datum but the form of an action, the signed-in user's own
-# records, or open to anyone; each is tested where its action is.
+# records, a manager's settings, or open to anyone; each is tested where its action is.
 NOT_A_DATUM = {
     "auth.login",
     "auth.setup",
@@ -58,6 +58,7 @@ NOT_A_DATUM = {
     "settings.edit_supplier",
     "settings.location_list",
     "settings.receiving_settings",
+    "auth.token_list",
 }
 
 
