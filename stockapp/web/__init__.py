@@ -24,6 +24,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(access.load_user)
+    # The server checks each request's sign-in session (services.accounts); flask-login's
+    # own "protection" would only rewrite the cookie of a signed-out screen.
+    login_manager.session_protection = None
     app.before_request(access.require_login)
     app.after_request(vary_on_htmx)
     templating.init_app(app)

@@ -48,7 +48,7 @@ def test_revoke_refuses_the_token_at_once(app, client, manager, make_user):
     make_user(Role.CLERK, username="li")
     token_id, token = tokens_for(app, "li")
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get(f"{API}/movements", headers=headers).status_code == 200
+    assert client.get(f"{API}/movements?sku=x", headers=headers).status_code == 200
     response = client.post(f"/tokens/{token_id}/revoke", headers=HTMX)
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/tokens"
     page = text(client.get("/tokens"))
