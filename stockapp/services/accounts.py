@@ -76,9 +76,12 @@ def create_user(*, username: str, password: str, role: Role | str, first_run: bo
         errors["role"] = _l("Choose viewer, clerk or manager.")
     if errors:
         raise InvalidInput(_l("The user could not be saved."), errors)
-    taken = InvalidInput(
-        _l("The user could not be saved."), {"username": _l("This user name is taken.")}
-    )
+
+    def taken() -> InvalidInput:  # made only when raised: a DomainError logs its refusal
+        return InvalidInput(
+            _l("The user could not be saved."), {"username": _l("This user name is taken.")}
+        )
+
     try:
         with write_transaction() as session:
             if first_run:
@@ -88,13 +91,13 @@ def create_user(*, username: str, password: str, role: Role | str, first_run: bo
                 if any_user():
                     raise InvalidInput(_l("StockApp is already set up."))
             if session.scalar(select(User.id).where(User.username == username)):
-                raise taken
+                raise taken()
             user = User(username=username, password_hash=_hash(password), role=Role(role))
             session.add(user)
             session.flush()
             return user.id
     except IntegrityError as clash:  # the same name, made a moment ago by someone else
-        raise taken from clash
+        raise taken() from clash
 
 
 def create_first_manager(*, username: str, password: str) -> int:
