@@ -32,6 +32,8 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, text
 
+from .database import create_private_sqlite_file
+
 # What the backup command names its files: stockapp-YYYYMMDD-HHMMSS.<ext>. Rotation
 # (--keep) removes only files with such a name.
 NAME_FORMAT = "stockapp-%Y%m%d-%H%M%S"
@@ -178,9 +180,7 @@ def _copy_sqlite(database: Path, target: Path) -> None:
 
 
 def _restore_sqlite(path: Path, database: Path) -> None:
-    if not database.exists():
-        _private_folder(database.parent)
-        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    create_private_sqlite_file(database)
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     live = sqlite3.connect(database, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:

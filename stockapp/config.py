@@ -42,7 +42,7 @@ def instance_secret_key(instance_path: str) -> str:
     """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        Path(instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
