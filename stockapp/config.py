@@ -23,6 +23,16 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"
     # Application log level (stockapp.app_logging); STOCKAPP_LOG_LEVEL overrides it.
     LOG_LEVEL = "INFO"
+    # The shop serves StockApp behind an HTTPS reverse proxy (STOCKAPP_HTTPS=1): cookies
+    # are sent over HTTPS only, browsers are told to come back over HTTPS only (HSTS),
+    # and the proxy's X-Forwarded-For/-Proto/-Host are trusted. Only ever with a proxy in
+    # front and gunicorn reachable by the proxy alone: anyone else could forge them.
+    HTTPS = False
+
+
+def is_on(value: str) -> bool:
+    """An environment switch: 1, true, yes or on (any case) is on; anything else off."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def normalise_database_url(url: str) -> str:
