@@ -14,7 +14,7 @@ INSTANCE ?= instance
 # pytest-xdist workers for `make test` (auto: one per CPU); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run private-instance test bench bench-orders translations check-translations lint clean
+.PHONY: run private-instance test bench bench-orders bench-backups translations check-translations lint clean
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,11 @@ $(READY): pyproject.toml
 run: $(READY) $(COMPILED) private-instance
 	umask 077 && $(BIN)/flask --app app db upgrade
 	@echo
-	@echo "  StockApp is starting. Open http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/ on this network"
-	@echo "  (or http://127.0.0.1:$(PORT)/ on this machine). The first visit asks for the first manager."
+	@case "$(BIND)" in \
+	127.*|localhost*|\[::1\]*) echo "  StockApp is starting on http://$(BIND)/, for the HTTPS proxy in front of it.";; \
+	*) echo "  StockApp is starting. Open http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/ on this network"; \
+	   echo "  (or http://127.0.0.1:$(PORT)/ on this machine). The first visit asks for the first manager.";; \
+	esac
 	@echo
 	umask 077 && exec $(BIN)/gunicorn --workers $(WORKERS) --bind $(BIND) app:app
 
@@ -49,6 +52,9 @@ bench: $(READY) $(COMPILED)
 
 bench-orders: $(READY) $(COMPILED)
 	$(BIN)/python bench/orders.py
+
+bench-backups: $(READY) $(COMPILED)
+	$(BIN)/python bench/backups.py
 
 # Re-extract the strings and merge them into the catalogues; translate, then `make test`.
 # --ignore-dirs: by default pybabel skips folders starting with "_" (templates/_macros).
