@@ -25,12 +25,13 @@ import sqlite3
 import struct
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, text
+from sqlalchemy import URL, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from .database import create_private_sqlite_file
 
@@ -59,12 +60,12 @@ class Written:
     path: Path
     size: int
     seconds: float
-    removed: list[Path] = field(default_factory=list)
+    removed: list[Path]
 
 
-def default_path(url: URL, folder: Path, now: datetime | None = None) -> Path:
-    """``folder/stockapp-YYYYMMDD-HHMMSS.<ext>`` for the database ``url`` names."""
-    stamp = (now or datetime.now()).strftime(NAME_FORMAT)
+def default_path(url: URL, folder: Path) -> Path:
+    """``folder/stockapp-YYYYMMDD-HHMMSS.<ext>`` for the database ``url`` names, now."""
+    stamp = datetime.now().strftime(NAME_FORMAT)
     return folder / f"{stamp}.{EXTENSIONS[_dialect(url)]}"
 
 
@@ -252,36 +253,27 @@ def _read_pg_backup(path: Path) -> str:
 
 
 def _pg_sessions(url: URL) -> list[tuple]:
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                text(
-                    "SELECT pid, application_name, client_addr FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                    "ORDER BY pid"
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    return _pg_query(
+        url,
+        "SELECT pid, application_name, client_addr FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY pid",
+    )
 
 
 def _pg_end_other_sessions(url: URL) -> None:
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
+    _pg_query(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
 
+
+def _pg_query(url: URL, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on a connection of its own, closed at once."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
+            return connection.execute(text(sql)).all()
     finally:
         engine.dispose()
 
