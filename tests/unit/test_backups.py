@@ -7,9 +7,12 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
+from stockapp import ROOT
 from stockapp.backups import EXTENSIONS, NAMED
 from stockapp.extensions import db
 from stockapp.models import Role
@@ -226,3 +229,25 @@ def test_restore_exits_1_when_the_restored_ledger_disagrees(
     assert result.exit_code == 1
     assert "A1024-Black-S @ DEFAULT: balance 7, movements sum to 5" in result.output
     assert "1 balance(s) disagree with the ledger" in result.output
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_restore_upgrades_a_backup_of_an_older_schema(
+    kind, database_url_for, tmp_path, restored_app
+):
+    old = make_app(database_url_for(kind, name="old"))
+    with old.app_context():
+        flask_migrate.downgrade(revision="base")
+        flask_migrate.upgrade(revision="0002")
+    backup = tmp_path / f"taken-at-0002.{EXTENSIONS[kind]}"
+    assert old.test_cli_runner().invoke(args=["backup", str(backup)]).exit_code == 0
+    with old.app_context():
+        db.engine.dispose()
+    result = restored_app.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert "(schema 0002," in result.output and "upgraded the schema from 0002 to " in result.output
+    assert "ledger OK" in result.output
+    with restored_app.app_context():
+        revision = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        assert revision == ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+        assert "suppliers" in sa.inspect(db.engine).get_table_names()  # made by 0003
