@@ -7,10 +7,14 @@ CATALOGUES := $(wildcard stockapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 PORT ?= 8000
 WORKERS ?= 4
+# Where gunicorn listens: every address by default; 127.0.0.1:$(PORT) behind an HTTPS proxy.
+BIND ?= 0.0.0.0:$(PORT)
+# The database, its WAL, the secret key and the backups: readable by this user only.
+INSTANCE ?= instance
 # pytest-xdist workers for `make test` (auto: one per CPU); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test bench bench-orders translations check-translations lint clean
+.PHONY: run private-instance test bench bench-orders bench-backups translations check-translations lint clean
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,13 +24,21 @@ $(READY): pyproject.toml
 %.mo: %.po $(READY)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics
 
-run: $(READY) $(COMPILED)
-	$(BIN)/flask --app app db upgrade
+# umask 077: whatever the app and gunicorn create (database, WAL, backups) is private.
+run: $(READY) $(COMPILED) private-instance
+	umask 077 && $(BIN)/flask --app app db upgrade
 	@echo
-	@echo "  StockApp is starting. Open http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/ on this network"
-	@echo "  (or http://127.0.0.1:$(PORT)/ on this machine). The first visit asks for the first manager."
+	@case "$(BIND)" in \
+	127.*|localhost*|\[::1\]*) echo "  StockApp is starting on http://$(BIND)/, for the HTTPS proxy in front of it.";; \
+	*) echo "  StockApp is starting. Open http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/ on this network"; \
+	   echo "  (or http://127.0.0.1:$(PORT)/ on this machine). The first visit asks for the first manager.";; \
+	esac
 	@echo
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) app:app
+	umask 077 && exec $(BIN)/gunicorn --workers $(WORKERS) --bind $(BIND) app:app
+
+private-instance:
+	mkdir -p -m 700 $(INSTANCE)
+	chmod -R u=rwX,go= $(INSTANCE)
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -40,6 +52,9 @@ bench: $(READY) $(COMPILED)
 
 bench-orders: $(READY) $(COMPILED)
 	$(BIN)/python bench/orders.py
+
+bench-backups: $(READY) $(COMPILED)
+	$(BIN)/python bench/backups.py
 
 # Re-extract the strings and merge them into the catalogues; translate, then `make test`.
 # --ignore-dirs: by default pybabel skips folders starting with "_" (templates/_macros).

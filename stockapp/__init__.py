@@ -8,6 +8,7 @@ from babel import Locale
 from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import app_logging, headers
 from . import config as config_module
@@ -37,7 +38,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["LOG_LEVEL"] = os.environ["STOCKAPP_LOG_LEVEL"].upper()
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("STOCKAPP_HTTPS"):
+        app.config["HTTPS"] = config_module.is_on(os.environ["STOCKAPP_HTTPS"])
     app.config.update(config or {})
+    if app.config["HTTPS"]:
+        # Behind the shop's HTTPS proxy: one hop, whose forwarded headers name the
+        # client's address, the scheme and the host the browser asked for.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI")
         or "sqlite:///" + str(Path(app.instance_path) / "stockapp.sqlite")

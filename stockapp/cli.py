@@ -2,11 +2,16 @@
 
 import os
 import sys
+import time
+from pathlib import Path
 
 import click
-from flask import Flask
+import flask_migrate
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from . import backups
 from .extensions import db
 from .models import Location, Role, User, Variant
 from .queries import accounts as account_queries
@@ -25,6 +30,8 @@ def init_app(app: Flask) -> None:
         list_tokens,
         revoke_token,
         check_ledger,
+        backup,
+        restore,
         demo_data,
     ):
         app.cli.add_command(command)
@@ -153,6 +160,87 @@ def revoke_token(token_or_id: str) -> None:
 @with_appcontext
 def check_ledger() -> None:
     """Recompute every balance from the movements; exit 1 listing each difference."""
+    _report_ledger()
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", required=False, type=click.Path())
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    help="then keep only the newest N backups in that folder (only files named by backup)",
+)
+def backup(path: str | None, keep: int | None) -> None:
+    """Copy the live database, consistently, while the app runs.
+
+    PATH defaults to instance/backups/stockapp-YYYYMMDD-HHMMSS.sqlite (.dump for
+    PostgreSQL); a folder (one that exists, or PATH ending in /) gets a file of
+    that name inside it.
+    """
+    url = db.engine.url
+    if path is None:
+        target = backups.default_path(url, Path(current_app.instance_path) / "backups")
+    elif path.endswith(os.sep) or Path(path).is_dir():
+        target = backups.default_path(url, Path(path))
+    else:
+        target = Path(path)
+    try:
+        written = backups.backup(url, target, keep=keep)
+    except backups.BackupError as refused:
+        _fail(refused)
+    click.echo(f"wrote {written.path} ({_megabytes(written.size)}, {written.seconds:.2f} s)")
+    for old in written.removed:
+        click.echo(f"removed {old} (--keep {keep})")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="restore even though the database is in use")
+def restore(path: Path, force: bool) -> None:
+    """Replace the configured database with the backup PATH, then check the ledger.
+
+    Refuses a database in use (stop the app first) unless --force, and any file
+    that is not a StockApp backup. Exits 1 if the restored ledger disagrees.
+    """
+    url = db.engine.url
+    migrations = current_app.extensions["migrate"].directory
+    db.session.remove()
+    db.engine.dispose()  # our own connections would hold the file open
+    started = time.monotonic()
+    try:
+        revision = backups.restore(url, path, migrations=migrations, force=force)
+    except backups.BackupError as refused:
+        _fail(refused)
+    db.engine.dispose()
+    click.echo(
+        f"restored {path} into {url.render_as_string(hide_password=True)} "
+        f"(schema {revision}, {time.monotonic() - started:.2f} s)"
+    )
+    head = ScriptDirectory(migrations).get_current_head()
+    if revision != head:
+        flask_migrate.upgrade()
+        click.echo(f"upgraded the schema from {revision} to {head}")
+    _report_ledger()
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option("--styles", default=36, show_default=True)
+def demo_data(styles: int) -> None:
+    """Fill a believable demo catalogue with stock and history (operator: first manager)."""
+    manager_id = db.session.scalar(
+        db.select(User.id).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
+    )
+    if manager_id is None:
+        _fail("create a manager first: flask --app app create-user NAME --role manager")
+    created = demo.fill(operator_id=manager_id, styles=styles)
+    click.echo(f"added {created} demo styles")
+
+
+def _report_ledger() -> None:
+    """Print that the ledger is clean, or each difference and exit 1."""
     found = ledger.discrepancies()
     if not found:
         click.echo("ledger OK: every balance equals the sum of its movements")
@@ -170,18 +258,8 @@ def check_ledger() -> None:
     sys.exit(1)
 
 
-@click.command("demo-data")
-@with_appcontext
-@click.option("--styles", default=36, show_default=True)
-def demo_data(styles: int) -> None:
-    """Fill a believable demo catalogue with stock and history (operator: first manager)."""
-    manager_id = db.session.scalar(
-        db.select(User.id).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
-    )
-    if manager_id is None:
-        _fail("create a manager first: flask --app app create-user NAME --role manager")
-    created = demo.fill(operator_id=manager_id, styles=styles)
-    click.echo(f"added {created} demo styles")
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
 def _fail(reason) -> None:

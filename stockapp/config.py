@@ -33,6 +33,16 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"
     # Application log level (stockapp.app_logging); STOCKAPP_LOG_LEVEL overrides it.
     LOG_LEVEL = "INFO"
+    # The shop serves StockApp behind an HTTPS reverse proxy (STOCKAPP_HTTPS=1): cookies
+    # are sent over HTTPS only, browsers are told to come back over HTTPS only (HSTS),
+    # and the proxy's X-Forwarded-For/-Proto/-Host are trusted. Only ever with a proxy in
+    # front and gunicorn reachable by the proxy alone: anyone else could forge them.
+    HTTPS = False
+
+
+def is_on(value: str) -> bool:
+    """An environment switch: 1, true, yes or on (any case) is on; anything else off."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def normalise_database_url(url: str) -> str:
@@ -52,7 +62,7 @@ def instance_secret_key(instance_path: str) -> str:
     """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        Path(instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:

@@ -1,5 +1,6 @@
 """Database engine set-up, and the write transaction that every service runs in."""
 
+import contextlib
 import fcntl
 import os
 import random
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, Engine, bindparam, column, event, table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -51,6 +53,8 @@ def configure_engine(engine: Engine) -> None:
         return
     database = engine.url.database
     lock_path = f"{database}-writelock" if database and database != ":memory:" else None
+    if lock_path:
+        create_private_sqlite_file(Path(database))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, record):
@@ -85,6 +89,21 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "reset")
     def _on_reset(_dbapi_connection, record, _state):
         _release_write_lock(record.info)  # a connection never goes back to the pool locked
+
+
+def create_private_sqlite_file(database: Path) -> None:
+    """Create the SQLite file 0600 (and a missing folder 0700) before SQLite would.
+
+    The file holds password hashes, and SQLite gives its -wal and -shm files the
+    mode of the database file: created by SQLite itself, all three would be
+    readable by every user of the machine (0644).
+    """
+    if database.exists():
+        return
+    if not database.parent.exists():
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another worker made it a moment ago
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _take_write_lock(info: dict) -> None:

@@ -1,9 +1,11 @@
 """Security headers on every answer: a strict Content-Security-Policy (no inline script
 or style, nothing from elsewhere, never framed), no MIME sniffing, and referrers kept
 to this site. The pages need nothing more: htmx and app.js are files under /static,
-and htmx is told not to inject its indicator style (``htmx-config`` in base.html)."""
+and htmx is told not to inject its indicator style (``htmx-config`` in base.html).
+Behind the shop's HTTPS proxy (config ``HTTPS``) browsers are also told to use only
+HTTPS for this site from then on (Strict-Transport-Security, for a year)."""
 
-from flask import Flask
+from flask import Flask, current_app
 
 CSP = "; ".join(
     (
@@ -21,6 +23,7 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+HSTS = "max-age=31536000"
 
 
 def init_app(app: Flask) -> None:
@@ -29,4 +32,6 @@ def init_app(app: Flask) -> None:
 
 def _secure(response):
     response.headers.update(HEADERS)
+    if current_app.config["HTTPS"]:
+        response.headers["Strict-Transport-Security"] = HSTS
     return response

@@ -1,5 +1,10 @@
 """The app under test, and its clients."""
 
+import threading
+from contextlib import contextmanager
+
+from werkzeug.serving import make_server
+
 from stockapp import create_app
 
 # Every user the tests make has this password.
@@ -27,3 +32,17 @@ def english_client(app):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@contextmanager
+def serving(app):
+    """The app in a threaded werkzeug server on a free port; yields the port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join(timeout=30)
+        server.server_close()

@@ -5,6 +5,7 @@ and xdist worker on the server that ``STOCKAPP_TEST_POSTGRES`` names, so that
 workers, and runs from other work trees, never share one.
 """
 
+import flask_migrate
 import sqlalchemy as sa
 
 from stockapp.extensions import db
@@ -77,6 +78,13 @@ def seed_main_warehouse() -> None:
                 "SELECT id, 'DEFAULT', true FROM warehouses WHERE code = 'MAIN'"
             )
         )
+
+
+def stamp_head(app) -> None:
+    """Record the newest schema revision in ``app``'s database, as ``db upgrade`` does on
+    a real one (the test databases are made by ``create_all``)."""
+    with app.app_context():
+        flask_migrate.stamp()
 
 
 def empty_pg_tables() -> None:

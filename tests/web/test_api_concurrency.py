@@ -5,28 +5,12 @@ by a barrier."""
 import http.client
 import json
 import threading
-from contextlib import contextmanager
-
-from werkzeug.serving import make_server
 
 from stockapp.models import Role
 from tests.support.api import API, M, S, snapshot
+from tests.support.apps import serving
 
 THREADS = 8
-
-
-@contextmanager
-def serving(app):
-    """The app in a threaded werkzeug server on a free port; yields the port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join(timeout=30)
-        server.server_close()
 
 
 def post_at_once(port: int, requests: list[tuple[str, dict, dict]]) -> list[tuple[int, dict]]:

@@ -3,7 +3,17 @@ API tokens."""
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -105,7 +115,14 @@ def language(code: str):
     if current_user.is_authenticated:
         accounts.set_locale(current_user.id, code)
     response = make_response(redirect(_safe_next(request.form.get("next"))))
-    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        "lang",
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
     return response
 
 
