@@ -1,0 +1,216 @@
+"""Every input of the pages is bounded and typed before it reaches the database: control
+characters, integers from the URL and the forms, missing fields, the line cap."""
+
+import pytest
+
+from stockapp.models import Role
+from stockapp.services import receiving, suppliers
+from tests.support.db import counts, on_hand
+from tests.support.pages import HTMX, inbound, sign_in, text
+
+BIG = str(2**63)  # one past the 64-bit range
+WRITTEN = (
+    "documents",
+    "movements",
+    "balances",
+    "orders",
+    "order_lines",
+    "suppliers",
+    "purchase_orders",
+    "po_lines",
+    "receipts",
+    "receipt_lines",
+    "locations",
+    "users",
+)
+
+
+@pytest.fixture
+def shop(app, client, make_user, make_style):
+    """A style A1024 (Black × S, M, L) with 5 of S, a supplier, and the manager boss."""
+    skus = make_style("A1024", sizes=("S", "M", "L"), colours=("Black",))
+    boss = make_user(Role.MANAGER, username="boss")
+    with app.app_context():
+        receiving.receive(lines=[(skus["A1024-Black-S"], 5)], operator_id=boss)
+        suppliers.save(name="Hangzhou Mill")
+    sign_in(client, "boss")
+    return skus
+
+
+def written(app) -> tuple:
+    return counts(app, *WRITTEN)
+
+
+def order_form(skus, **fields) -> dict:
+    return {
+        "number": "PH-1",
+        "customer": "Zhang",
+        "note": "",
+        "key": "k1",
+        "style": "A1024",
+        f"q-{skus['A1024-Black-S']}": "1",
+    } | fields
+
+
+# --- control characters -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("number", "PH\x001", "Remove the control characters (such as a tab"),
+        ("customer", "Zh\tang", "Remove the control characters (such as a tab"),
+        ("note", "first\x00line", "only tabs and line breaks may stay"),
+        ("note", "bell\x07", "only tabs and line breaks may stay"),
+        ("key", "k\x00", "Remove the control characters (such as a tab"),
+    ],
+)
+def test_a_control_character_in_a_form_is_refused_beside_the_field(
+    app, client, shop, field, value, message
+):
+    before = written(app)
+    response = client.post("/orders/new", data=order_form(shop, **{field: value}), headers=HTMX)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert written(app) == before
+
+
+def test_a_note_keeps_its_tabs_and_line_breaks(app, client, shop):
+    note = "van 7\r\n\tsecond line"
+    response = client.post("/orders/new", data=order_form(shop, note=note), headers=HTMX)
+    assert response.status_code == 204 and "HX-Redirect" in response.headers
+    with app.app_context():
+        from stockapp.extensions import db
+        from stockapp.models import Order
+
+        assert db.session.query(Order.note).scalar() == note.strip()
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/login", {"username": "boss\x00", "password": "x"}),
+        ("/login", {"username": "boss", "password": "x\x00"}),
+        ("/suppliers", {"name": "Mill\x00", "note": ""}),
+        ("/locations", {"code": "A-01-01", "zone": "\x00", "note": ""}),
+        ("/products/A1024/stock", {"mode": "inbound", "key": "k", "note": "\x00"}),
+        ("/products/A1024/stock", {"mode": "inbound\x00", "key": "k", "note": ""}),
+        ("/purchase-orders/new", {"number": "PO-1", "supplier": "1\x00", "key": "k"}),
+    ],
+)
+def test_a_nul_is_refused_on_every_kind_of_form(app, client, shop, path, data):
+    if path == "/login":
+        client.post("/logout")
+    before = written(app)
+    response = client.post(path, data=data, headers=HTMX)
+    assert response.status_code in (400, 422), text(response)[:300]
+    assert written(app) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?q=A\x001024",
+        "/orders?q=\x00",
+        "/purchase-orders?q=\x00",
+        "/receive?q=\x00",
+        "/logs?q=\x00",
+        "/logs?operator=\x00",
+        "/orders/new?add=A1024\x00",
+        "/returns/new?add=\x00",
+        "/purchase-orders/1/receive?add=\x00",
+        "/?category=\x1b",
+    ],
+)
+def test_a_control_character_in_the_query_string_is_a_400_that_says_so(client, shop, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "The address contains a control character" in text(response)
+
+
+def test_a_control_character_in_a_path_is_a_404(client, shop):
+    assert client.get("/products/A1024%00").status_code == 404
+    assert client.post("/products/A%00/stock", data={}).status_code == 404
+    assert client.get("/products/" + "A" * 201).status_code == 404
+
+
+def test_a_scan_with_a_control_character_is_refused_beside_the_scan_box(app, client, shop):
+    before = written(app)
+    form = order_form(shop, add="A1024\x00")
+    response = client.post("/orders/new", data=form, headers=HTMX)
+    assert response.status_code == 200
+    assert "Remove the control characters" in text(response)
+    assert written(app) == before
+
+
+# --- integers from the URL, the query string and the forms ------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?page=9223372036854775807",
+        "/orders?page=9223372036854775807",
+        "/purchase-orders?page=9223372036854775807",
+        "/logs?before=9223372036854775808",
+        "/logs?before=99999999999999999999999999",
+        "/orders?page=-3",
+    ],
+)
+def test_pages_and_cursors_past_any_range_show_an_empty_page(client, shop, path):
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orders/2147483648",
+        f"/orders/{BIG}",
+        f"/purchase-orders/{BIG}",
+        f"/receipts/{BIG}",
+        f"/variants/{BIG}/why",
+        f"/suppliers/{BIG}/edit",
+        f"/documents/{BIG}/reverse",
+        "/orders/１２",  # full-width digits name no order
+    ],
+)
+def test_an_id_past_the_range_is_a_404(client, shop, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", [f"/orders/{BIG}/complete", f"/receipts/{BIG}/approve"])
+def test_a_post_to_an_id_past_the_range_is_a_404(client, shop, path):
+    assert client.post(path, data={"key": "k"}).status_code == 404
+
+
+@pytest.mark.parametrize("supplier", ["1" + "0" * 30, "-1", "2147483648", "x", "１"])
+def test_a_supplier_id_out_of_range_is_refused_beside_the_supplier(app, client, shop, supplier):
+    form = {
+        "number": "PO-1",
+        "supplier": supplier,
+        "key": "k",
+        "style": "A1024",
+        f"q-{shop['A1024-Black-S']}": "3",
+    }
+    before = written(app)
+    response = client.post("/purchase-orders/new", data=form, headers=HTMX)
+    assert response.status_code == 422
+    assert written(app) == before
+
+
+def test_manage_stock_without_a_note_is_a_note_left_blank(app, client, shop):
+    form = inbound(shop, **{"A1024-Black-M": 3})
+    del form["note"]
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    assert response.status_code == 204
+    with app.app_context():
+        assert on_hand(shop["A1024-Black-M"]) == 3
+
+
+@pytest.mark.parametrize("missing", ["mode", "key"])
+def test_manage_stock_without_its_hidden_fields_is_refused(app, client, shop, missing):
+    form = inbound(shop, **{"A1024-Black-M": 3})
+    del form[missing]
+    before = written(app)
+    assert client.post("/products/A1024/stock", data=form, headers=HTMX).status_code == 422
+    assert written(app) == before
