@@ -12,7 +12,7 @@ from stockapp.services import counting, ledger, orders, purchasing, receiving, r
 from stockapp.services.documents import LINE_CAP
 from stockapp.services.errors import BalanceLimit, InvalidInput
 from stockapp.services.warehouses import default_location_id
-from tests.support.db import on_hand, row_count
+from tests.support.db import insert_wide_style, on_hand, row_count
 
 PAST_31_BITS = 2**31 + 7
 WRITTEN = ("documents", "movements", "balances", "orders", "purchase_orders", "receipts")
@@ -25,25 +25,8 @@ def clerk(ctx, make_user):
 
 @pytest.fixture
 def wide(ctx, clerk):
-    """A style of MAX_LINES + 1 variants (sizes 0 … 1000), inserted in bulk."""
-    style_id = db.session.execute(
-        sa.text(
-            "INSERT INTO styles (code, name, category, unit, active, created_at) "
-            "VALUES ('W1', 'Wide', '', '', true, '2026-12-01 08:00') RETURNING id"
-        )
-    ).scalar_one()
-    db.session.execute(
-        sa.text(
-            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, archived)"
-            " VALUES (:s, '', 0, :size, :rank, :sku, false)"
-        ),
-        [
-            {"s": style_id, "size": str(n), "rank": n, "sku": f"W1-{n}"}
-            for n in range(MAX_LINES + 1)
-        ],
-    )
-    db.session.commit()
-    return list(db.session.scalars(sa.text("SELECT id FROM variants ORDER BY id")))
+    """A style of MAX_LINES + 1 variants."""
+    return insert_wide_style("W1", MAX_LINES + 1)
 
 
 def written() -> tuple:

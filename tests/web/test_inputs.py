@@ -3,9 +3,12 @@ characters, integers from the URL and the forms, missing fields, the line cap.""
 
 import pytest
 
-from stockapp.models import Role
-from stockapp.services import receiving, suppliers
-from tests.support.db import counts, on_hand
+from stockapp.database import write_transaction
+from stockapp.models import MovementKind, Role
+from stockapp.models.ledger import MAX_BALANCE, MAX_LINES
+from stockapp.services import ledger, receiving, suppliers
+from stockapp.services.warehouses import default_location_id
+from tests.support.db import counts, insert_wide_style, on_hand, row_count
 from tests.support.pages import HTMX, inbound, sign_in, text
 
 BIG = str(2**63)  # one past the 64-bit range
@@ -214,3 +217,91 @@ def test_manage_stock_without_its_hidden_fields_is_refused(app, client, shop, mi
     before = written(app)
     assert client.post("/products/A1024/stock", data=form, headers=HTMX).status_code == 422
     assert written(app) == before
+
+
+# --- the line cap, the balance limit, supplier names ------------------------------------
+
+
+@pytest.fixture
+def wide(app, shop):
+    """A style W1 of MAX_LINES + 1 sizes."""
+    with app.app_context():
+        return insert_wide_style("W1", MAX_LINES + 1)
+
+
+def test_the_dialog_refuses_more_lines_than_the_cap(app, client, wide):
+    form = {"mode": "inbound", "key": "k", "note": ""} | {f"q-{v}": "1" for v in wide}
+    before = written(app)
+    response = client.post("/products/W1/stock", data=form, headers=HTMX)
+    assert response.status_code == 422
+    assert f"At most {MAX_LINES} lines per request." in text(response)
+    assert written(app) == before
+    counted = {"mode": "stocktake", "key": "k2", "note": ""}
+    counted |= {f"c-{v}": "1" for v in wide} | {f"s-{v}": "0" for v in wide}
+    response = client.post("/products/W1/stock", data=counted, headers=HTMX)
+    assert response.status_code == 422 and f"At most {MAX_LINES} lines" in text(response)
+    assert written(app) == before
+
+
+@pytest.mark.parametrize("path", ["/orders/new", "/purchase-orders/new", "/returns/new"])
+def test_a_form_of_grids_refuses_more_lines_than_the_cap(app, client, wide, path):
+    form = {"number": "X-1", "customer": "Zhang", "supplier": "1", "key": "k", "style": "W1"}
+    form |= {f"q-{v}": "1" for v in wide} | {f"r-{v}": "1" for v in wide}
+    before = written(app)
+    response = client.post(path, data=form, headers=HTMX)
+    assert response.status_code == 422
+    assert f"At most {MAX_LINES} lines per request." in text(response)
+    assert written(app) == before
+
+
+def test_a_balance_past_2_to_the_31_shows_and_takes_more(app, client, shop):
+    variant = shop["A1024-Black-M"]
+    with app.app_context(), write_transaction():
+        ledger.post(
+            [ledger.Line(variant, default_location_id(), 2**31 + 7)],
+            kind=MovementKind.INBOUND,
+            operator_id=1,
+            document_id=None,
+        )
+    assert "2,147,483,655" in text(client.get("/products/A1024"))
+    response = client.post("/products/A1024/stock", data=inbound(shop, **{"A1024-Black-M": 3}))
+    assert response.status_code in (204, 302)
+    with app.app_context():
+        assert on_hand(variant) == 2**31 + 10
+
+
+def test_a_balance_past_the_limit_is_refused_in_the_dialog(app, client, shop):
+    variant = shop["A1024-Black-M"]
+    with app.app_context(), write_transaction():
+        ledger.post(
+            [ledger.Line(variant, default_location_id(), MAX_BALANCE)],
+            kind=MovementKind.INBOUND,
+            operator_id=1,
+            document_id=None,
+        )
+    before = written(app)
+    response = client.post(
+        "/products/A1024/stock", data=inbound(shop, **{"A1024-Black-M": 1}), headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "would hold 1,000,000,000,001 pcs" in text(response) or "1000000000001" in text(response)
+    assert written(app) == before
+
+
+@pytest.mark.parametrize("name", ["hangzhou mill", "HANGZHOU MILL", "Ｈangzhou Mill"])
+def test_a_supplier_name_taken_in_another_case_is_refused_beside_the_name(app, client, shop, name):
+    before = written(app)
+    response = client.post("/suppliers", data={"name": name}, headers=HTMX)
+    assert response.status_code == 422
+    assert "A supplier of this name exists already." in text(response)
+    assert written(app) == before
+
+
+def test_a_second_aenderung_is_refused_on_both_databases(app, client, shop):
+    assert client.post("/suppliers", data={"name": "änderung gmbh"}).status_code in (200, 302)
+    for name in ("Änderung GmbH", "änderung gmbh", "ÄNDERUNG GMBH"):
+        response = client.post("/suppliers", data={"name": name}, headers=HTMX)
+        assert response.status_code == 422, name
+        assert "A supplier of this name exists already." in text(response)
+    with app.app_context():
+        assert row_count("suppliers") == 2
