@@ -2,6 +2,7 @@
 characters, integers from the URL and the forms, missing fields, the line cap."""
 
 import pytest
+from flask_wtf import FlaskForm
 
 from stockapp.database import write_transaction
 from stockapp.models import MovementKind, Role
@@ -305,3 +306,26 @@ def test_a_second_aenderung_is_refused_on_both_databases(app, client, shop):
         assert "A supplier of this name exists already." in text(response)
     with app.app_context():
         assert row_count("suppliers") == 2
+
+
+def test_every_form_of_the_pages_takes_the_shared_checks():
+    """A form that skipped ``inputs.Form`` would let control characters through."""
+    from stockapp.web import (  # noqa: F401
+        accounts,
+        movements,
+        orders,
+        purchasing,
+        returns,
+        settings,
+        stock,
+    )
+    from stockapp.web.inputs import Form
+
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    forms = {cls for cls in every(FlaskForm) if cls.__module__.startswith("stockapp.")}
+    assert len(forms) >= 14
+    assert [cls.__qualname__ for cls in forms if not issubclass(cls, Form)] == []
