@@ -39,7 +39,8 @@ IN_ADDRESS = _l(
 
 
 def control_free(pattern: re.Pattern, message):
-    """A validator refusing text that ``pattern`` finds in, ahead of the field's others."""
+    """A validator: text in which ``pattern`` finds a character is refused with ``message``,
+    ahead of (and instead of) the field's other checks."""
 
     def check(form, field):
         if isinstance(field.data, str) and pattern.search(field.data):

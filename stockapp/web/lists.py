@@ -8,8 +8,8 @@ from ..htmx import page_or_partial
 
 # A keyset cursor (a row's id): ASCII digits that fit a 64-bit integer.
 CURSOR = re.compile(r"[0-9]{1,18}")
-# The deepest ``?page=N`` a list opens by offset (a list past it shows its last page's
-# worth: nothing); the offset stays far inside any integer the databases take.
+# A larger ``?page=N`` is read as this one: far past the end of any list, and an offset
+# far inside any integer the databases take.
 MAX_PAGE = 100_000
 
 
