@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,10 +24,23 @@ from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from .vocabulary import Vocabulary, stored_as
 
-# A 64-bit integer: BIGINT on PostgreSQL, INTEGER on SQLite, where INTEGER already holds
-# 64 bits (and only a column declared exactly INTEGER PRIMARY KEY auto-increments).
-# Ids that grow fast (movements) and every count of pieces are stored in it.
-Int64 = BigInteger().with_variant(Integer, "sqlite")
+
+class Int64(TypeDecorator):
+    """A 64-bit integer: BIGINT on PostgreSQL, INTEGER on SQLite, where INTEGER already
+    holds 64 bits (and only a column declared exactly INTEGER PRIMARY KEY auto-increments).
+    Ids that grow fast (movements) and every count of pieces are stored in it. A value
+    read is an int, sums included (PostgreSQL answers SUM(bigint) as a numeric).
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(Integer() if dialect.name == "sqlite" else BigInteger())
+
+    def process_result_value(self, value, dialect):
+        return value if value is None or type(value) is int else int(value)
+
 
 # What one line of a document may move, and how many lines one document may have.
 MAX_QTY = 1_000_000

@@ -91,10 +91,11 @@ def empty_pg_tables() -> None:
 
 def on_hand(variant_id: int) -> int:
     """The balance of a variant over all locations (inside an app context)."""
-    return db.session.scalar(
+    total = db.session.scalar(
         sa.text("SELECT COALESCE(SUM(qty), 0) FROM balances WHERE variant_id = :v"),
         {"v": variant_id},
     )
+    return int(total)  # PostgreSQL sums BIGINT as a numeric
 
 
 def row_count(table: str) -> int:

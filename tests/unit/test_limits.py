@@ -4,6 +4,7 @@ the one line cap, supplier names unique by the same folding on both databases.""
 import pytest
 import sqlalchemy as sa
 
+from stockapp import queries
 from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import MovementKind, Role
@@ -51,6 +52,9 @@ def test_a_balance_past_2_to_the_31_is_kept_exactly(make_style, clerk):
     put(variant, PAST_31_BITS, clerk)
     receiving.receive(lines=[(variant, 1_000_000)], operator_id=clerk)
     assert on_hand(variant) == PAST_31_BITS + 1_000_000
+    # Sums come back as ints on both databases (PostgreSQL sums BIGINT as a numeric).
+    level = queries.stock_levels([variant])[variant]
+    assert type(level.on_hand) is int and level.on_hand == PAST_31_BITS + 1_000_000
     after = db.session.scalars(sa.text("SELECT balance_after FROM movements ORDER BY id")).all()
     assert after == [PAST_31_BITS, PAST_31_BITS + 1_000_000]
     # A stocktake compares and corrects it like any other figure.
