@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from .ledger import Int64
 
 MAX_CODE = 32
 MAX_NAME = 120
@@ -67,7 +68,7 @@ class Variant(db.Model):
     sku: Mapped[str] = mapped_column(String(MAX_SKU), unique=True)
     # Filled with a generated EAN-13 right after insert when none is given.
     barcode: Mapped[str | None] = mapped_column(String(MAX_BARCODE), unique=True)
-    low_stock_threshold: Mapped[int | None]
+    low_stock_threshold: Mapped[int | None] = mapped_column(Int64)
     archived: Mapped[bool] = mapped_column(default=False)
 
     style: Mapped[Style] = relationship(back_populates="variants")

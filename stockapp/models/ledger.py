@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,8 +24,23 @@ from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from .vocabulary import Vocabulary, stored_as
 
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-BigId = BigInteger().with_variant(Integer, "sqlite")
+
+class Int64(TypeDecorator):
+    """A 64-bit integer: BIGINT on PostgreSQL, INTEGER on SQLite, where INTEGER already
+    holds 64 bits (and only a column declared exactly INTEGER PRIMARY KEY auto-increments).
+    Ids that grow fast (movements) and every count of pieces are stored in it. A value
+    read is an int, sums included (PostgreSQL answers SUM(bigint) as a numeric).
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(Integer() if dialect.name == "sqlite" else BigInteger())
+
+    def process_result_value(self, value, dialect):
+        return value if value is None or type(value) is int else int(value)
+
 
 # What one line of a document may move, and how many lines one document may have.
 MAX_QTY = 1_000_000
@@ -35,6 +51,9 @@ MAX_NOTE = 500
 MAX_NUMBER = 40
 # Ids are 32-bit in the schema: a larger one names no row (and never reaches the database).
 MAX_ID = 2**31 - 1
+# What one balance may hold. Far past any warehouse, and so far inside 64 bits that no sum
+# of balances or movements overflows; the ledger refuses a movement that would pass it.
+MAX_BALANCE = 10**12
 
 
 class MovementKind(Vocabulary):
@@ -115,7 +134,7 @@ class Balance(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
-    qty: Mapped[int] = mapped_column(default=0)
+    qty: Mapped[int] = mapped_column(Int64, default=0)
 
 
 class Movement(db.Model):
@@ -128,18 +147,18 @@ class Movement(db.Model):
         Index("ix_movements_operator_id_id", "operator_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
-    delta: Mapped[int]
-    balance_after: Mapped[int]
+    delta: Mapped[int] = mapped_column(Int64)
+    balance_after: Mapped[int] = mapped_column(Int64)
     kind: Mapped[MovementKind] = mapped_column(stored_as(MovementKind, 16))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # The movement this one reverses; unique, so nothing is reversed twice.
-    reverses_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("movements.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(Int64, ForeignKey("movements.id"), unique=True)
 
 
 class IdempotencyRecord(db.Model):

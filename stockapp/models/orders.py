@@ -17,7 +17,7 @@ from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from .catalogue import Variant
-from .ledger import MAX_NUMBER
+from .ledger import MAX_NUMBER, Int64
 from .vocabulary import Vocabulary, stored_as
 
 MAX_CUSTOMER = 120
@@ -74,10 +74,10 @@ class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
-    ordered: Mapped[int]
-    picked: Mapped[int] = mapped_column(default=0)
-    shipped: Mapped[int] = mapped_column(default=0)
-    returned: Mapped[int] = mapped_column(default=0)
+    ordered: Mapped[int] = mapped_column(Int64)
+    picked: Mapped[int] = mapped_column(Int64, default=0)
+    shipped: Mapped[int] = mapped_column(Int64, default=0)
+    returned: Mapped[int] = mapped_column(Int64, default=0)
     # True while the order is open or picking; kept with the order's status.
     reserving: Mapped[bool] = mapped_column(default=True)
 

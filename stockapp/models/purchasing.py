@@ -1,5 +1,6 @@
 """Purchasing: suppliers, purchase orders (采购单), receipts (入库单) and settings."""
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,13 +15,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from .catalogue import Variant
-from .ledger import MAX_NUMBER
+from .ledger import MAX_NUMBER, Int64
 from .vocabulary import Vocabulary, stored_as
 
 MAX_SUPPLIER_NAME = 120
@@ -28,14 +29,28 @@ MAX_CONTACT = 80
 MAX_PHONE = 40
 
 
+def folded(name: str) -> str:
+    """A supplier's name as its uniqueness sees it: compatibility forms unified (full-width
+    letters) and case folded the Unicode way (Ä = ä, ß = ss), the same on every database."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 class Supplier(db.Model):
     __tablename__ = "suppliers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(MAX_SUPPLIER_NAME), unique=True)
+    # folded(name), set whenever the name is: one supplier per name, ignoring case.
+    # Folding may lengthen a name (ß → ss): at most three characters for one.
+    name_key: Mapped[str] = mapped_column(String(3 * MAX_SUPPLIER_NAME), unique=True)
     contact: Mapped[str] = mapped_column(String(MAX_CONTACT), default="")
     phone: Mapped[str] = mapped_column(String(MAX_PHONE), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+
+    @validates("name")
+    def _fold(self, _key, name: str) -> str:
+        self.name_key = folded(name)
+        return name
 
 
 class POStatus(Vocabulary):
@@ -82,9 +97,9 @@ class POLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
-    ordered: Mapped[int]
+    ordered: Mapped[int] = mapped_column(Int64)
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    cancelled: Mapped[int] = mapped_column(default=0)
+    cancelled: Mapped[int] = mapped_column(Int64, default=0)
 
     variant: Mapped[Variant] = relationship()
 
@@ -132,8 +147,8 @@ class ReceiptLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("receipts.document_id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"), index=True)
-    received: Mapped[int]
-    damaged: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(Int64)
+    damaged: Mapped[int] = mapped_column(Int64, default=0)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     reason: Mapped[str] = mapped_column(String(16), default="")

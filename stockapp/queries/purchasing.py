@@ -19,6 +19,7 @@ from ..models import (
     document_number,
 )
 from ..models.ledger import MAX_ID
+from ..models.purchasing import folded
 from .catalogue import grids_by_style
 from .pager import Page, fetch
 
@@ -252,7 +253,7 @@ def supplier_exists(supplier_id: int) -> bool:
 
 def supplier_named(name: str) -> bool:
     """Whether a supplier has this name, ignoring case."""
-    found = select(Supplier.id).where(func.lower(Supplier.name) == name.lower())
+    found = select(Supplier.id).where(Supplier.name_key == folded(name))
     return bool(name) and db.session.scalar(found) is not None
 
 

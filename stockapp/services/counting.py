@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Balance, DocumentKind, Location, MovementKind, Variant
-from . import ledger
+from . import documents, ledger
 from .errors import CountDifference, StaleCount
 from .idempotency import run_once
 from .warehouses import default_location_id
@@ -38,6 +38,7 @@ def count(
     into the variant's usual location, less is taken from its locations, the
     default location first. Returns ``{"document": …, "movements": […]}``.
     """
+    documents.within_line_cap(lines)
 
     default = default_location_id()
 

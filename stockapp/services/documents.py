@@ -3,9 +3,14 @@
 from sqlalchemy import insert
 
 from ..database import run, utcnow
+from ..i18n import lazy_gettext as _l
 from ..models import Document, DocumentKind, DocumentStatus, document_number
+from ..models.ledger import MAX_LINES
+from .errors import InvalidInput
 
 documents = Document.__table__
+# The API's contracts say the same (contracts.shared): one cap for every way in.
+LINE_CAP = _l("At most %(n)d lines per request.", n=MAX_LINES)
 _INSERT = insert(documents).returning(documents.c.id)
 
 
@@ -40,3 +45,10 @@ def create(
         "note": note,
         "created_at": created_at.isoformat(),
     }
+
+
+def within_line_cap(lines) -> None:
+    """Refuse a document of more than ``MAX_LINES`` lines (``InvalidInput`` on ``lines``),
+    before any lock is taken: what one document asks of the database stays bounded."""
+    if len(lines) > MAX_LINES:
+        raise InvalidInput(LINE_CAP, {"lines": LINE_CAP})

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..app_logging import refused
 from ..i18n import lazy_gettext as _l
+from ..models.ledger import MAX_BALANCE
 
 
 class DomainError(Exception):
@@ -89,6 +90,26 @@ class InsufficientStock(DomainError):
                 short=s.short,
                 on_hand=s.on_hand,
                 requested=s.requested,
+            )
+            for s in shortages
+        ]
+        super().__init__("; ".join(str(p) for p in parts))
+        self.shortages = shortages
+
+
+class BalanceLimit(InvalidInput):
+    """A movement would take a balance past ``MAX_BALANCE`` (``requested`` is the delta)."""
+
+    title = _l("Too much stock in one place")
+
+    def __init__(self, shortages: list[Shortage]):
+        parts = [
+            _l(
+                "%(sku)s in %(location)s would hold %(total)d pcs: at most %(max)d.",
+                sku=s.sku,
+                location=s.location,
+                total=s.on_hand - s.requested,
+                max=MAX_BALANCE,
             )
             for s in shortages
         ]

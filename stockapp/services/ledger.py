@@ -9,7 +9,7 @@ with the document they post, so a document and its movements commit together.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, utcnow
 from ..extensions import db
@@ -24,8 +24,16 @@ from ..models import (
     MovementKind,
     Variant,
 )
+from ..models.ledger import MAX_BALANCE
 from . import documents
-from .errors import AlreadyReversed, InsufficientStock, InvalidTransition, NotFound, Shortage
+from .errors import (
+    AlreadyReversed,
+    BalanceLimit,
+    InsufficientStock,
+    InvalidTransition,
+    NotFound,
+    Shortage,
+)
 
 balances = Balance.__table__
 movements = Movement.__table__
@@ -37,6 +45,7 @@ _GUARDED_UPDATE = (
         balances.c.variant_id == bindparam("v"),
         balances.c.location_id == bindparam("loc"),
         balances.c.qty + bindparam("delta") >= 0,
+        balances.c.qty + bindparam("delta") <= MAX_BALANCE,
     )
     .values(qty=balances.c.qty + bindparam("delta"))
     .returning(balances.c.qty)
@@ -71,7 +80,8 @@ def post(
     Each balance is changed by a guarded ``UPDATE … WHERE qty + delta >= 0``, in
     (variant, location) order so that two batches over the same variants cannot
     deadlock. If any line would take a balance below zero, ``InsufficientStock``
-    names every short variant and the caller's transaction rolls back: all lines
+    names every short variant, and if any would take one past ``MAX_BALANCE``,
+    ``BalanceLimit`` names those; the caller's transaction rolls back: all lines
     or none.
     """
     _require_write_transaction()
@@ -88,6 +98,8 @@ def post(
         else:
             balance_after[i] = qty
     if short:
+        if any(line.delta > 0 for line, _ in short):
+            raise BalanceLimit(_shortages([(ln, q) for ln, q in short if ln.delta > 0]))
         raise InsufficientStock(_shortages(short))
     mark_stock_changed()
 
@@ -161,6 +173,9 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
 
     For callers that read a balance and then post a change computed from it (a
     stocktake): nobody else can change these balances until the transaction ends.
+    The rows are found by two flat lists (variants, locations), never by a list of
+    pairs, whose expression PostgreSQL nests as deep as it is long: this may lock a
+    few more balances of the same variants, and never fewer.
     """
     _require_write_transaction()
     pairs = sorted(set(pairs))
@@ -173,13 +188,17 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
         "variant_id",
         "location_id",
     )
+    wanted = set(pairs)
     rows = db.session.execute(
         select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
-        .where(tuple_(balances.c.variant_id, balances.c.location_id).in_(pairs))
+        .where(
+            balances.c.variant_id.in_({v for v, _ in pairs}),
+            balances.c.location_id.in_({loc for _, loc in pairs}),
+        )
         .order_by(balances.c.variant_id, balances.c.location_id)
         .with_for_update()
     )
-    return {(v, loc): qty for v, loc, qty in rows}
+    return {(v, loc): qty for v, loc, qty in rows if (v, loc) in wanted}
 
 
 def reverse(

@@ -61,6 +61,7 @@ def create(
     ``lines[i]``) and nothing is written. An order may ask for more than is
     available: stock may still arrive. Returns ``{"id", "number", "status"}``.
     """
+    documents.within_line_cap(lines)
 
     def work() -> dict:
         errors = _line_errors(lines)

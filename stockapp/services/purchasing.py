@@ -27,6 +27,7 @@ from ..models import (
     Supplier,
     Variant,
 )
+from . import documents
 from .errors import InvalidInput, InvalidTransition, NotFound
 from .idempotency import run_once
 
@@ -57,6 +58,7 @@ def create(
     ``InvalidInput`` names every field (``number``, ``supplier``, ``lines[i]``)
     and nothing is written.
     """
+    documents.within_line_cap(lines)
 
     def work() -> dict:
         errors = _line_errors(lines)

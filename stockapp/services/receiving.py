@@ -103,6 +103,7 @@ def create(
     reason, a sellable location. Anything wrong is named in
     ``InvalidInput`` (``po``, ``lines[i]``) and nothing is written.
     """
+    documents.within_line_cap(lines)
 
     def work() -> dict:
         po = _receiving_po(po_id) if po_id is not None else None

@@ -60,6 +60,7 @@ def book_return(
     that is named in ``InvalidInput`` (``lines[i]``) and nothing is written.
     Returns ``{"document", "movements"}``.
     """
+    documents.within_line_cap(lines)
     location_id = default_location_id()
 
     def work() -> dict:

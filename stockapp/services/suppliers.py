@@ -1,23 +1,25 @@
 """Suppliers (供应商): who purchase orders go to."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import Supplier
 from ..models.ledger import MAX_NOTE
-from ..models.purchasing import MAX_CONTACT, MAX_PHONE, MAX_SUPPLIER_NAME
+from ..models.purchasing import MAX_CONTACT, MAX_PHONE, MAX_SUPPLIER_NAME, folded
 from .errors import InvalidInput, NotFound
 
+TAKEN = _l("A supplier of this name exists already.")
 LIMITS = {"name": MAX_SUPPLIER_NAME, "contact": MAX_CONTACT, "phone": MAX_PHONE, "note": MAX_NOTE}
 
 
 def save(*, name: str, contact: str = "", phone: str = "", note: str = "", supplier_id=None) -> int:
     """Create a supplier, or change one (``supplier_id``); return its id.
 
-    The name is required and unique (ignoring case); every field has a length
-    limit. A refusal names the fields and writes nothing.
+    The name is required and unique ignoring case (``folded``, the same on both
+    databases); every field has a length limit. A refusal names the fields and writes nothing.
     """
     fields = {
         "name": name.strip(),
@@ -34,10 +36,10 @@ def save(*, name: str, contact: str = "", phone: str = "", note: str = "", suppl
         errors["name"] = _l("Give the supplier a name.")
     with write_transaction() as session:
         clash = session.scalar(
-            select(Supplier.id).where(func.lower(Supplier.name) == fields["name"].lower())
+            select(Supplier.id).where(Supplier.name_key == folded(fields["name"]))
         )
         if clash is not None and clash != supplier_id and "name" not in errors:
-            errors["name"] = _l("A supplier of this name exists already.")
+            errors["name"] = TAKEN
         if errors:
             raise InvalidInput(_l("Some fields need attention."), errors)
         if supplier_id is None:
@@ -49,7 +51,10 @@ def save(*, name: str, contact: str = "", phone: str = "", note: str = "", suppl
                 raise NotFound(_l("Supplier %(id)s does not exist.", id=supplier_id))
             for key, value in fields.items():
                 setattr(supplier, key, value)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the same name saved by someone else a moment ago
+            raise InvalidInput(_l("Some fields need attention."), {"name": TAKEN}) from None
         return supplier.id
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from ..extensions import login_manager
 from ..htmx import vary_on_htmx
 from ..i18n import lazy_gettext as _l
-from . import access, errors, templating
+from . import access, errors, inputs, templating
 
 ERROR_PAGES = (400, 403, 404, 405, 413, 429, 500)
 
@@ -17,6 +17,7 @@ ERROR_PAGES = (400, 403, 404, 405, 413, 429, 500)
 def init_app(app: Flask) -> None:
     from . import accounts, catalogue, movements, orders, purchasing, returns, settings, stock
 
+    inputs.init_app(app)  # the converters first: the routes below are built with them
     for area in (accounts, catalogue, stock, movements, orders, returns, purchasing, settings):
         app.register_blueprint(area.bp)
     app.register_blueprint(stock.live.bp)

@@ -4,7 +4,6 @@ typed per variant travel with the form, and a style is added by code or scan."""
 from dataclasses import dataclass, field
 
 from flask import request
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import Length
 
@@ -12,6 +11,7 @@ from .. import queries
 from ..i18n import lazy_gettext as _l
 from ..models import Style
 from ..models.ledger import MAX_QTY
+from .inputs import CONTROL, ONE_LINE, Form
 
 # What a text field over its limit says (``max`` is the field's Length).
 TOO_LONG = _l("At most %(max)d characters.")
@@ -56,11 +56,14 @@ def read_entry(source, prefixes: tuple[str, ...]) -> Entry:
     also adds one piece to that variant's first cell.
     """
     entry = Entry()
-    codes = list(dict.fromkeys(c for c in source.getlist("style") if c))[:50]
+    codes = list(dict.fromkeys(c for c in source.getlist("style") if c and not CONTROL.search(c)))
+    codes = codes[:50]
     entry.styles = [s for s in (queries.style_by_code(c) for c in codes) if s is not None]
     entry.values = {name: value for name, value in source.items() if name.split("-")[0] in prefixes}
     added = source.get("add", "").strip()[:100]
-    if added:
+    if CONTROL.search(added):
+        entry.add_error = ONE_LINE
+    elif added:
         code = queries.style_code_for(added)
         if code is None:
             entry.add_error = _l("No style, SKU or barcode %(code)s.", code=added)
@@ -94,7 +97,7 @@ def source():
     return request.args if "key" in request.args else None
 
 
-def validate(form: FlaskForm) -> bool:
+def validate(form: Form) -> bool:
     """Validate; errors of hidden fields (CSRF token, key) show at the top of the form."""
     if form.validate():
         return True
@@ -103,7 +106,7 @@ def validate(form: FlaskForm) -> bool:
     return False
 
 
-class KeyForm(FlaskForm):
+class KeyForm(Form):
     """A one-button POST: its CSRF token and an idempotency key."""
 
     key = HiddenField(validators=[Length(min=1, max=64)])

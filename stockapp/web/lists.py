@@ -8,6 +8,9 @@ from ..htmx import page_or_partial
 
 # A keyset cursor (a row's id): ASCII digits that fit a 64-bit integer.
 CURSOR = re.compile(r"[0-9]{1,18}")
+# A larger ``?page=N`` is read as this one: far past the end of any list, and an offset
+# far inside any integer the databases take.
+MAX_PAGE = 100_000
 
 
 def list_filters(states: dict, default: str) -> tuple[str, str]:
@@ -18,12 +21,12 @@ def list_filters(states: dict, default: str) -> tuple[str, str]:
 
 def page_args(args=None) -> dict:
     """Which page of a list to show, as the list's query takes it: its number
-    (``?page=N``, 1 at least), the keyset cursor (``?before=<id>``, None unless it
+    (``?page=N``, 1 … MAX_PAGE), the keyset cursor (``?before=<id>``, None unless it
     is a well-formed id) and the page size."""
     args = request.args if args is None else args
     before = args.get("before", "")
     return {
-        "page": max(args.get("page", 1, type=int), 1),
+        "page": min(max(args.get("page", 1, type=int), 1), MAX_PAGE),
         "before": int(before) if CURSOR.fullmatch(before) else None,
         "per_page": current_app.config["PAGE_SIZE"],
     }

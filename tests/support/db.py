@@ -99,10 +99,11 @@ def empty_pg_tables() -> None:
 
 def on_hand(variant_id: int) -> int:
     """The balance of a variant over all locations (inside an app context)."""
-    return db.session.scalar(
+    total = db.session.scalar(
         sa.text("SELECT COALESCE(SUM(qty), 0) FROM balances WHERE variant_id = :v"),
         {"v": variant_id},
     )
+    return int(total)  # PostgreSQL sums BIGINT as a numeric
 
 
 def row_count(table: str) -> int:
@@ -113,3 +114,28 @@ def counts(app, *tables) -> tuple:
     """The row count of each of ``tables``."""
     with app.app_context():
         return tuple(row_count(t) for t in tables)
+
+
+def insert_wide_style(code: str, sizes: int) -> list[int]:
+    """A style of ``sizes`` variants (one colour, sizes 0, 1, …), inserted in bulk (inside
+    an app context); their ids."""
+    style_id = db.session.execute(
+        sa.text(
+            "INSERT INTO styles (code, name, category, unit, active, created_at) "
+            "VALUES (:code, 'Wide', '', '', true, '2026-12-01 08:00') RETURNING id"
+        ),
+        {"code": code},
+    ).scalar_one()
+    db.session.execute(
+        sa.text(
+            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, archived)"
+            " VALUES (:s, '', 0, :size, :rank, :sku, false)"
+        ),
+        [{"s": style_id, "size": str(n), "rank": n, "sku": f"{code}-{n}"} for n in range(sizes)],
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            sa.text("SELECT id FROM variants WHERE style_id = :s ORDER BY id"), {"s": style_id}
+        )
+    )

@@ -105,3 +105,53 @@ def test_0004_keeps_users_and_tokens_and_drops_only_the_throttles_counts(fresh_u
         assert [tuple(row) for row in tokens] == [("ann", None, None, None)]
         assert (throttles, sessions) == (0, 0)
         db.engine.dispose()
+
+
+def test_0004_widens_the_counts_and_folds_the_supplier_names(fresh_url):
+    """Counts of pieces take 64 bits afterwards (SQLite's INTEGER always did); suppliers
+    whose names fold alike, which SQLite could store, are both kept."""
+    app = make_app(fresh_url)
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO suppliers (name, contact, phone, note) VALUES "
+                "('Änderung GmbH', '', '', 'first'), ('änderung gmbh', '', '', 'second'), "
+                "('Straße', '', '', ''), ('Hangzhou Mill', '', '', '')",
+                "INSERT INTO users (username, password_hash, role, active, created_at) "
+                "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+                "INSERT INTO styles (code, name, category, unit, active, created_at) "
+                "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
+                "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
+                "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+                "INSERT INTO balances (variant_id, location_id, qty) "
+                "SELECT v.id, l.id, 2147483647 FROM variants v, locations l",
+            ):
+                connection.execute(sa.text(statement))
+        upgrade()
+        big = 2**31 + 7
+        with db.engine.begin() as connection:
+            keys = connection.execute(
+                sa.text("SELECT name, name_key, note FROM suppliers ORDER BY id")
+            ).all()
+            connection.execute(sa.text("UPDATE balances SET qty = qty + 8"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
+                    "operator_id, note, created_at) SELECT b.variant_id, b.location_id, :d, :d, "
+                    "'inbound', u.id, '', '2026-12-01 08:00' FROM balances b, users u"
+                ),
+                {"d": big},
+            )
+            stored = connection.execute(
+                sa.text("SELECT b.qty, m.delta FROM balances b, movements m")
+            ).one()
+        assert [tuple(row) for row in keys] == [
+            ("Änderung GmbH", "änderung gmbh", "first"),
+            ("änderung gmbh", "änderung gmbh #2", "second"),
+            ("Straße", "strasse", ""),
+            ("Hangzhou Mill", "hangzhou mill", ""),
+        ]
+        assert tuple(stored) == (2**31 + 7, big)
+        db.engine.dispose()

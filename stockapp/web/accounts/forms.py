@@ -1,20 +1,20 @@
 """The sign-in and first-run forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ...i18n import lazy_gettext as _l
 from ...models.accounts import MAX_USERNAME
 from ...services import accounts
+from ..inputs import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("User name"), validators=[InputRequired(), Length(max=MAX_USERNAME)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     username = StringField(_l("User name"), validators=[InputRequired(), Length(max=MAX_USERNAME)])
     password = PasswordField(
         _l("Password"),
@@ -30,5 +30,5 @@ class SetupForm(FlaskForm):
     demo_data = BooleanField(_l("Load demo products and stock to try StockApp out"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A form with no fields: a one-button POST that still carries its CSRF token."""

@@ -1,6 +1,5 @@
 """The log's filters and the reversal's reason."""
 
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -9,6 +8,7 @@ from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...models.ledger import MAX_NOTE
 from ...queries import movements as history
+from ..inputs import Form
 
 # The stock logs: a log is a set of movement kinds (queries.movements.LOGS).
 LOG_NAMES = {
@@ -18,7 +18,7 @@ LOG_NAMES = {
 }
 
 
-class LogFilterForm(FlaskForm):
+class LogFilterForm(Form):
     """The log's filters, read from the query string (a GET form: no CSRF token)."""
 
     class Meta:
@@ -68,7 +68,7 @@ class LogFilterForm(FlaskForm):
         return {name: value for name, value in args.items() if value}
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         filters=[lambda text: text.strip() if text else text],

@@ -1,6 +1,5 @@
 """The forms of orders: a new order and a cancellation."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -8,9 +7,10 @@ from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE, MAX_NUMBER
 from ...models.orders import MAX_CUSTOMER
 from ..entry_form import TOO_LONG
+from ..inputs import Form
 
 
-class OrderForm(FlaskForm):
+class OrderForm(Form):
     number = StringField(
         _l("Order number"),
         validators=[
@@ -30,6 +30,6 @@ class OrderForm(FlaskForm):
     key = HiddenField(validators=[Length(min=1, max=64)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
     key = HiddenField(validators=[Length(min=1, max=64)])

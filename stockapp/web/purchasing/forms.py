@@ -1,15 +1,15 @@
 """The forms of purchasing: a new PO, a receipt's fixed fields, a rejection."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE, MAX_NUMBER
 from ..entry_form import TOO_LONG
+from ..inputs import Form, form_id
 
 
-class POForm(FlaskForm):
+class POForm(Form):
     number = StringField(
         _l("PO number"),
         validators=[
@@ -17,19 +17,19 @@ class POForm(FlaskForm):
             Length(max=MAX_NUMBER, message=TOO_LONG),
         ],
     )
-    supplier = SelectField(_l("Supplier"), coerce=int, validate_choice=False)
+    supplier = SelectField(_l("Supplier"), coerce=form_id, validate_choice=False)
     expected_on = DateField(_l("Expected on"), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
     place = BooleanField(_l("Send to the supplier now (ordered)"), default=True)
     key = HiddenField(validators=[Length(min=1, max=64)])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(Form):
     note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
     key = HiddenField(validators=[Length(min=1, max=64)])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         validators=[

@@ -18,6 +18,7 @@ from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
+from ..inputs import CONTROL, ONE_LINE
 from . import bp
 from .forms import ReceiptForm
 from .receipts import receipt_message
@@ -101,7 +102,9 @@ def _sheet(po: PurchaseOrder, source) -> dict:
     values = {k: v for k, v in source.items() if k.split("-")[0] in ("r", "d", "why", "loc", "n")}
     errors, add_message = {}, None
     added = source.get("add", "").strip()[:100]
-    if added:
+    if CONTROL.search(added):
+        errors["add"] = ONE_LINE
+    elif added:
         variant = db.session.scalar(
             select(Variant).where(
                 (Variant.barcode == added) | (Variant.sku == added), ~Variant.archived
@@ -146,6 +149,8 @@ def _check_sheet(sheet: dict) -> None:
             errors[f"why-{vid}"] = _l("Unknown reason.")
         if len(values.get(f"n-{vid}", "")) > MAX_NOTE:
             errors[f"n-{vid}"] = _l("At most %(max)d characters.", max=MAX_NOTE)
+        elif CONTROL.search(values.get(f"n-{vid}", "")):  # a one-line box
+            errors[f"n-{vid}"] = ONE_LINE
 
 
 def _arrived(sheet: dict) -> list:

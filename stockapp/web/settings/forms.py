@@ -2,7 +2,6 @@
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -11,6 +10,7 @@ from ...models.ledger import MAX_NOTE
 from ...models.warehouse import MAX_ZONE
 from ...services import suppliers
 from ..entry_form import TOO_LONG
+from ..inputs import Form
 
 TOLERANCE = _l("Enter a whole number from 0 to 100.")
 
@@ -19,7 +19,7 @@ def _strip(text):
     return text.strip() if isinstance(text, str) else text
 
 
-class SupplierForm(FlaskForm):
+class SupplierForm(Form):
     name = StringField(
         _l("Name"),
         filters=[_strip],
@@ -47,7 +47,7 @@ class SupplierForm(FlaskForm):
     )
 
 
-class LocationForm(FlaskForm):
+class LocationForm(Form):
     # The service checks the code's shape (A-01-03) and that it is free.
     code = StringField(
         _l("Code"),
@@ -63,7 +63,7 @@ class LocationForm(FlaskForm):
     is_quarantine = BooleanField(_l("Quarantine: damaged goods are kept here"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """Named after the settings' keys, so that the service's errors land beside their field."""
 
     # Text with the numeric keypad, like every quantity on the floor (the CSS styles

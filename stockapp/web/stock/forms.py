@@ -1,17 +1,17 @@
 """The manage-stock dialog's form."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
 from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE
 from ..entry_form import TOO_LONG
+from ..inputs import Form
 
 INBOUND, STOCKTAKE = "inbound", "stocktake"
 
 
-class StockForm(FlaskForm):
+class StockForm(Form):
     """The dialog's fixed fields; the per-cell quantities are read by ``_read_cells``."""
 
     mode = HiddenField(validators=[AnyOf([INBOUND, STOCKTAKE])])
