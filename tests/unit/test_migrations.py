@@ -107,7 +107,7 @@ def test_0004_keeps_users_and_tokens_and_drops_only_the_throttles_counts(fresh_u
         db.engine.dispose()
 
 
-def test_0004_widens_the_counts_and_folds_the_supplier_names(fresh_url):
+def test_0005_widens_the_counts_and_folds_the_supplier_names(fresh_url):
     """Counts of pieces take 64 bits afterwards (SQLite's INTEGER always did); suppliers
     whose names fold alike, which SQLite could store, are both kept."""
     app = make_app(fresh_url)
