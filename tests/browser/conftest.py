@@ -9,13 +9,12 @@ test runs at two viewports: a tablet held upright and held sideways.
 """
 
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.support.apps import serving
 from tests.support.browser import BROWSER_ENV, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORTS
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -51,13 +50,8 @@ def browser():
 @pytest.fixture
 def live_server(app):
     """The app on http://127.0.0.1:<free port>, served from a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(params=VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
