@@ -54,24 +54,32 @@ def _text_or_blank(value):
     return "" if value is None else value
 
 
+def _with_checks(unbound_field: UnboundField) -> UnboundField:
+    field_class = unbound_field.field_class
+    kwargs = dict(unbound_field.kwargs)
+    if issubclass(field_class, TextAreaField):
+        check = control_free(CONTROL_BUT_LINES, MULTI_LINE)
+    else:
+        check = control_free(CONTROL, ONE_LINE)
+    kwargs["validators"] = [check, *(kwargs.get("validators") or ())]
+    if issubclass(field_class, StringField):
+        kwargs["filters"] = [_text_or_blank, *(kwargs.get("filters") or ())]
+    return UnboundField(field_class, *unbound_field.args, name=unbound_field.name, **kwargs)
+
+
+# Each field of a form class with its checks, made once (a form is bound on every request).
+_CHECKED: dict[UnboundField, UnboundField] = {}
+
+
 class Form(FlaskForm):
     """The base of every form of the pages (see the module's docstring)."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            field_class = unbound_field.field_class
-            kwargs = dict(unbound_field.kwargs)
-            if issubclass(field_class, TextAreaField):
-                check = control_free(CONTROL_BUT_LINES, MULTI_LINE)
-            else:
-                check = control_free(CONTROL, ONE_LINE)
-            kwargs["validators"] = [check, *(kwargs.get("validators") or ())]
-            if issubclass(field_class, StringField):
-                kwargs["filters"] = [_text_or_blank, *(kwargs.get("filters") or ())]
-            unbound_field = UnboundField(
-                field_class, *unbound_field.args, name=unbound_field.name, **kwargs
-            )
-            return DefaultMeta.bind_field(self, form, unbound_field, options)
+            checked = _CHECKED.get(unbound_field)
+            if checked is None:
+                checked = _CHECKED[unbound_field] = _with_checks(unbound_field)
+            return DefaultMeta.bind_field(self, form, checked, options)
 
 
 def form_id(value) -> int:
