@@ -304,19 +304,18 @@ def start_session(user_id: int, *, address: str, user_agent: str) -> str:
 
 def end_session(token: str) -> None:
     """Sign out: the session ends, and its cookie is refused from then on."""
-    with write_transaction() as session:
-        session.execute(
-            update(UserSession)
-            .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
-        )
+    with write_transaction():
+        _end_sessions(UserSession.token_hash == _token_hash(token))
 
 
 def _end_sessions_of(user_id: int) -> None:
+    _end_sessions(UserSession.user_id == user_id)
+
+
+def _end_sessions(which) -> None:
+    """End the live sessions ``which`` picks, in the caller's write transaction."""
     db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        update(UserSession).where(which, UserSession.ended_at.is_(None)).values(ended_at=utcnow())
     )
 
 

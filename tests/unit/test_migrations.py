@@ -10,6 +10,17 @@ from stockapp.extensions import db
 from tests.support.apps import make_app
 
 
+def upgrade_with_rows(revision: str, *statements: str) -> None:
+    """Inside an app context: the schema from nothing up to ``revision``, rows put in with
+    ``statements``, then upgraded to the head."""
+    downgrade(revision="base")
+    upgrade(revision=revision)
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    upgrade()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_url(request, database_url_for):
     """An empty database of the test's own, beside the one the ``app`` fixture uses."""
@@ -34,27 +45,23 @@ def test_upgrades_keep_the_ledger(fresh_url):
     reference: nothing is lost, and old receipts get their lines."""
     app = make_app(fresh_url)
     with app.app_context():
-        downgrade(revision="base")
-        upgrade(revision="0001")
-        with db.engine.begin() as connection:
-            for statement in (
-                "INSERT INTO users (username, password_hash, role, active, created_at) "
-                "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
-                "INSERT INTO styles (code, name, category, unit, active, created_at) "
-                "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
-                "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
-                "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
-                "INSERT INTO documents (kind, status, note, operator_id, created_at) "
-                "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
-                "INSERT INTO balances (variant_id, location_id, qty) "
-                "SELECT v.id, l.id, 7 FROM variants v, locations l",
-                "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
-                "document_id, operator_id, note, created_at) "
-                "SELECT v.id, l.id, 7, 7, 'inbound', d.id, d.operator_id, '', d.created_at "
-                "FROM variants v, locations l, documents d",
-            ):
-                connection.execute(sa.text(statement))
-        upgrade()
+        upgrade_with_rows(
+            "0001",
+            "INSERT INTO users (username, password_hash, role, active, created_at) "
+            "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+            "INSERT INTO styles (code, name, category, unit, active, created_at) "
+            "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
+            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
+            "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+            "INSERT INTO documents (kind, status, note, operator_id, created_at) "
+            "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
+            "INSERT INTO balances (variant_id, location_id, qty) "
+            "SELECT v.id, l.id, 7 FROM variants v, locations l",
+            "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
+            "document_id, operator_id, note, created_at) "
+            "SELECT v.id, l.id, 7, 7, 'inbound', d.id, d.operator_id, '', d.created_at "
+            "FROM variants v, locations l, documents d",
+        )
         with db.engine.connect() as connection:
             kept = connection.execute(
                 sa.text(
@@ -81,18 +88,14 @@ def test_0004_keeps_users_and_tokens_and_drops_only_the_throttles_counts(fresh_u
     (transient failure counts per name) are dropped with their table."""
     app = make_app(fresh_url)
     with app.app_context():
-        downgrade(revision="base")
-        upgrade(revision="0003")
-        with db.engine.begin() as connection:
-            for statement in (
-                "INSERT INTO users (username, password_hash, role, active, created_at) "
-                "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
-                "INSERT INTO api_tokens (user_id, token_hash, created_at) "
-                f"SELECT id, '{'a' * 64}', '2026-11-02 08:00' FROM users",
-                "INSERT INTO login_throttle (username, failures) VALUES ('ann', 3)",
-            ):
-                connection.execute(sa.text(statement))
-        upgrade()
+        upgrade_with_rows(
+            "0003",
+            "INSERT INTO users (username, password_hash, role, active, created_at) "
+            "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+            "INSERT INTO api_tokens (user_id, token_hash, created_at) "
+            f"SELECT id, '{'a' * 64}', '2026-11-02 08:00' FROM users",
+            "INSERT INTO login_throttle (username, failures) VALUES ('ann', 3)",
+        )
         with db.engine.connect() as connection:
             tokens = connection.execute(
                 sa.text(
@@ -112,24 +115,20 @@ def test_0005_widens_the_counts_and_folds_the_supplier_names(fresh_url):
     whose names fold alike, which SQLite could store, are both kept."""
     app = make_app(fresh_url)
     with app.app_context():
-        downgrade(revision="base")
-        upgrade(revision="0003")
-        with db.engine.begin() as connection:
-            for statement in (
-                "INSERT INTO suppliers (name, contact, phone, note) VALUES "
-                "('Änderung GmbH', '', '', 'first'), ('änderung gmbh', '', '', 'second'), "
-                "('Straße', '', '', ''), ('Hangzhou Mill', '', '', '')",
-                "INSERT INTO users (username, password_hash, role, active, created_at) "
-                "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
-                "INSERT INTO styles (code, name, category, unit, active, created_at) "
-                "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
-                "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
-                "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
-                "INSERT INTO balances (variant_id, location_id, qty) "
-                "SELECT v.id, l.id, 2147483647 FROM variants v, locations l",
-            ):
-                connection.execute(sa.text(statement))
-        upgrade()
+        upgrade_with_rows(
+            "0003",
+            "INSERT INTO suppliers (name, contact, phone, note) VALUES "
+            "('Änderung GmbH', '', '', 'first'), ('änderung gmbh', '', '', 'second'), "
+            "('Straße', '', '', ''), ('Hangzhou Mill', '', '', '')",
+            "INSERT INTO users (username, password_hash, role, active, created_at) "
+            "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+            "INSERT INTO styles (code, name, category, unit, active, created_at) "
+            "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
+            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
+            "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+            "INSERT INTO balances (variant_id, location_id, qty) "
+            "SELECT v.id, l.id, 2147483647 FROM variants v, locations l",
+        )
         big = 2**31 + 7
         with db.engine.begin() as connection:
             keys = connection.execute(
