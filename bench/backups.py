@@ -29,7 +29,7 @@ from inbound import (
     common_parser,
     flask,
     flask_ok,
-    fresh_postgres_database,
+    fresh_database,
     hammer,
     parse_common,
     request,
@@ -44,14 +44,7 @@ WROTE = re.compile(r"^wrote (.+) \(([\d.]+) (kB|MB), ([\d.]+) s\)$", re.MULTILIN
 
 
 def database(args, tmp: Path, name: str) -> str:
-    if not args.database_url:
-        return f"sqlite:///{tmp / f'{name}.sqlite'}"
-    url = args.database_url
-    if name != "bench":
-        url = url.set(database=f"{url.database}_{name}")
-    rendered = url.render_as_string(hide_password=False)
-    fresh_postgres_database(rendered)
-    return rendered
+    return fresh_database(args, tmp, name, "" if name == "bench" else f"_{name}")
 
 
 def backup(env: dict, folder: Path, *extra: str) -> tuple[float, str]:

@@ -502,16 +502,20 @@ def parse_common(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
+def fresh_database(args, tmp: Path, name: str, postgres_suffix: str = "") -> str:
+    """The URL of a new, empty database: ``<tmp>/<name>.sqlite``, or with
+    ``--database-url`` that PostgreSQL database, its name followed by ``postgres_suffix``."""
+    if not args.database_url:
+        return f"sqlite:///{tmp / f'{name}.sqlite'}"
+    url = args.database_url
+    url = url.set(database=url.database + postgres_suffix).render_as_string(hide_password=False)
+    fresh_postgres_database(url)
+    return url
+
+
 def fresh_databases(args, tmp: Path, n: int) -> tuple[str, str]:
     """New, empty databases for round ``n``: StockApp's and the bare endpoint's."""
-    if not args.database_url:
-        return f"sqlite:///{tmp / f'bench{n}.sqlite'}", f"sqlite:///{tmp / f'bare{n}.sqlite'}"
-    app_url = args.database_url.render_as_string(hide_password=False)
-    bare_url = args.database_url.set(database=args.database_url.database + "_bare")
-    bare_url = bare_url.render_as_string(hide_password=False)
-    fresh_postgres_database(app_url)
-    fresh_postgres_database(bare_url)
-    return app_url, bare_url
+    return fresh_database(args, tmp, f"bench{n}"), fresh_database(args, tmp, f"bare{n}", "_bare")
 
 
 def _interrupt(*_) -> None:

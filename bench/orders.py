@@ -78,7 +78,7 @@ from inbound import (
     check_ledger,
     common_parser,
     fetch,
-    fresh_postgres_database,
+    fresh_database,
     hammer,
     parse_common,
     request,
@@ -430,11 +430,7 @@ def main() -> int:
     args = parse_common(parser)
 
     def body(tmp: Path, servers: list) -> None:
-        if args.database_url:
-            url = args.database_url.render_as_string(hide_password=False)
-            fresh_postgres_database(url)
-        else:
-            url = f"sqlite:///{tmp / 'orders.sqlite'}"
+        url = fresh_database(args, tmp, "orders")
         server, env, auth = start_stockapp(url, tmp, servers)
         if args.only != "live":
             run_orders(url, server, env, auth, args)
