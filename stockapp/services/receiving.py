@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..database import run, utcnow
 from ..extensions import db
@@ -35,7 +35,6 @@ from ..models import (
     ReceiptReason,
     Role,
     User,
-    Variant,
 )
 from ..models.ledger import MAX_NOTE
 from . import documents, ledger, purchasing, settings
@@ -95,41 +94,36 @@ def create(
     submit: bool = False,
     idempotency_key: str | None = None,
 ) -> dict:
-    """Record a receipt as a draft (or, with ``submit``, submit it in the same step).
+    """Record a receipt as a draft (or, with ``submit``, submit it in the same step,
+    and post it too if the operator may post directly).
 
     Against a PO, the PO must be ordered or partially received; unit costs default
     to the PO's. Each line: an active variant, received and damaged of 0 or more
     and not both 0 unless a reason says why (nothing of it came: short), a known
     reason, a sellable location. Anything wrong is named in
     ``InvalidInput`` (``po``, ``lines[i]``) and nothing is written.
+
+    The receipt is written once, in the state it ends in: its document, header
+    and lines, and its movements if it posts. A receipt without a PO depends on
+    nothing another writer could change in a way that matters (a variant
+    archived a moment before keeps its stock like any other), so it is checked
+    and its state decided before the write transaction: on SQLite, before the
+    write lock is taken, which the quick inbound holds for its writes only.
     """
     documents.within_line_cap(lines)
+    checked = (
+        None
+        if po_id is not None
+        else (_checked_lines(lines, None), _decide(submit, None, operator_id))
+    )
 
     def work() -> dict:
-        po = _receiving_po(po_id) if po_id is not None else None
-        filled = _checked_lines(lines, po)
-        document = documents.create(
-            DocumentKind.RECEIPT,
-            operator_id=operator_id,
-            note=note,
-            status=DocumentStatus.DRAFT,
+        if checked is not None:
+            return _write(*checked, None, operator_id, note)
+        po = _receiving_po(po_id)
+        return _write(
+            _checked_lines(lines, po), _decide(submit, po, operator_id), po, operator_id, note
         )
-        db.session.add(
-            Receipt(
-                document_id=document["id"],
-                po_id=po.id if po else None,
-                supplier_id=po.supplier_id if po else None,
-                reject_reason="",
-            )
-        )
-        db.session.flush()
-        db.session.add_all(
-            ReceiptLine(document_id=document["id"], **line.__dict__) for line in filled
-        )
-        db.session.flush()
-        if submit:
-            return _submit(document["id"], operator_id)
-        return {"document": document, "movements": []}
 
     return run_once(
         work,
@@ -142,6 +136,70 @@ def create(
             "submit": submit,
         },
     )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """The state a receipt is written in, and whether a manager wrote it."""
+
+    status: DocumentStatus
+    manager: bool
+
+
+def _decide(submit: bool, po: PurchaseOrder | None, operator_id: int) -> _Decision:
+    manager = _is_manager(operator_id)
+    if not submit:
+        return _Decision(DocumentStatus.DRAFT, manager)
+    if _posts_at_once(po, manager):
+        return _Decision(DocumentStatus.POSTED, manager)
+    return _Decision(DocumentStatus.SUBMITTED, manager)
+
+
+def _posts_at_once(po: PurchaseOrder | None, manager: bool) -> bool:
+    """A manager's receipt posts as it is submitted, and so does a receipt whose kind
+    (against a PO, or without) needs no approval in the settings."""
+    key = "po_receipts_need_approval" if po is not None else "direct_receipts_need_approval"
+    return manager or not settings.get(key)
+
+
+def _write(
+    lines: list[ArrivedLine],
+    decision: _Decision,
+    po: PurchaseOrder | None,
+    operator_id: int,
+    note: str,
+) -> dict:
+    """Insert the receipt (document, header, lines) in its final state, and post it
+    if it is posted. A refusal (over the tolerance) rolls it all back."""
+    status = decision.status
+    document = documents.create(
+        DocumentKind.RECEIPT, operator_id=operator_id, note=note, status=status
+    )
+    now = utcnow()
+    submitted = status != DocumentStatus.DRAFT
+    posted = status == DocumentStatus.POSTED
+    run(
+        _INSERT_RECEIPT,
+        {
+            "document_id": document["id"],
+            "po_id": po.id if po else None,
+            "supplier_id": po.supplier_id if po else None,
+            "submitted_by": operator_id if submitted else None,
+            "submitted_at": now if submitted else None,
+            "decided_by": operator_id if posted else None,
+            "decided_at": now if posted else None,
+            "reject_reason": "",
+        },
+    )
+    run(_INSERT_LINES, [{"document_id": document["id"], **line.__dict__} for line in lines])
+    if po is not None and submitted and not decision.manager:
+        _check_tolerance(lines, po)
+    movements = _post(document, lines, po, operator_id) if posted else []
+    return {"document": document, "movements": movements}
+
+
+_INSERT_RECEIPT = insert(Receipt.__table__)
+_INSERT_LINES = insert(ReceiptLine.__table__)
 
 
 def submit(document_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:
@@ -167,7 +225,9 @@ def approve(document_id: int, *, operator_id: int, idempotency_key: str | None =
         receipt = _receipt(document_id)
         po = purchasing.lock(receipt.po_id) if receipt.po_id else None
         _claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.POSTED)
-        return _post(receipt, po, operator_id)
+        _decided(receipt, operator_id)
+        document = _document(document_id)
+        return {"document": document, "movements": _post(document, receipt.lines, po, operator_id)}
 
     return run_once(
         work, user_id=operator_id, key=idempotency_key, request={"approve_receipt": document_id}
@@ -216,53 +276,59 @@ def _submit(document_id: int, operator_id: int) -> dict:
     if po is not None:
         _check_expecting(po)  # a draft may have been made before its PO was closed
         if not manager:
-            _check_tolerance(receipt, po)  # a refusal rolls the claim back
+            _check_tolerance(receipt.lines, po)  # a refusal rolls the claim back
     receipt.submitted_by = operator_id
     receipt.submitted_at = utcnow()
-    key = "po_receipts_need_approval" if po is not None else "direct_receipts_need_approval"
-    if manager or not settings.get(key):
-        run(
-            update(Document.__table__)
-            .where(Document.__table__.c.id == document_id)
-            .values(status=DocumentStatus.POSTED)
-        )
-        return _post(receipt, po, operator_id)
-    db.session.flush()
-    return {"document": _document(document_id), "movements": []}
+    if not _posts_at_once(po, manager):
+        db.session.flush()
+        return {"document": _document(document_id), "movements": []}
+    run(
+        update(Document.__table__)
+        .where(Document.__table__.c.id == document_id)
+        .values(status=DocumentStatus.POSTED)
+    )
+    _decided(receipt, operator_id)
+    document = _document(document_id)
+    return {"document": document, "movements": _post(document, receipt.lines, po, operator_id)}
 
 
-def _post(receipt: Receipt, po: PurchaseOrder | None, operator_id: int) -> dict:
+def _decided(receipt: Receipt, operator_id: int) -> None:
+    receipt.decided_by = operator_id
+    receipt.decided_at = utcnow()
+
+
+def _post(document: dict, lines, po: PurchaseOrder | None, operator_id: int) -> list[dict]:
+    """Post a receipt's lines (``ReceiptLine`` rows or ``ArrivedLine``s): the received
+    pieces into their locations, the damaged ones into their warehouse's quarantine
+    location if it has one (never into sellable stock); the PO's state follows."""
     quarantine = {}
-    movements = []
-    lines = []
-    for line in receipt.lines:
+    posting = []
+    for line in lines:
         if line.received:
-            lines.append(ledger.Line(line.variant_id, line.location_id, line.received))
+            posting.append(ledger.Line(line.variant_id, line.location_id, line.received))
         if line.damaged:
             warehouse_id = db.session.get(Location, line.location_id).warehouse_id
             if warehouse_id not in quarantine:
                 quarantine[warehouse_id] = quarantine_location_id(warehouse_id)
             if quarantine[warehouse_id] is not None:
-                lines.append(ledger.Line(line.variant_id, quarantine[warehouse_id], line.damaged))
-    document = _document(receipt.document_id)
-    if lines:
+                posting.append(ledger.Line(line.variant_id, quarantine[warehouse_id], line.damaged))
+    movements = []
+    if posting:
         movements = ledger.post(
-            lines,
+            posting,
             kind=MovementKind.INBOUND,
             operator_id=operator_id,
-            document_id=receipt.document_id,
+            document_id=document["id"],
             note=document["note"],
         )
-    receipt.decided_by = operator_id
-    receipt.decided_at = utcnow()
     if po is not None:
         db.session.flush()
         purchasing.refresh_status(po)
-    db.session.flush()
-    return {"document": document, "movements": movements}
+        db.session.flush()
+    return movements
 
 
-def _check_tolerance(receipt: Receipt, po: PurchaseOrder) -> None:
+def _check_tolerance(lines, po: PurchaseOrder) -> None:
     tolerance = settings.get("over_receipt_tolerance_pct")
     # This receipt is submitted already, so it counts with the approved ones and
     # those still waiting: two receipts of 10 on a PO of 10 cannot pass one after
@@ -270,7 +336,7 @@ def _check_tolerance(receipt: Receipt, po: PurchaseOrder) -> None:
     received = purchasing.received_by_variant(po.id, waiting=True)
     ordered = {line.variant_id: line for line in po.lines}
     over = []
-    for variant_id in sorted({line.variant_id for line in receipt.lines} & set(ordered)):
+    for variant_id in sorted({line.variant_id for line in lines} & set(ordered)):
         po_line, total = ordered[variant_id], received.get(variant_id, 0)
         if total * 100 > po_line.ordered * (100 + tolerance):
             over.append((po_line.variant.sku, po_line.ordered, total))
@@ -339,8 +405,11 @@ def _document(document_id: int) -> dict:
 
 
 def _is_manager(operator_id: int) -> bool:
-    role = db.session.scalar(select(User.role).where(User.id == operator_id))
+    role = run(_ROLE, {"id": operator_id}).scalar()
     return role is not None and Role(role).rank >= Role.MANAGER.rank
+
+
+_ROLE = select(User.__table__.c.role).where(User.__table__.c.id == bindparam("id"))
 
 
 def _receiving_po(po_id: int) -> PurchaseOrder:
@@ -374,20 +443,16 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
             _l("Some fields need attention."),
             {"lines": _l("Give at least one size with a quantity.")},
         )
-    variant_ids = {line.variant_id for line in lines}
-    active = set(
-        db.session.scalars(
-            select(Variant.id).where(Variant.id.in_(variant_ids), Variant.archived.is_(False))
-        )
-    )
-    sellable = set(
-        db.session.scalars(
-            select(Location.id).where(
-                Location.id.in_({line.location_id for line in lines if line.location_id}),
-                ~Location.is_quarantine,
+    # The active variants, each with its usual location: one statement.
+    usual = usual_locations({line.variant_id for line in lines}, main_warehouse_id(), active=True)
+    chosen = {line.location_id for line in lines if line.location_id}
+    sellable = set()
+    if chosen:
+        sellable = set(
+            db.session.scalars(
+                select(Location.id).where(Location.id.in_(chosen), ~Location.is_quarantine)
             )
         )
-    )
     costs = {}
     if po is not None:
         costs = dict(
@@ -395,12 +460,11 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
                 select(POLine.variant_id, POLine.unit_cost).where(POLine.po_id == po.id)
             ).all()
         )
-    usual = usual_locations(variant_ids, main_warehouse_id())
     reasons = set(ReceiptReason) | {""}
     errors = {}
     filled = []
     for i, line in enumerate(lines):
-        if line.variant_id not in active:
+        if line.variant_id not in usual:
             errors[f"lines[{i}]"] = _l("This variant does not exist or is archived.")
         elif (
             line.received < 0

@@ -1,8 +1,8 @@
 """Settings managers change in the app: receiving tolerance and approvals."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from ..database import write_transaction
+from ..database import run, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import Setting
@@ -26,8 +26,12 @@ def current() -> dict:
 
 
 def get(key: str):
-    value = db.session.scalar(select(Setting.value).where(Setting.key == key))
+    value = run(_GET, {"key": key}).scalar()
     return DEFAULTS[key] if value is None else value
+
+
+_settings = Setting.__table__
+_GET = select(_settings.c.value).where(_settings.c.key == bindparam("key"))
 
 
 def update(values: dict) -> dict:

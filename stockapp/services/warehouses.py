@@ -3,12 +3,12 @@
 import re
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from ..database import write_transaction
+from ..database import run, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Balance, Location, Warehouse
+from ..models import Balance, Location, Variant, Warehouse
 from ..models.ledger import MAX_NOTE
 from ..models.warehouse import MAX_LOCATION, MAX_ZONE
 from .errors import InvalidInput, NotFound
@@ -21,21 +21,28 @@ MAIN_WAREHOUSE = "MAIN"
 
 
 def default_location_id() -> int:
-    """The default location of the main warehouse, where stock goes unless told otherwise.
+    """The default location of the main warehouse, where stock goes unless told otherwise."""
+    return _main()["location"]
 
-    Locations are never deleted, so the id is remembered for the app's lifetime.
-    """
-    cache = current_app.extensions.setdefault("stockapp.default_location", {})
-    if "id" not in cache:
-        location_id = db.session.scalar(
-            select(Location.id)
-            .join(Warehouse, Warehouse.id == Location.warehouse_id)
+
+def main_warehouse_id() -> int:
+    return _main()["warehouse"]
+
+
+def _main() -> dict:
+    """The main warehouse and its default location. Neither is ever deleted nor
+    replaced, so both ids are remembered for the app's lifetime."""
+    cache = current_app.extensions.setdefault("stockapp.main_warehouse", {})
+    if not cache:
+        found = db.session.execute(
+            select(Warehouse.id, Location.id)
+            .join(Location, Location.warehouse_id == Warehouse.id)
             .where(Warehouse.code == MAIN_WAREHOUSE, Location.is_default)
-        )
-        if location_id is None:
+        ).first()
+        if found is None:
             raise RuntimeError("the main warehouse is missing: run `flask --app app db upgrade`")
-        cache["id"] = location_id
-    return cache["id"]
+        cache.update(warehouse=found[0], location=found[1])
+    return cache
 
 
 def create_location(
@@ -88,27 +95,45 @@ def quarantine_location_id(warehouse_id: int) -> int | None:
     )
 
 
-def usual_locations(variant_ids, warehouse_id: int) -> dict[int, int]:
+def usual_locations(variant_ids, warehouse_id: int, *, active: bool = False) -> dict[int, int]:
     """Each variant's usual location in a warehouse: the sellable location holding
-    most of it, else the warehouse's default location."""
-    default = db.session.scalar(
-        select(Location.id).where(Location.warehouse_id == warehouse_id, Location.is_default)
-    )
-    usual = dict.fromkeys(variant_ids, default)
-    rows = db.session.execute(
-        select(Balance.variant_id, Balance.location_id)
-        .join(Location, Location.id == Balance.location_id)
+    most of it, else the warehouse's default location. Variants that do not exist
+    (with ``active``, that are archived too) are left out. One statement."""
+    statement = _USUAL_ACTIVE if active else _USUAL
+    return dict(run(statement, {"ids": list(variant_ids), "warehouse": warehouse_id}).all())
+
+
+def _usual_statement(*, active: bool):
+    variants, balances, locations = Variant.__table__, Balance.__table__, Location.__table__
+    warehouse = bindparam("warehouse")
+    most = (
+        select(balances.c.location_id)
+        .join(locations, locations.c.id == balances.c.location_id)
         .where(
-            Balance.variant_id.in_(list(usual)),
-            Balance.qty > 0,
-            Location.warehouse_id == warehouse_id,
-            ~Location.is_quarantine,
+            balances.c.variant_id == variants.c.id,
+            balances.c.qty > 0,
+            locations.c.warehouse_id == warehouse,
+            ~locations.c.is_quarantine,
         )
-        .order_by(Balance.variant_id, Balance.qty, Balance.location_id)
+        .order_by(balances.c.qty.desc(), balances.c.location_id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    for variant_id, location_id in rows:
-        usual[variant_id] = location_id  # ascending qty: the last one holds most
-    return usual
+    default = (
+        select(locations.c.id)
+        .where(locations.c.warehouse_id == warehouse, locations.c.is_default)
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = select(variants.c.id, func.coalesce(most, default)).where(
+        variants.c.id.in_(bindparam("ids", expanding=True))
+    )
+    return statement.where(~variants.c.archived) if active else statement
+
+
+# Built once: the quick inbound asks for these on every request.
+_USUAL = _usual_statement(active=False)
+_USUAL_ACTIVE = _usual_statement(active=True)
 
 
 def locations(warehouse_id: int | None = None) -> list[Location]:
@@ -116,7 +141,3 @@ def locations(warehouse_id: int | None = None) -> list[Location]:
     if warehouse_id is not None:
         query = query.where(Location.warehouse_id == warehouse_id)
     return list(db.session.scalars(query))
-
-
-def main_warehouse_id() -> int:
-    return db.session.scalar(select(Warehouse.id).where(Warehouse.code == MAIN_WAREHOUSE))

@@ -1078,6 +1078,30 @@ def test_quick_inbound_posts_at_once_by_default(w):
     assert ledger.discrepancies() == []
 
 
+def test_quick_inbound_is_written_once_and_reads_nothing_while_it_writes(w):
+    """The receipt is inserted in the state it ends in (no draft, no claim, no reload),
+    and everything it reads comes before its write transaction: on SQLite the write
+    lock is held for its writes alone."""
+    receiving.receive(lines=[(w.s, 1)], operator_id=w.clerk)  # the first stock: a new row
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        result = receiving.receive(lines=[(w.s, 2), (w.m, 3)], operator_id=w.clerk)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert result["document"]["status"] == "posted"
+    receipt = header(result["document"]["id"])
+    assert receipt.submitted_by == receipt.decided_by == w.clerk and receipt.submitted_at
+    assert not [s for s in statements if s.startswith(("UPDATE DOCUMENTS", "UPDATE RECEIPTS"))]
+    if db.engine.dialect.name == "sqlite":
+        writing = statements[statements.index("BEGIN IMMEDIATE") + 1 :]
+        assert writing and not [s for s in writing if s.startswith("SELECT")], statements
+
+
 def test_quick_inbound_waits_for_approval_when_the_setting_asks(w):
     settings.update({"direct_receipts_need_approval": True})
     result = receiving.receive(lines=[(w.s, 5)], operator_id=w.clerk)
