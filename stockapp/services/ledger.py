@@ -52,6 +52,12 @@ _GUARDED_UPDATE = (
 )
 _INSERT_MOVEMENT = insert(movements).returning(movements.c.id)
 _INSERT_MOVEMENTS = insert(movements).returning(movements.c.id, sort_by_parameter_order=True)
+_INSERT_MOVEMENTS_UNORDERED = insert(movements).returning(movements.c.id)
+_SET_BALANCE = (
+    update(balances)
+    .where(balances.c.variant_id == bindparam("v"), balances.c.location_id == bindparam("loc"))
+    .values(qty=bindparam("qty"))
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,12 @@ def post(
     Each movement comes back as plain data (id, variant_id, location_id, delta,
     balance_after, kind, note, created_at, reverses), ready to show or store.
 
-    Each balance is changed by a guarded ``UPDATE … WHERE qty + delta >= 0``, in
-    (variant, location) order so that two batches over the same variants cannot
-    deadlock. If any line would take a balance below zero, ``InsufficientStock``
+    One line changes its balance by a guarded ``UPDATE … WHERE qty + delta >= 0``;
+    a batch locks its balances in (variant, location) order (so that two batches
+    over the same variants cannot deadlock), applies its lines in that order
+    under the same bounds, and writes the balances back at once: the statements
+    a post costs do not grow with its lines. If any line would take a balance
+    below zero, ``InsufficientStock``
     names every short variant, and if any would take one past ``MAX_BALANCE``,
     ``BalanceLimit`` names those; the caller's transaction rolls back: all lines
     or none.
@@ -87,16 +96,7 @@ def post(
     _require_write_transaction()
     if any(line.delta == 0 for line in lines):
         raise ValueError("a movement of zero pieces is not a movement")
-    order = sorted(range(len(lines)), key=lambda i: (lines[i].variant_id, lines[i].location_id, i))
-    balance_after: dict[int, int] = {}
-    short: list[tuple[Line, int]] = []
-    for i in order:
-        line = lines[i]
-        qty = _apply(line)
-        if qty is None:
-            short.append((line, _on_hand(line.variant_id, line.location_id)))
-        else:
-            balance_after[i] = qty
+    balance_after, short = _apply(lines) if len(lines) == 1 else _apply_batch(lines)
     if short:
         if any(line.delta > 0 for line, _ in short):
             raise BalanceLimit(_shortages([(ln, q) for ln, q in short if ln.delta > 0]))
@@ -123,6 +123,12 @@ def post(
         return []
     if len(rows) == 1:  # the common case, without the batching machinery
         ids = [run(_INSERT_MOVEMENT, rows[0]).scalar_one()]
+    elif db.session.get_bind().dialect.name == "sqlite":
+        # One INSERT of many rows. SQLite numbers them in the order given, and no one
+        # else inserts while this transaction holds the write lock: the ids, sorted,
+        # are the rows' in order. (Asked to keep that order itself, SQLAlchemy would
+        # insert them one statement a row.)
+        ids = sorted(run(_INSERT_MOVEMENTS_UNORDERED, rows).scalars())
     else:
         ids = run(_INSERT_MOVEMENTS, rows).scalars()
     return [
@@ -291,8 +297,9 @@ def discrepancies() -> list[dict]:
     return found
 
 
-def _apply(line: Line) -> int | None:
-    """Change one balance by the line's delta; the new quantity, or None if short."""
+def _apply(lines: Sequence[Line]) -> tuple[dict[int, int], list[tuple[Line, int]]]:
+    """Post one line by one guarded UPDATE: its balance after, or it is short."""
+    (line,) = lines
     params = {"v": line.variant_id, "loc": line.location_id, "delta": line.delta}
     qty = run(_GUARDED_UPDATE, params).scalar()
     if qty is None and line.delta > 0:
@@ -305,7 +312,35 @@ def _apply(line: Line) -> int | None:
             "location_id",
         )
         qty = run(_GUARDED_UPDATE, params).scalar()
-    return qty
+    if qty is None:
+        return {}, [(line, _on_hand(line.variant_id, line.location_id))]
+    return {0: qty}, []
+
+
+def _apply_batch(lines: Sequence[Line]) -> tuple[dict[int, int], list[tuple[Line, int]]]:
+    """Post many lines in three statements, whatever their number: lock their balances
+    (in (variant, location) order, so that two batches over the same variants cannot
+    deadlock), apply the lines to them in that order, each bounded like the guarded
+    UPDATE, and write the new quantities back in one executemany. Returns each
+    line's balance after it, by index, and the lines that are short (or over)."""
+    held = lock_balances((line.variant_id, line.location_id) for line in lines)
+    qty = dict(held)
+    balance_after: dict[int, int] = {}
+    short: list[tuple[Line, int]] = []
+    for i in sorted(
+        range(len(lines)), key=lambda i: (lines[i].variant_id, lines[i].location_id, i)
+    ):
+        line = lines[i]
+        pair = (line.variant_id, line.location_id)
+        if 0 <= qty[pair] + line.delta <= MAX_BALANCE:
+            qty[pair] += line.delta
+            balance_after[i] = qty[pair]
+        else:
+            short.append((line, qty[pair]))
+    changed = [{"v": v, "loc": loc, "qty": n} for (v, loc), n in qty.items() if n != held[(v, loc)]]
+    if changed and not short:
+        run(_SET_BALANCE, changed)
+    return balance_after, short
 
 
 def _on_hand(variant_id: int, location_id: int) -> int:
