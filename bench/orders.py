@@ -42,9 +42,14 @@ How to read it
     ratio       /live req/s ÷ /hello req/s per round, and the median round: what
                 a poll costs beside the cheapest answer Flask can give.
     Client and server share the machine's CPUs, so the absolute figures depend on
-    the machine; the ratio much less. Nothing is judged on speed: the script exits
-    0 once it has measured, 1 only if it could not set up or start a server, and
-    130 if interrupted (Ctrl-C or SIGTERM).
+    the machine; the ratio much less.
+
+Targets
+    Completion: at least 250 orders/s on SQLite and 200 on PostgreSQL, p99 at most
+    100 ms, 0 errors, and every check above [ok]. The live check: median ratio at
+    least 0.5. The script exits 0 when every target of what it ran is met, 2 when
+    one is missed (``TARGET NOT MET``, so ``make bench-orders`` fails), 1 if it
+    could not set up or start a server, and 130 if interrupted (Ctrl-C or SIGTERM).
 
 Usage
     .venv/bin/python bench/orders.py [--seconds 10] [--warmup 1] [--clients 16]
@@ -80,6 +85,7 @@ from inbound import (
     fetch,
     fresh_database,
     hammer,
+    judge,
     parse_common,
     request,
     run_bench,
@@ -101,6 +107,9 @@ MIN_PER_CLIENT = 8
 MAX_ORDERS = 20_000  # a bound on the set-up, whatever the machine
 SETUP_THREADS = 8  # concurrent requests creating and picking the orders
 AGAIN = 16  # completed orders sent again, each to be refused with 409
+ORDERS_PER_SECOND = {"SQLite": 250, "PostgreSQL": 200}  # completion targets
+MAX_P99_MS = 100
+LIVE_RATIO = 0.5  # /live 304 ÷ bare /hello, median round
 
 
 # --- Orders ----------------------------------------------------------------------------
@@ -207,7 +216,8 @@ def database_state(url: str, order_ids) -> tuple[set[int], Counter]:
     return completed, documents
 
 
-def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> None:
+def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> bool:
+    """Measure the completions; whether every check and target is met."""
     port, clients = server.port, args.clients
     print("\nCompleting 12-line allocation orders", flush=True)
     skus = stock_up(port, auth)
@@ -271,14 +281,17 @@ def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> None:
         f"completed again: {_statuses(again)} (each should be 409)": set(again) <= {409},
         "check-ledger: " + ledger.splitlines()[0]: ledger_ok,
     }
-    for label, ok in checks.items():
-        print(f"  [{'ok' if ok else 'FAIL'}] {label}")
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    speed, p99 = ORDERS_PER_SECOND[database], result.percentile(99)
+    checks[f"{result.per_second:.1f} orders/s ≥ {speed} ({database})"] = result.per_second >= speed
+    checks[f"p99 {p99:.1f} ms ≤ {MAX_P99_MS} ms"] = p99 <= MAX_P99_MS
+    checks[f"{result.errors} errors = 0"] = result.errors == 0
     for line in ledger.splitlines()[1:]:
         print(f"         {line}")
     for sku in wrong_hand:
         change = after[sku][0] - before[sku][0]
         print(f"         {sku}: on hand changed by {change}, picks of completed {taken[sku]}")
-    sys.stdout.flush()
+    return judge(checks)
 
 
 def report_orders(result: Result, left: int, args) -> None:
@@ -366,7 +379,7 @@ def live_target(port: int, password: str) -> Target:
     return target
 
 
-def run_live(server: Gunicorn, env: dict, tmp: Path, servers: list, args) -> None:
+def run_live(server: Gunicorn, env: dict, tmp: Path, servers: list, args) -> bool:
     print("\nThe live-count check: GET /live with If-None-Match (each answer 304)", flush=True)
     live = live_target(server.port, env["STOCKAPP_PASSWORD"])
     bare = Gunicorn(
@@ -391,10 +404,10 @@ def run_live(server: Gunicorn, env: dict, tmp: Path, servers: list, args) -> Non
             print(f"  round {n}: {target.name} done", flush=True)
         rounds.append(pair)
     bare.stop()
-    report_live(rounds, args)
+    return report_live(rounds, args)
 
 
-def report_live(rounds: list[list[Result]], args) -> None:
+def report_live(rounds: list[list[Result]], args) -> bool:
     print(f"\n  {args.clients} clients, {args.seconds:g} s each, the two taking turns")
     print(
         f"  {'round':>5}  {'app':<15} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
@@ -418,7 +431,14 @@ def report_live(rounds: list[list[Result]], args) -> None:
         for result in (live, hello):
             if result.errors:
                 print(f"  {result.name}: {_statuses(result.statuses, skip=result.ok)}")
-    sys.stdout.flush()
+    median = statistics.median(ratios)
+    errors = sum(live.errors for live, _ in rounds)
+    return judge(
+        {
+            f"median ratio {median:.2f} ≥ {LIVE_RATIO}": median >= LIVE_RATIO,
+            f"{errors} not 304 = 0": errors == 0,
+        }
+    )
 
 
 # --- Main ------------------------------------------------------------------------------
@@ -429,13 +449,15 @@ def main() -> int:
     parser.add_argument("--only", choices=("orders", "live"), help="run one of the two")
     args = parse_common(parser)
 
-    def body(tmp: Path, servers: list) -> None:
+    def body(tmp: Path, servers: list) -> bool:
         url = fresh_database(args, tmp, "orders")
         server, env, auth = start_stockapp(url, tmp, servers)
+        met = True
         if args.only != "live":
-            run_orders(url, server, env, auth, args)
+            met = run_orders(url, server, env, auth, args) and met
         if args.only != "orders":
-            run_live(server, env, tmp, servers, args)
+            met = run_live(server, env, tmp, servers, args) and met
+        return met
 
     return run_bench("StockApp orders and live-count benchmark", args, body)
 

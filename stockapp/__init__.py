@@ -85,6 +85,15 @@ class CookieSessionsForPagesOnly(SecureCookieSessionInterface):
             return self.null_session_class()
         return super().open_session(app, request)
 
+    def get_signing_serializer(self, app):
+        """Flask builds the cookie's serializer on every request; it depends only on the
+        app's configuration, so each app keeps the one it built."""
+        serializer = app.extensions.get("stockapp.session_serializer")
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            app.extensions["stockapp.session_serializer"] = serializer
+        return serializer
+
 
 # Parsed once: babel's Locale.parse scans every known locale name on each call.
 LOCALES = {code: Locale.parse(code) for code in ("zh_CN", "en")}

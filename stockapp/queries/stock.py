@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from ..database import run
 from ..extensions import db
 from ..models import (
     Balance,
@@ -62,7 +63,11 @@ def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
 
 def stock_version() -> int:
     """A number that rises with every committed change of stock, reservations or picks."""
-    return db.session.scalar(select(func.coalesce(func.sum(StockVersion.n), 0)))
+    return run(_STOCK_VERSION).scalar()
+
+
+# Built once: every open screen asks for it every few seconds.
+_STOCK_VERSION = select(func.coalesce(func.sum(StockVersion.__table__.c.n), 0))
 
 
 def stock_by_location(variant_id: int) -> list[dict]:

@@ -16,7 +16,7 @@ from ..database import run, upsert, utcnow, write_apart, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import ApiToken, LoginThrottle, Role, User, UserSession
-from ..models.accounts import MAX_ADDRESS, MAX_USER_AGENT, MAX_USERNAME
+from ..models.accounts import MAX_ADDRESS, MAX_USER_AGENT, MAX_USERNAME, SignedIn
 from .errors import InvalidInput, LoginThrottled, NotFound
 
 MIN_PASSWORD = 10
@@ -321,15 +321,23 @@ def _end_sessions(which) -> None:
 
 _sessions = UserSession.__table__
 # Built once: every page request runs it (flask-login's user loader).
+_users = User.__table__
 _SESSION_USER = (
-    select(User, _sessions.c.id, _sessions.c.last_seen_at)
-    .join(_sessions, _sessions.c.user_id == User.id)
+    select(
+        _users.c.id,
+        _users.c.username,
+        _users.c.role,
+        _users.c.locale,
+        _sessions.c.id,
+        _sessions.c.last_seen_at,
+    )
+    .join(_sessions, _sessions.c.user_id == _users.c.id)
     .where(
         _sessions.c.token_hash == bindparam("token_hash"),
         _sessions.c.ended_at.is_(None),
         _sessions.c.last_seen_at > bindparam("idle_since"),
         _sessions.c.created_at > bindparam("started_since"),
-        User.active,
+        _users.c.active,
     )
 )
 _TOUCH_SESSION = (
@@ -339,7 +347,7 @@ _TOUCH_SESSION = (
 )
 
 
-def user_for_session(token: str) -> User | None:
+def user_for_session(token: str) -> SignedIn | None:
     """The active user of a live session, in one query; None once the session has
     ended, been idle ``SESSION_IDLE_SECONDS`` or lasted ``SESSION_MAX_SECONDS``.
 
@@ -347,7 +355,7 @@ def user_for_session(token: str) -> User | None:
     """
     config = current_app.config
     now = utcnow()
-    found = db.session.execute(
+    found = run(
         _SESSION_USER,
         {
             "token_hash": _token_hash(token),
@@ -357,12 +365,11 @@ def user_for_session(token: str) -> User | None:
     ).first()
     if found is None:
         return None
-    user, session_id, last_seen_at = found
+    user_id, username, role, locale, session_id, last_seen_at = found
     stale = now - TOUCH_EVERY
     if last_seen_at <= stale:
         write_apart(_TOUCH_SESSION, {"row_id": session_id, "now": now, "stale": stale})
-    user.session_token = token
-    return user
+    return SignedIn(user_id, username, Role(role), locale, token)
 
 
 # ---------------------------------------------------------------- API tokens

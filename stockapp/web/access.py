@@ -7,7 +7,8 @@ from flask_login import current_user, login_url
 
 from ..extensions import login_manager
 from ..i18n import lazy_gettext as _l
-from ..models import Role, User
+from ..models import Role
+from ..models.accounts import SignedIn
 from ..services.accounts import any_user, user_for_session
 from .errors import error_page
 
@@ -15,7 +16,7 @@ from .errors import error_page
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
 
 
-def load_user(session_token: str) -> User | None:
+def load_user(session_token: str) -> SignedIn | None:
     """flask-login's user loader: the session cookie holds a sign-in session's token."""
     return user_for_session(session_token)
 
