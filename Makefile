@@ -14,7 +14,7 @@ INSTANCE ?= instance
 # pytest-xdist workers for `make test` (auto: one per CPU); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run private-instance test bench bench-orders bench-backups translations check-translations lint clean
+.PHONY: run private-instance test bench bench-orders bench-backups bench-scale translations check-translations lint clean
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench-orders: $(READY) $(COMPILED)
 
 bench-backups: $(READY) $(COMPILED)
 	$(BIN)/python bench/backups.py
+
+# Builds (once, then reuses) instance/bench-scale.sqlite and -small.sqlite: BENCH_ARGS
+# takes the options, e.g. BENCH_ARGS="--database-url postgresql://…/stockapp_bench".
+bench-scale: $(READY) $(COMPILED)
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 # Re-extract the strings and merge them into the catalogues; translate, then `make test`.
 # --ignore-dirs: by default pybabel skips folders starting with "_" (templates/_macros).

@@ -528,14 +528,27 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
+def exit_status(body: Callable[[], bool | None]) -> int:
+    """Run ``body()``; the exit status: 0 once measured (and, where ``body`` judges a
+    target, met), 2 if it returned False (a target missed), 1 if a ``BenchError``
+    stopped it, 130 on Ctrl-C or SIGTERM."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        met = body()
+    except BenchError as failed:
+        print(f"\nbenchmark failed: {failed}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    return 2 if met is False else 0
+
+
 def run_bench(title: str, args, body: Callable[[Path, list], bool | None]) -> int:
     """Run ``body(tmp, servers)``, stopping every server it started, however it ends.
 
-    Prints the heading first. Returns the exit status: 0 once measured (and, where
-    ``body`` judges a target, met), 2 if ``body`` returned False (a target missed),
-    1 if a ``BenchError`` stopped it, 130 on Ctrl-C or SIGTERM.
+    Prints the heading first. Returns the exit status, as ``exit_status``.
     """
-    signal.signal(signal.SIGTERM, _interrupt)
     servers: list[Gunicorn] = []
     with tempfile.TemporaryDirectory(prefix="stockapp-bench-") as tmp_name:
         setting = "PostgreSQL" if args.database_url else "SQLite"
@@ -547,17 +560,10 @@ def run_bench(title: str, args, body: Callable[[Path, list], bool | None]) -> in
             flush=True,
         )
         try:
-            met = body(Path(tmp_name), servers)
-        except BenchError as failed:
-            print(f"\nbenchmark failed: {failed}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("\ninterrupted", file=sys.stderr)
-            return 130
+            return exit_status(lambda: body(Path(tmp_name), servers))
         finally:
             for server in servers:
                 server.stop()
-    return 2 if met is False else 0
 
 
 def main() -> int:

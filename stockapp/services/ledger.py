@@ -9,7 +9,7 @@ with the document they post, so a document and its movements commit together.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 
 from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, utcnow
 from ..extensions import db
@@ -24,7 +24,7 @@ from ..models import (
     MovementKind,
     Variant,
 )
-from ..models.ledger import MAX_BALANCE
+from ..models.ledger import MAX_BALANCE, Int64
 from . import documents
 from .errors import (
     AlreadyReversed,
@@ -258,43 +258,37 @@ def reverse(
 def discrepancies() -> list[dict]:
     """Every balance that disagrees with the sum of its movements, or is negative.
 
-    Also reports movements whose (variant, location) has no balance row at all.
+    Also reports movements whose (variant, location) has no balance row at all
+    (their sum against a balance of 0). One pass over the movements: the balances
+    and the movements, side by side (UNION ALL), grouped by (variant, location) and
+    compared in the database, so that only the disagreements leave it.
     """
-    sums = (
+    both = union_all(
+        select(
+            balances.c.variant_id,
+            balances.c.location_id,
+            balances.c.qty.label("recorded"),
+            literal(0, Int64).label("delta"),
+        ),
         select(
             movements.c.variant_id,
             movements.c.location_id,
-            func.sum(movements.c.delta).label("total"),
-        )
-        .group_by(movements.c.variant_id, movements.c.location_id)
-        .subquery()
-    )
-    on = (balances.c.variant_id == sums.c.variant_id) & (
-        balances.c.location_id == sums.c.location_id
-    )
-    recorded = func.coalesce(balances.c.qty, 0)
-    computed = func.coalesce(sums.c.total, 0)
-    found = []
-    for outer in (
-        select(balances.c.variant_id, balances.c.location_id, recorded, computed).outerjoin(
-            sums, on
+            literal(0, Int64).label("recorded"),
+            movements.c.delta,
         ),
-        select(sums.c.variant_id, sums.c.location_id, recorded, computed)
-        .outerjoin(balances, on)
-        .where(balances.c.id.is_(None)),
-    ):
-        for variant_id, location_id, qty, total in db.session.execute(
-            outer.where((recorded != computed) | (recorded < 0))
-        ):
-            found.append(
-                {
-                    "variant_id": variant_id,
-                    "location_id": location_id,
-                    "balance": qty,
-                    "movements": total,
-                }
-            )
-    return found
+    ).subquery()
+    recorded = func.sum(both.c.recorded)
+    computed = func.sum(both.c.delta)
+    found = db.session.execute(
+        select(both.c.variant_id, both.c.location_id, recorded, computed)
+        .group_by(both.c.variant_id, both.c.location_id)
+        .having((recorded != computed) | (recorded < 0))
+        .order_by(both.c.variant_id, both.c.location_id)
+    )
+    return [
+        {"variant_id": variant_id, "location_id": location_id, "balance": qty, "movements": total}
+        for variant_id, location_id, qty, total in found
+    ]
 
 
 def _apply(lines: Sequence[Line]) -> tuple[dict[int, int], list[tuple[Line, int]]]:

@@ -253,14 +253,50 @@ def test_reversing_stock_that_has_left_is_refused(setup):
     assert on_hand(s) == 1
 
 
-@pytest.mark.corrupts_ledger
-def test_discrepancies_finds_a_corrupted_balance(setup):
+def test_discrepancies_finds_every_kind_of_disagreement_and_nothing_else(setup, make_style):
+    """A balance off its movements, one without movements, movements without a balance,
+    a negative balance; not movements summing to 0 without a balance, nor clean rows."""
     user, skus = setup
-    s = skus["A1024-Black-S"]
-    receiving.receive(lines=[(s, 5)], operator_id=user)
+    other = make_style("B2048", sizes=("S", "M", "L"), colours=("Black",))
+    off, alone, orphan = (skus[f"A1024-Black-{size}"] for size in ("S", "M", "L"))
+    negative, clean, zero = (other[f"B2048-Black-{size}"] for size in ("S", "M", "L"))
+    receiving.receive(lines=[(off, 5), (orphan, 4), (clean, 3), (zero, 2)], operator_id=user)
+    take(zero, 2, user)
     assert ledger.discrepancies() == []
-    db.session.execute(db.text("UPDATE balances SET qty = 9 WHERE variant_id = :v"), {"v": s})
-    db.session.commit()
-    assert ledger.discrepancies() == [
-        {"variant_id": s, "location_id": default_location_id(), "balance": 9, "movements": 5}
+    location = default_location_id()
+    sqlite = db.engine.dialect.name == "sqlite"
+    # The damage is never committed: rolled back, the ledger is clean again.
+    if sqlite:
+        db.session.execute(db.text("PRAGMA ignore_check_constraints = ON"))
+    else:
+        db.session.execute(db.text("ALTER TABLE balances DROP CONSTRAINT ck_balances_not_negative"))
+    try:
+        db.session.execute(db.text("UPDATE balances SET qty = 9 WHERE variant_id = :v"), {"v": off})
+        db.session.execute(
+            db.text("DELETE FROM balances WHERE variant_id IN (:o, :z)"), {"o": orphan, "z": zero}
+        )
+        db.session.execute(
+            db.text("INSERT INTO balances (variant_id, location_id, qty) VALUES (:v, :l, :q)"),
+            [{"v": alone, "l": location, "q": 3}, {"v": negative, "l": location, "q": -2}],
+        )
+        db.session.execute(
+            db.text(
+                "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
+                "operator_id, note, created_at) "
+                "VALUES (:v, :l, -2, -2, 'write_off', :u, '', CURRENT_TIMESTAMP)"
+            ),
+            {"v": negative, "l": location, "u": user},
+        )
+        found = ledger.discrepancies()
+    finally:
+        db.session.rollback()
+        if sqlite:
+            db.session.execute(db.text("PRAGMA ignore_check_constraints = OFF"))
+    expected = [
+        {"variant_id": off, "location_id": location, "balance": 9, "movements": 5},
+        {"variant_id": alone, "location_id": location, "balance": 3, "movements": 0},
+        {"variant_id": orphan, "location_id": location, "balance": 0, "movements": 4},
+        {"variant_id": negative, "location_id": location, "balance": -2, "movements": -2},
     ]
+    assert found == sorted(expected, key=lambda row: row["variant_id"])
+    assert ledger.discrepancies() == []
