@@ -132,19 +132,40 @@ def record_picks(
     """
 
     def work() -> dict:
+        # The claim locks the order's row: picks of one order queue, so its lines
+        # read here are what the picks change.
         _claim(order_id)
-        statement = _RELATIVE_PICK if relative else _ABSOLUTE_PICK
+        on_order = {row.variant_id: row for row in run(_LINES_TO_PICK, {"o": order_id})}
+        picked = {variant_id: row.picked for variant_id, row in on_order.items()}
         errors = {}
         for i, (variant_id, qty) in enumerate(lines):
-            done = run(statement, {"o": order_id, "v": variant_id, "qty": qty}).scalar()
-            if done is None:
-                errors[f"lines[{i}]"] = _pick_refusal(order_id, variant_id, qty, relative)
+            line = on_order.get(variant_id)
+            wanted = (picked[variant_id] + qty if relative else qty) if line else None
+            if line is None:
+                errors[f"lines[{i}]"] = _not_on_order(variant_id)
+            elif wanted < 0:
+                errors[f"lines[{i}]"] = _l("%(sku)s: picked cannot go below 0.", sku=line.sku)
+            elif wanted > line.ordered:
+                errors[f"lines[{i}]"] = _l(
+                    "%(sku)s: %(wanted)d picked would be more than the %(ordered)d ordered.",
+                    sku=line.sku,
+                    wanted=wanted,
+                    ordered=line.ordered,
+                )
+            else:
+                picked[variant_id] = wanted
         if errors:
             raise InvalidInput(_l("Some picks cannot be recorded."), errors)
+        changed = [
+            {"o": order_id, "v": v, "qty": qty}
+            for v, qty in picked.items()
+            if qty != on_order[v].picked
+        ]
+        if changed:
+            run(_SET_PICKED, changed)  # one executemany, whatever the lines
         mark_stock_changed()
         # Keys as text: the result is stored as JSON for a replay, and must read the same.
-        picked = {str(v): qty for v, qty in picked_by_variant(order_id).items()}
-        return {"status": OrderStatus.PICKING, "picked": picked}
+        return {"status": OrderStatus.PICKING, "picked": {str(v): n for v, n in picked.items()}}
 
     return run_once(
         work,
@@ -302,27 +323,15 @@ def allocation_document_id(order_id: int) -> int | None:
     )
 
 
-_RELATIVE_PICK = (
-    update(order_lines)
-    .where(
-        order_lines.c.order_id == bindparam("o"),
-        order_lines.c.variant_id == bindparam("v"),
-        order_lines.c.picked + bindparam("qty") >= 0,
-        order_lines.c.picked + bindparam("qty") <= order_lines.c.ordered,
-    )
-    .values(picked=order_lines.c.picked + bindparam("qty"))
-    .returning(order_lines.c.picked)
+_LINES_TO_PICK = (
+    select(order_lines.c.variant_id, order_lines.c.ordered, order_lines.c.picked, Variant.sku)
+    .join(Variant.__table__, Variant.id == order_lines.c.variant_id)
+    .where(order_lines.c.order_id == bindparam("o"))
 )
-_ABSOLUTE_PICK = (
+_SET_PICKED = (
     update(order_lines)
-    .where(
-        order_lines.c.order_id == bindparam("o"),
-        order_lines.c.variant_id == bindparam("v"),
-        bindparam("qty") >= 0,
-        bindparam("qty") <= order_lines.c.ordered,
-    )
+    .where(order_lines.c.order_id == bindparam("o"), order_lines.c.variant_id == bindparam("v"))
     .values(picked=bindparam("qty"))
-    .returning(order_lines.c.picked)
 )
 
 
@@ -389,24 +398,9 @@ def _line_errors(lines: Sequence[tuple[int, int]]) -> dict[str, object]:
     return errors
 
 
-def _pick_refusal(order_id: int, variant_id: int, qty: int, relative: bool):
-    line = db.session.execute(
-        select(OrderLine.ordered, OrderLine.picked, Variant.sku)
-        .join(Variant, Variant.id == OrderLine.variant_id)
-        .where(OrderLine.order_id == order_id, OrderLine.variant_id == variant_id)
-    ).first()
-    if line is None:
-        sku = db.session.scalar(select(Variant.sku).where(Variant.id == variant_id))
-        return _l("%(sku)s is not on this order.", sku=sku or variant_id)
-    wanted = line.picked + qty if relative else qty
-    if wanted < 0:
-        return _l("%(sku)s: picked cannot go below 0.", sku=line.sku)
-    return _l(
-        "%(sku)s: %(wanted)d picked would be more than the %(ordered)d ordered.",
-        sku=line.sku,
-        wanted=wanted,
-        ordered=line.ordered,
-    )
+def _not_on_order(variant_id: int):
+    sku = db.session.scalar(select(Variant.sku).where(Variant.id == variant_id))
+    return _l("%(sku)s is not on this order.", sku=sku or variant_id)
 
 
 def _take_from_locations(picked: dict[int, int]) -> list[ledger.Line]:
