@@ -72,6 +72,7 @@ class Criteria:
     date_to: date | None = None
     document: str = ""  # a document number (RC0000042) or id; shows it and its reversal
     operator_id: int | None = None  # "my actions": the signed-in user
+    variant_id: int | None = None  # one variant, known by its id ("why this number")
 
 
 def page(criteria: Criteria, *, cursor: Cursor = FIRST, limit: int = 50) -> Page:
@@ -170,6 +171,8 @@ def _matching(criteria: Criteria) -> tuple[Select, tuple | None] | None:
     query by (see ``_page_ids``); None when nothing can match."""
     query = select(Movement.id)
     split = None
+    if criteria.variant_id is not None:
+        query = query.where(Movement.variant_id == criteria.variant_id)
     if criteria.search.strip():
         variant_ids = _variant_ids(criteria.search.strip())
         if not variant_ids:
