@@ -7,6 +7,7 @@ from ..access import Reads
 from ..contracts.movements import MovementPage, MovementsQuery
 from ..http_errors import TITLES
 from ..i18n import lazy_gettext as _l
+from ..queries.pager import Cursor
 from . import api
 from .access import requires
 from .problems import problem
@@ -24,7 +25,7 @@ def list_movements():
         return problem(403, TITLES[403], detail)
     found = queries.movements.page(
         queries.movements.Criteria(search=asked.sku or "", kind=asked.kind or "all"),
-        before=int(asked.cursor) if asked.cursor else None,
+        cursor=Cursor(before=int(asked.cursor) if asked.cursor else None),
         limit=asked.limit,
     )
     items = [
@@ -35,5 +36,5 @@ def list_movements():
         }
         for row in found.rows
     ]
-    next_cursor = str(found.next_before) if found.next_before is not None else None
+    next_cursor = str(found.next_cursor) if found.next_cursor is not None else None
     return answer(MovementPage, {"items": items, "next_cursor": next_cursor})

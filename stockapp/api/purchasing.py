@@ -24,9 +24,10 @@ from ..contracts.purchasing import (
     SupplierList,
 )
 from ..i18n import lazy_gettext as _l
-from ..models import POStatus, Role
 from ..models import PurchaseOrder as PurchaseOrderRow
+from ..models import Role
 from ..models.ledger import MAX_ID
+from ..queries.pager import Cursor
 from ..services import purchasing, suppliers
 from ..services.errors import NotFound
 from ..services.idempotency import run_once
@@ -96,10 +97,9 @@ def list_purchase_orders():
     """Newest first, keyset-paginated like /movements, each with its totals."""
     asked = query(PurchaseOrdersQuery)
     found = queries.po_list(
-        statuses=[asked.status] if asked.status else list(POStatus),
+        statuses=[asked.status] if asked.status else None,
         per_page=asked.limit,
-        # Bound to the column's 32 bits: PostgreSQL refuses a larger integer.
-        before=min(int(asked.cursor), MAX_ID) if asked.cursor else None,
+        cursor=Cursor(before=int(asked.cursor) if asked.cursor else None),
     )
     items = [
         {
@@ -113,7 +113,7 @@ def list_purchase_orders():
         }
         for row in found.rows
     ]
-    next_cursor = str(found.next_before) if found.next_before is not None else None
+    next_cursor = str(found.next_cursor) if found.next_cursor is not None else None
     return answer(PurchaseOrderPage, {"items": items, "next_cursor": next_cursor})
 
 

@@ -26,6 +26,11 @@ class Vocabulary(StrEnum):
         """The display name of a stored value, as text ("" for no value)."""
         return str(cls(value).label) if value else ""
 
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Every stored value's display name, as text: for a page that shows many rows."""
+        return {member.value: str(member.label) for member in cls}
+
 
 def stored_as(vocabulary: type[Vocabulary], length: int) -> Enum:
     """The column type of a ``vocabulary`` value: its text in a VARCHAR(``length``), read

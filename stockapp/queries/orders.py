@@ -12,7 +12,7 @@ from ..models import (
     Variant,
 )
 from .catalogue import grids_by_style, skus_on_lines
-from .pager import Page, fetch
+from .pager import FIRST, Cursor, Page, fetch
 from .stock import reserved, stock_levels
 
 
@@ -62,22 +62,24 @@ def order_page(order: Order) -> dict:
 
 def order_list(
     *,
-    statuses,
+    statuses=None,
     search: str = "",
-    page: int = 1,
-    before: int | None = None,
+    cursor: Cursor = FIRST,
     per_page: int = 50,
 ) -> Page:
-    """One page of orders, newest first (keyset below ``before``), with their piece counts.
+    """One page of orders, newest first (keyset by id), in ``statuses`` (None: all),
+    with their piece counts.
 
     The page is chosen first and only its orders' lines are summed.
     """
-    query = select(Order).where(Order.status.in_(statuses)).order_by(Order.id.desc())
+    query = select(Order)
+    if statuses is not None:
+        query = query.where(Order.status.in_(statuses))
     if search:
         query = query.where(
             or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
         )
-    paged = fetch(query, limit=per_page, number=page, before=before, by=Order.id)
+    paged = fetch(query, by=Order.id, limit=per_page, cursor=cursor)
     found = paged.rows
     totals = {
         order_id: (ordered, picked, shipped)

@@ -21,7 +21,7 @@ from ..models import (
 from ..models.ledger import MAX_ID
 from ..models.purchasing import folded
 from .catalogue import grids_by_style
-from .pager import Page, fetch
+from .pager import FIRST, Cursor, Page, fetch
 
 
 def po_page(po: PurchaseOrder) -> dict:
@@ -86,25 +86,21 @@ def po_received(
 
 def po_list(
     *,
-    statuses,
+    statuses=None,
     search: str = "",
-    page: int = 1,
-    before: int | None = None,
+    cursor: Cursor = FIRST,
     per_page: int = 50,
 ) -> Page:
-    """One page of POs, newest first (keyset below ``before``), with ordered and
-    received pieces."""
-    query = (
-        select(PurchaseOrder)
-        .options(selectinload(PurchaseOrder.supplier))
-        .where(PurchaseOrder.status.in_(statuses))
-        .order_by(PurchaseOrder.id.desc())
-    )
+    """One page of POs, newest first (keyset by id), in ``statuses`` (None: all), with
+    ordered and received pieces."""
+    query = select(PurchaseOrder).options(selectinload(PurchaseOrder.supplier))
+    if statuses is not None:
+        query = query.where(PurchaseOrder.status.in_(statuses))
     if search:
         query = query.join(Supplier, Supplier.id == PurchaseOrder.supplier_id).where(
             or_(PurchaseOrder.number.ilike(f"%{search}%"), Supplier.name.ilike(f"%{search}%"))
         )
-    paged = fetch(query, limit=per_page, number=page, before=before, by=PurchaseOrder.id)
+    paged = fetch(query, by=PurchaseOrder.id, limit=per_page, cursor=cursor)
     found = paged.rows
     totals = po_totals([po.id for po in found])
     return paged.with_rows([{"po": po, **totals[po.id]} for po in found])

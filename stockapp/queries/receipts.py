@@ -16,7 +16,7 @@ from ..models import (
     Variant,
 )
 from .catalogue import skus_on_lines
-from .pager import Page, fetch
+from .pager import FIRST, Cursor, Page, fetch
 from .purchasing import po_received
 
 
@@ -24,31 +24,24 @@ def receipt_list(
     *,
     statuses=None,
     po_id: int | None = None,
-    page: int = 1,
-    before: int | None = None,
+    cursor: Cursor = FIRST,
     per_page: int = 50,
 ) -> Page:
-    """One page of receipts, newest first (keyset below ``before``), of a PO or in
-    some states, with their pieces."""
+    """One page of receipts, newest first (keyset by id), of a PO or in some states
+    (None: all), with their pieces."""
     query = (
         select(Receipt, Document, PurchaseOrder.number, Supplier.name, User.username)
         .join(Document, Document.id == Receipt.document_id)
         .join(User, User.id == Document.operator_id)
         .outerjoin(PurchaseOrder, PurchaseOrder.id == Receipt.po_id)
         .outerjoin(Supplier, Supplier.id == Receipt.supplier_id)
-        .order_by(Document.id.desc())
     )
     if po_id is not None:
         query = query.where(Receipt.po_id == po_id)
     if statuses is not None:
         query = query.where(Document.status.in_(statuses))
     paged = fetch(
-        query,
-        limit=per_page,
-        number=page,
-        before=before,
-        by=Document.id,
-        key=lambda row: row.Document.id,
+        query, by=Document.id, limit=per_page, cursor=cursor, key=lambda row: row.Document.id
     )
     rows = paged.rows
     pieces = dict(

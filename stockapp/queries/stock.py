@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
-from ..database import run
+from ..database import one_of, run
 from ..extensions import db
 from ..models import (
     Balance,
@@ -41,7 +41,7 @@ def stock_levels(variant_ids) -> dict[int, StockLevel]:
     ids = list(variant_ids)
     rows = db.session.execute(
         select(Balance.variant_id, func.sum(Balance.qty))
-        .where(Balance.variant_id.in_(ids), Balance.location_id.not_in(_quarantine()))
+        .where(one_of(Balance.variant_id, ids), Balance.location_id.not_in(_quarantine()))
         .group_by(Balance.variant_id)
     )
     on_hand = dict(rows.all())
@@ -49,11 +49,57 @@ def stock_levels(variant_ids) -> dict[int, StockLevel]:
     return {v: StockLevel(on_hand=on_hand.get(v, 0), reserved=held.get(v, 0)) for v in ids}
 
 
+def stock_per_size(style_ids) -> dict[int, list[tuple[str, int, int]]]:
+    """Per style, in size order: ``(size, on hand, low)`` summed over its colours, where
+    ``low`` counts the variants at or below their threshold (``is_low``, in SQL). In one
+    grouped query; archived variants keep their size in the run but add nothing.
+    """
+    on_hand = (
+        select(func.coalesce(func.sum(Balance.qty), 0))
+        .where(Balance.variant_id == Variant.id, Balance.location_id.not_in(_quarantine()))
+        .scalar_subquery()
+    )
+    held = (
+        select(func.coalesce(func.sum(OrderLine.ordered), 0))
+        .where(OrderLine.variant_id == Variant.id, OrderLine.reserving)
+        .scalar_subquery()
+    )
+    variant = (
+        select(
+            Variant.style_id,
+            Variant.size_rank,
+            Variant.size,
+            Variant.archived,
+            Variant.low_stock_threshold.label("threshold"),
+            on_hand.label("on_hand"),
+            held.label("held"),
+        )
+        .where(one_of(Variant.style_id, style_ids))
+        .subquery()
+    )
+    live = ~variant.c.archived
+    low = live & (variant.c.on_hand - variant.c.held <= variant.c.threshold)
+    rows = db.session.execute(
+        select(
+            variant.c.style_id,
+            variant.c.size,
+            func.sum(case((live, variant.c.on_hand), else_=0)),
+            func.sum(case((low, 1), else_=0)),
+        )
+        .group_by(variant.c.style_id, variant.c.size_rank, variant.c.size)
+        .order_by(variant.c.style_id, variant.c.size_rank, variant.c.size)
+    )
+    found: dict[int, list[tuple[str, int, int]]] = {}
+    for style_id, size, pieces, low_count in rows:
+        found.setdefault(style_id, []).append((size, pieces, low_count))
+    return found
+
+
 def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
     """Pieces reserved per variant by open and picking orders (older than ``before_order``)."""
     query = (
         select(OrderLine.variant_id, func.sum(OrderLine.ordered))
-        .where(OrderLine.variant_id.in_(variant_ids), OrderLine.reserving)
+        .where(one_of(OrderLine.variant_id, variant_ids), OrderLine.reserving)
         .group_by(OrderLine.variant_id)
     )
     if before_order is not None:

@@ -5,12 +5,15 @@ import re
 from flask import current_app, request
 
 from ..htmx import page_or_partial
+from ..models.catalogue import MAX_CODE
+from ..queries.pager import Cursor
 
-# A keyset cursor (a row's id): ASCII digits that fit a 64-bit integer.
+# A keyset cursor of an id list: ASCII digits that fit a 64-bit integer.
 CURSOR = re.compile(r"[0-9]{1,18}")
-# A larger ``?page=N`` is read as this one: far past the end of any list, and an offset
-# far inside any integer the databases take.
-MAX_PAGE = 100_000
+# A keyset cursor of the product list: a style code, no longer than one may be.
+CODE_CURSOR = MAX_CODE
+# An old ``?page=N`` link (no cursor) is read by offset; a larger N is read as this one.
+MAX_PAGE = 1_000
 
 
 def list_filters(states: dict, default: str) -> tuple[str, str]:
@@ -19,17 +22,26 @@ def list_filters(states: dict, default: str) -> tuple[str, str]:
     return state if state in states else default, request.args.get("q", "").strip()[:100]
 
 
-def page_args(args=None) -> dict:
-    """Which page of a list to show, as the list's query takes it: its number
-    (``?page=N``, 1 … MAX_PAGE), the keyset cursor (``?before=<id>``, None unless it
-    is a well-formed id) and the page size."""
+def page_args(args=None, *, codes: bool = False) -> dict:
+    """Which page of a list to show, as the list's query takes it: the ``cursor``
+    (``?before=`` or ``?after=`` a key, and the page's number ``?page=N``, 1 … MAX_PAGE)
+    and the page size. A key is an id, or with ``codes`` a style code; a malformed
+    one is ignored (the first page)."""
     args = request.args if args is None else args
-    before = args.get("before", "")
+    keys = {name: _key(args.get(name, ""), codes) for name in ("before", "after")}
+    if keys["before"] is not None:
+        keys["after"] = None
+    number = min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
     return {
-        "page": min(max(args.get("page", 1, type=int), 1), MAX_PAGE),
-        "before": int(before) if CURSOR.fullmatch(before) else None,
+        "cursor": Cursor(**keys, number=number),
         "per_page": current_app.config["PAGE_SIZE"],
     }
+
+
+def _key(text: str, codes: bool):
+    if codes:
+        return text if 0 < len(text) <= CODE_CURSOR else None
+    return int(text) if CURSOR.fullmatch(text) else None
 
 
 def state_list(reader, states: dict, default: str, page: str, partial: str):

@@ -159,6 +159,17 @@ def test_a_scan_with_a_control_character_is_refused_beside_the_scan_box(app, cli
         "/logs?before=9223372036854775808",
         "/logs?before=99999999999999999999999999",
         "/orders?page=-3",
+        # Keyset cursors that name no row, or are not keys at all: read as none or past the end.
+        "/?after=" + "Z" * 40,
+        "/?before=&after=",
+        "/?after=%E4%B8%AD&page=abc",
+        "/orders?state=all&before=abc",
+        "/orders?state=all&after=-5",
+        "/orders?state=all&after=999999999999999999",
+        "/purchase-orders?state=all&after=1e9",
+        "/receipts?state=all&before=0",
+        "/logs?after=banana",
+        "/logs?after=999999999999999999",
     ],
 )
 def test_pages_and_cursors_past_any_range_show_an_empty_page(client, shop, path):

@@ -26,19 +26,11 @@ def products():
         if is_htmx():
             return "", 200, {"HX-Redirect": target}
         return redirect(target)
-    pages = page_args()
-    styles = queries.style_page(
-        search=search, category=category, page=pages["page"], per_page=pages["per_page"]
-    )
-    context = {
-        "styles": styles,
-        "search": search,
-        "category": category,
-        "categories": queries.categories(),
-    }
+    styles = queries.style_page(search=search, category=category, **page_args(codes=True))
+    context = {"styles": styles, "search": search, "category": category}
     if is_htmx():
         return render_template("catalogue/_product_rows.html", **context)
-    return render_template("catalogue/products.html", **context)
+    return render_template("catalogue/products.html", categories=queries.categories(), **context)
 
 
 @bp.get("/products/<code>")

@@ -26,7 +26,7 @@ def _log_context(args) -> dict:
     pages = page_args(args)
     found = Page([])
     if not form.errors:
-        found = history.page(form.criteria(), before=pages["before"], limit=pages["per_page"])
+        found = history.page(form.criteria(), cursor=pages["cursor"], limit=pages["per_page"])
     filters = form.query_args()
     tabs = []
     for key, label in LOG_NAMES.items():
@@ -114,7 +114,8 @@ def _refreshed_log(notice) -> Response:
         target, template = "#log-rows", "movements/_rows.html"
     elif here.path == url_for("movements.index"):
         args = MultiDict(parse_qsl(here.query, keep_blank_values=True))
-        args.pop("before", None)
+        for cursor in ("before", "after", "page"):
+            args.pop(cursor, None)
         context = _log_context(args)
         target, template = "#log-view", "movements/_log.html"
     else:

@@ -26,7 +26,7 @@ STATES = {
     "active": (_l("Open and picking"), ACTIVE),
     "completed": (_l("Complete"), (OrderStatus.COMPLETED,)),
     "cancelled": (_l("Cancelled"), (OrderStatus.CANCELLED,)),
-    "all": (_l("All"), tuple(OrderStatus)),
+    "all": (_l("All"), None),
 }
 
 

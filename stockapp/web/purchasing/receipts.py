@@ -25,7 +25,7 @@ RECEIPT_STATES = {
     "submitted": (_l("Waiting for approval"), (DocumentStatus.SUBMITTED,)),
     "posted": (_l("Approved"), (DocumentStatus.POSTED, DocumentStatus.REVERSED)),
     "rejected": (_l("Rejected"), (DocumentStatus.REJECTED,)),
-    "all": (_l("All"), tuple(DocumentStatus)),
+    "all": (_l("All"), None),
 }
 
 

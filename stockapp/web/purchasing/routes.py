@@ -30,7 +30,7 @@ PO_STATES = {
     "draft": (_l("Drafts"), (POStatus.DRAFT,)),
     "received": (_l("Received"), (POStatus.RECEIVED,)),
     "closed": (_l("Closed"), (POStatus.CLOSED,)),
-    "all": (_l("All"), tuple(POStatus)),
+    "all": (_l("All"), None),
 }
 
 

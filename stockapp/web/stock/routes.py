@@ -71,7 +71,7 @@ def why(variant_id: int):
     if variant is None:
         abort(404)
     level = queries.stock_levels([variant.id])[variant.id]
-    moves = queries.movements.page(queries.movements.Criteria(search=variant.sku), limit=10)
+    moves = queries.movements.page(queries.movements.Criteria(variant_id=variant.id), limit=10)
     return render_template("stock/_why.html", variant=variant, level=level, movements=moves.rows)
 
 
