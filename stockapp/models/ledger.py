@@ -100,6 +100,11 @@ class Document(db.Model):
     """A receipt, a stocktake, a reversal …: what a group of movements belongs to."""
 
     __tablename__ = "documents"
+    __table_args__ = (
+        # The lists of one kind in some states, newest first (receipts waiting for
+        # approval): walked in id order, however few are in that state.
+        Index("ix_documents_kind_status_id", "kind", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[DocumentKind] = mapped_column(stored_as(DocumentKind, 16))

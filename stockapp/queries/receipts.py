@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import (
     Document,
+    DocumentKind,
     DocumentStatus,
     Location,
     PurchaseOrder,
@@ -35,6 +36,7 @@ def receipt_list(
         .join(User, User.id == Document.operator_id)
         .outerjoin(PurchaseOrder, PurchaseOrder.id == Receipt.po_id)
         .outerjoin(Supplier, Supplier.id == Receipt.supplier_id)
+        .where(Document.kind == DocumentKind.RECEIPT)  # for the (kind, status, id) index
     )
     if po_id is not None:
         query = query.where(Receipt.po_id == po_id)
