@@ -24,11 +24,13 @@ from .purchasing import (
     Setting,
     Supplier,
 )
+from .search import SEARCHED, is_search_table, search_table
 from .warehouse import Location, Warehouse
 
 __all__ = [
     "ACTIVE",
     "RECEIVING",
+    "SEARCHED",
     "ApiToken",
     "Balance",
     "Document",
@@ -60,4 +62,6 @@ __all__ = [
     "Variant",
     "Warehouse",
     "document_number",
+    "is_search_table",
+    "search_table",
 ]

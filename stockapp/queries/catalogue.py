@@ -10,6 +10,7 @@ from ..models import (
     Variant,
 )
 from .pager import Page, fetch
+from .search import either, exactly, match, ranked
 from .stock import StockLevel, is_low, stock_levels
 
 
@@ -33,24 +34,22 @@ def variant_by_sku(sku: str) -> Variant | None:
 
 
 def style_page(*, search: str = "", category: str = "", page: int = 1, per_page: int = 50) -> Page:
-    """One page of styles matching a search (code, name, SKU or barcode), by code.
+    """One page of styles matching a search (code or name containing it, or an exact
+    SKU or barcode), by code; a search's exact matches first, then prefixes (``search.match``).
 
     Page-numbered (the list is ordered by code, not id). Each style is a dict
     with its sizes, the on-hand per size (summed over colours and locations),
     the total, and how many of its variants are at or below their low-stock
     threshold.
     """
-    query = (
-        select(Style).options(selectinload(Style.variants)).where(Style.active).order_by(Style.code)
-    )
+    query = select(Style).options(selectinload(Style.variants)).where(Style.active)
     if search:
-        pattern = f"%{search}%"
-        by_variant = select(Variant.style_id).where(
+        exact = select(Variant.style_id).where(
             or_(Variant.sku == search, Variant.barcode == search)
         )
-        query = query.where(
-            or_(Style.code.ilike(pattern), Style.name.ilike(pattern), Style.id.in_(by_variant))
-        )
+        named = match(search, Style.code, Style.name)
+        query = ranked(query, either(named, exactly(Style.id.in_(exact))))
+    query = query.order_by(Style.code)
     if category:
         query = query.where(Style.category == category)
     found = fetch(query, limit=per_page, number=page)

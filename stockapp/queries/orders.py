@@ -1,6 +1,6 @@
 """Allocation orders (配货单): an order's page and the order list. No writes."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -13,6 +13,7 @@ from ..models import (
 )
 from .catalogue import grids_by_style, skus_on_lines
 from .pager import Page, fetch
+from .search import match, ranked
 from .stock import reserved, stock_levels
 
 
@@ -70,14 +71,16 @@ def order_list(
 ) -> Page:
     """One page of orders, newest first (keyset below ``before``), with their piece counts.
 
+    A search (number or customer containing it) puts exact matches first, then
+    prefixes (``search.match``); ranked, its pages are numbered, not keyset.
     The page is chosen first and only its orders' lines are summed.
     """
-    query = select(Order).where(Order.status.in_(statuses)).order_by(Order.id.desc())
+    query = select(Order).where(Order.status.in_(statuses))
     if search:
-        query = query.where(
-            or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
-        )
-    paged = fetch(query, limit=per_page, number=page, before=before, by=Order.id)
+        query = ranked(query, match(search, Order.number, Order.customer))
+    query = query.order_by(Order.id.desc())
+    by = None if search else Order.id
+    paged = fetch(query, limit=per_page, number=page, before=before, by=by)
     found = paged.rows
     totals = {
         order_id: (ordered, picked, shipped)

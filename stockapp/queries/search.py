@@ -1,0 +1,94 @@
+"""Substring search for the lists, through the trigram indexes of ``models.search``.
+
+``match(text, *columns)`` finds the rows of a table where any of the columns
+contains ``text``, ignoring case — what ``ILIKE '%text%'`` finds — and ranks them:
+an exact match first, then one that starts with the text, then the rest (a list
+orders by the rank, then as usual).
+
+From ``INDEXED`` characters on, the index finds the rows, so a search costs what
+it finds: on PostgreSQL the ``pg_trgm`` GIN index serves the ILIKE itself; on
+SQLite the FTS5 trigram table answers a phrase query (the text quoted as one FTS5
+string: a user's ``"``, ``*`` or ``:`` is just a character). Trigrams cannot serve
+a shorter text: it is matched with LIKE and left unranked, so the scan runs in the
+list's own order and stops once a page is full (ranking would sort every match,
+and one or two characters may match most of a table); a short text that matches
+little reads the table once, as every search did before. The user's ``%``, ``_``
+and ``\\`` are escaped and match themselves.
+
+Case: ASCII letters fold on both databases. SQLite's FTS5 folds other letters too
+(É and é), as PostgreSQL's ILIKE does; SQLite's LIKE, for short texts, folds ASCII only.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, case, literal_column, or_, select, table
+
+from ..extensions import db
+from ..models import search_table
+
+# The trigram indexes serve texts of at least this many characters.
+INDEXED = 3
+EXACT, PREFIX, CONTAINS = 0, 1, 2
+ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which rows match (a condition on the table), and how well: EXACT, PREFIX or
+    CONTAINS, by the best of the columns; None when the match is unranked."""
+
+    where: ColumnElement[bool]
+    rank: ColumnElement[int] | None
+
+
+def match(text: str, *columns) -> Match:
+    """The rows whose ``columns`` (of one table, listed in ``models.search.SEARCHED``)
+    contain ``text``, ignoring case."""
+    columns = [column.expression for column in columns]
+    like = escaped(text)
+    if len(text) < INDEXED:
+        return Match(or_(*(c.ilike(f"%{like}%", escape=ESCAPE) for c in columns)), None)
+    rank = case(
+        (or_(*(c.ilike(like, escape=ESCAPE) for c in columns)), EXACT),
+        (or_(*(c.ilike(f"{like}%", escape=ESCAPE) for c in columns)), PREFIX),
+        else_=CONTAINS,
+    )
+    if db.session.get_bind().dialect.name != "sqlite":
+        return Match(or_(*(c.ilike(f"%{like}%", escape=ESCAPE) for c in columns)), rank)
+    found = columns[0].table
+    index = search_table(found.name)
+    names = " ".join(c.name for c in columns)
+    phrase = '"' + text.replace('"', '""') + '"'
+    rowids = (
+        select(literal_column("rowid"))
+        .select_from(table(index))
+        .where(literal_column(index).op("MATCH")(f"{{{names}}} : {phrase}"))
+    )
+    return Match(found.c.id.in_(rowids), rank)
+
+
+def exactly(where: ColumnElement[bool]) -> Match:
+    """The rows ``where`` finds (an exact look-up, a SKU or barcode), ranked EXACT."""
+    return Match(where, case((where, EXACT), else_=CONTAINS))
+
+
+def either(*matches: Match) -> Match:
+    """Rows any of ``matches`` finds (of tables joined in one query), ranked by the
+    best of them; unranked if one is."""
+    where = or_(*(m.where for m in matches))
+    if any(m.rank is None for m in matches):
+        return Match(where, None)
+    levels = [(or_(*(m.rank == level for m in matches)), level) for level in (EXACT, PREFIX)]
+    return Match(where, case(*levels, else_=CONTAINS))
+
+
+def ranked(query: Select, found: Match) -> Select:
+    """``query`` narrowed to what ``found`` matches, best first (then as the caller
+    orders it). Searched lists are paged by number, not by a keyset cursor."""
+    query = query.where(found.where)
+    return query if found.rank is None else query.order_by(found.rank)
+
+
+def escaped(text: str) -> str:
+    """``text`` for a LIKE pattern with ``ESCAPE '\\'``: its wildcards match themselves."""
+    return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
