@@ -1,4 +1,4 @@
-"""trigram search indexes: style code and name, SKU, order number and customer,
+"""trigram search indexes: style code and name, order number and customer,
 supplier name, PO number
 
 PostgreSQL: the pg_trgm extension and a GIN ``gin_trgm_ops`` index per column,
@@ -26,7 +26,6 @@ depends_on = None
 # As stockapp.models.search.SEARCHED was when this migration was written.
 SEARCHED = {
     "styles": ("code", "name"),
-    "variants": ("sku",),
     "orders": ("number", "customer"),
     "suppliers": ("name",),
     "purchase_orders": ("number",),
