@@ -24,7 +24,7 @@ from .purchasing import (
     Setting,
     Supplier,
 )
-from .search import SEARCHED, is_search_table, search_table
+from .search import SEARCHED, search_table
 from .warehouse import Location, Warehouse
 
 __all__ = [
@@ -62,6 +62,5 @@ __all__ = [
     "Variant",
     "Warehouse",
     "document_number",
-    "is_search_table",
     "search_table",
 ]

@@ -21,7 +21,7 @@ Case: ASCII letters fold on both databases. SQLite's FTS5 folds other letters to
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, case, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select, table
 
 from ..extensions import db
 from ..models import search_table
@@ -47,7 +47,11 @@ def match(text: str, *columns) -> Match:
     columns = [column.expression for column in columns]
     like = escaped(text)
     if len(text) < INDEXED:
-        return Match(or_(*(c.ilike(f"%{like}%", escape=ESCAPE) for c in columns)), None)
+        # lower() LIKE rather than ILIKE: PostgreSQL would scan the whole GIN index for
+        # a pattern it draws no trigram from (50 ms for '纯棉' over 48,000 styles) where
+        # reading the table in the list's order stops at a full page (0.3 ms).
+        pattern = func.lower(f"%{like}%")
+        return Match(or_(*(func.lower(c).like(pattern, escape=ESCAPE) for c in columns)), None)
     rank = case(
         (or_(*(c.ilike(like, escape=ESCAPE) for c in columns)), EXACT),
         (or_(*(c.ilike(f"{like}%", escape=ESCAPE) for c in columns)), PREFIX),
