@@ -10,6 +10,7 @@ from sqlalchemy import select
 from stockapp import queries
 from stockapp.extensions import db
 from stockapp.models import SEARCHED, Order, Role, Style, Supplier, search_table
+from stockapp.queries import search
 from stockapp.queries.search import match
 from stockapp.services import catalogue, suppliers
 from tests.support.pages import sign_in
@@ -75,7 +76,10 @@ def sample(ctx):
     return {id_: (code, name) for id_, code, name in found}
 
 
-def test_search_finds_what_a_substring_match_finds(sample):
+@pytest.mark.parametrize("ranked_up_to", [search.RANKED_UP_TO, 5], ids=["indexed", "scanned"])
+def test_search_finds_what_a_substring_match_finds(sample, monkeypatch, ranked_up_to):
+    """Through the index, and (with fewer matches allowed to be ranked) by the scan."""
+    monkeypatch.setattr(search, "RANKED_UP_TO", ranked_up_to)
     rng = random.Random(3)
     names = [name for _, name in sample.values()]
     # Substrings of real names, of 1 to 6 characters, in another case now and then.
@@ -201,6 +205,17 @@ def test_the_product_list_puts_exact_then_prefix_then_contains(ctx, make_style, 
     }[text]
     assert order == expected
     assert [row["code"] for row in queries.style_page(search="Z9-Black-M").rows] == ["Z9"]
+
+
+def test_a_search_finding_more_than_can_be_ranked_keeps_the_list_order(
+    ctx, make_style, monkeypatch
+):
+    for code, name in [("A1", "a tee"), ("A2", "tee shirt"), ("A3", "tee")]:
+        make_style(code, name=name, sizes=("M",))
+    codes = lambda: [row["code"] for row in queries.style_page(search="tee").rows]  # noqa: E731
+    assert codes() == ["A3", "A2", "A1"]
+    monkeypatch.setattr(search, "RANKED_UP_TO", 2)
+    assert codes() == ["A1", "A2", "A3"]
 
 
 def test_the_order_list_ranks_its_search_then_newest_first(ctx, make_user):
