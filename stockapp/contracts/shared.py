@@ -283,7 +283,8 @@ def number_or_id(field: str, give):
             {
                 "oneOf": [
                     {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                    {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER},
+                    # Not blank: spaces around it are dropped (str.strip, Python's \s).
+                    {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER, "pattern": r"\S"},
                 ]
             }
         ),

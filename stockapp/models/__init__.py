@@ -24,11 +24,13 @@ from .purchasing import (
     Setting,
     Supplier,
 )
+from .search import SEARCHED, search_table
 from .warehouse import Location, Warehouse
 
 __all__ = [
     "ACTIVE",
     "RECEIVING",
+    "SEARCHED",
     "ApiToken",
     "Balance",
     "Document",
@@ -60,4 +62,5 @@ __all__ = [
     "Variant",
     "Warehouse",
     "document_number",
+    "search_table",
 ]

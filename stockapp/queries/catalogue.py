@@ -9,6 +9,7 @@ from ..models import (
     Variant,
 )
 from .pager import FIRST, Cursor, Page, fetch
+from .search import cursor_for, either, exactly, match, ranked
 from .stock import StockLevel, is_low, stock_levels, stock_per_size
 
 
@@ -34,8 +35,9 @@ def variant_by_sku(sku: str) -> Variant | None:
 def style_page(
     *, search: str = "", category: str = "", cursor: Cursor = FIRST, per_page: int = 50
 ) -> Page:
-    """One page of styles matching a search (code, name, SKU or barcode), by code
-    (keyset on the code).
+    """One page of styles matching a search (code or name containing it, or an exact
+    SKU or barcode), by code (keyset on the code); a search's exact matches first,
+    then prefixes (``search.match``).
 
     Each style is a dict with its sizes, the on-hand per size (summed over colours
     and locations), the total, and how many of its variants are at or below their
@@ -44,13 +46,11 @@ def style_page(
     """
     query = select(Style.id, Style.code, Style.name, Style.category).where(Style.active)
     if search:
-        pattern = f"%{search}%"
-        by_variant = select(Variant.style_id).where(
+        exact = select(Variant.style_id).where(
             or_(Variant.sku == search, Variant.barcode == search)
         )
-        query = query.where(
-            or_(Style.code.ilike(pattern), Style.name.ilike(pattern), Style.id.in_(by_variant))
-        )
+        found = either(match(search, Style.code, Style.name), exactly(Style.id.in_(exact)))
+        query, cursor = ranked(query, found), cursor_for(found, cursor)
     if category:
         query = query.where(Style.category == category)
     found = fetch(

@@ -39,6 +39,7 @@ from ..models import (
     document_number,
 )
 from .pager import FIRST, Cursor, Page
+from .search import match
 
 # A log is a set of movement kinds; "all" filters nothing.
 LOGS: dict[str, tuple[str, ...]] = {
@@ -239,9 +240,11 @@ def _variant_ids(text: str) -> list[int]:
         return [by_sku]
     style_id = db.session.scalar(select(Style.id).where(Style.code == text))
     if style_id is None:
-        # Typed on a tablet, "a1024" means A1024; only tried once the exact match failed.
+        # Typed on a tablet, "a1024" means A1024; only tried once the exact match failed,
+        # among the codes the search index finds.
+        any_case = func.upper(Style.code) == text.upper()
         style_id = db.session.scalar(
-            select(Style.id).where(func.upper(Style.code) == text.upper()).limit(1)
+            select(Style.id).where(match(text, Style.code).where, any_case).limit(1)
         )
     if style_id is None:
         return []

@@ -1,6 +1,6 @@
 """Allocation orders (配货单): an order's page and the order list. No writes."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -13,6 +13,7 @@ from ..models import (
 )
 from .catalogue import grids_by_style, skus_on_lines
 from .pager import FIRST, Cursor, Page, fetch
+from .search import cursor_for, match, ranked
 from .stock import reserved, stock_levels
 
 
@@ -70,15 +71,16 @@ def order_list(
     """One page of orders, newest first (keyset by id), in ``statuses`` (None: all),
     with their piece counts.
 
+    A search (number or customer containing it) puts exact matches first, then
+    prefixes (``search.match``); ranked, its pages are numbered, not keyset.
     The page is chosen first and only its orders' lines are summed.
     """
     query = select(Order)
     if statuses is not None:
         query = query.where(Order.status.in_(statuses))
     if search:
-        query = query.where(
-            or_(Order.number.ilike(f"%{search}%"), Order.customer.ilike(f"%{search}%"))
-        )
+        found = match(search, Order.number, Order.customer)
+        query, cursor = ranked(query, found), cursor_for(found, cursor)
     paged = fetch(query, by=Order.id, limit=per_page, cursor=cursor)
     found = paged.rows
     totals = {

@@ -22,6 +22,7 @@ from ..models.ledger import MAX_ID
 from ..models.purchasing import folded
 from .catalogue import grids_by_style
 from .pager import FIRST, Cursor, Page, fetch
+from .search import Match, cursor_for, either, exactly, match, ranked
 
 
 def po_page(po: PurchaseOrder) -> dict:
@@ -92,14 +93,15 @@ def po_list(
     per_page: int = 50,
 ) -> Page:
     """One page of POs, newest first (keyset by id), in ``statuses`` (None: all), with
-    ordered and received pieces."""
+    ordered and received pieces. A search (number or supplier containing it) is
+    ranked, exact matches first (``search.match``), and then paged by number."""
     query = select(PurchaseOrder).options(selectinload(PurchaseOrder.supplier))
     if statuses is not None:
         query = query.where(PurchaseOrder.status.in_(statuses))
     if search:
-        query = query.join(Supplier, Supplier.id == PurchaseOrder.supplier_id).where(
-            or_(PurchaseOrder.number.ilike(f"%{search}%"), Supplier.name.ilike(f"%{search}%"))
-        )
+        found = _number_or_supplier(search)
+        query = ranked(query.join(Supplier, Supplier.id == PurchaseOrder.supplier_id), found)
+        cursor = cursor_for(found, cursor)
     paged = fetch(query, by=PurchaseOrder.id, limit=per_page, cursor=cursor)
     found = paged.rows
     totals = po_totals([po.id for po in found])
@@ -166,23 +168,23 @@ def receiving_pos(search: str) -> list[PurchaseOrder]:
         .options(selectinload(PurchaseOrder.supplier))
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
         .where(PurchaseOrder.status.in_(RECEIVING))
-        .order_by(PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
         .limit(50)
     )
+    order = (PurchaseOrder.expected_on.is_(None), PurchaseOrder.expected_on, PurchaseOrder.id)
     if search:
         piece = (
             select(POLine.po_id)
             .join(Variant, Variant.id == POLine.variant_id)
             .where(or_(Variant.sku == search, Variant.barcode == search))
         )
-        query = query.where(
-            or_(
-                PurchaseOrder.number.ilike(f"%{search}%"),
-                Supplier.name.ilike(f"%{search}%"),
-                PurchaseOrder.id.in_(piece),
-            )
-        )
-    return list(db.session.scalars(query))
+        on_it = exactly(PurchaseOrder.id.in_(piece))
+        query = ranked(query, either(_number_or_supplier(search), on_it))
+    return list(db.session.scalars(query.order_by(*order)))
+
+
+def _number_or_supplier(search: str) -> Match:
+    """POs whose number or supplier's name contains ``search`` (Supplier joined)."""
+    return either(match(search, PurchaseOrder.number), match(search, Supplier.name))
 
 
 def discrepancies_of(po: PurchaseOrder) -> list[dict]:

@@ -5,8 +5,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import select
 
 from stockapp.extensions import db
+from stockapp.models import Order, PurchaseOrder, Style, Supplier
+from stockapp.models.search import described
+from stockapp.queries.search import match
 from tests.support.apps import make_app
 
 
@@ -33,7 +37,10 @@ def test_upgrade_matches_the_models_and_downgrades_cleanly(fresh_url):
         downgrade(revision="base")
         upgrade()
         with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            context = MigrationContext.configure(
+                connection, opts={"include_object": described(connection.dialect.name)}
+            )
+            differences = compare_metadata(context, db.metadata)
         assert differences == []
         downgrade(revision="base")
         assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
@@ -153,4 +160,56 @@ def test_0005_widens_the_counts_and_folds_the_supplier_names(fresh_url):
             ("Hangzhou Mill", "hangzhou mill", ""),
         ]
         assert tuple(stored) == (2**31 + 7, big)
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def search_url(request, database_url_for):
+    """A database apart from ``fresh_url``'s: the 0005 test leaves counts there too large
+    for 0005's downgrade (to 32 bits), which going back to the base passes through."""
+    return database_url_for(request.param, name="search")
+
+
+def test_0007_indexes_the_rows_already_there(search_url):
+    """A database with a catalogue, orders and suppliers finds them by any part after the
+    upgrade, and the indexes keep following it."""
+    app = make_app(search_url)
+    with app.app_context():
+        upgrade_with_rows(
+            "0005_pieces_64_bit_supplier_keys",
+            "INSERT INTO users (username, password_hash, role, active, created_at) "
+            "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+            "INSERT INTO styles (code, name, category, unit, active, created_at) "
+            "VALUES ('KN-7001', '纯棉T恤', '', '', true, '2026-11-01 08:00')",
+            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
+            "archived) SELECT id, '', 0, 'M', 0, 'KN-7001-M', false FROM styles",
+            "INSERT INTO orders (number, customer, note, status, created_by, cancel_reason, "
+            "created_at) SELECT 'PH-000042', '王小芳', '', 'open', id, '', '2026-11-01 08:00' "
+            "FROM users",
+            "INSERT INTO suppliers (name, name_key, contact, phone, note) "
+            "VALUES ('杭州纺织厂', '杭州纺织厂', '', '', '')",
+            "INSERT INTO purchase_orders (number, supplier_id, note, status, created_by, "
+            "created_at) SELECT 'CG-000007', s.id, '', 'ordered', u.id, '2026-11-01 08:00' "
+            "FROM suppliers s, users u",
+        )
+        with app.test_request_context():
+            found = [
+                db.session.scalars(select(column).where(match(text, *columns).where)).all()
+                for column, columns, text in [
+                    (Style.code, (Style.code, Style.name), "棉t恤"),
+                    (Order.number, (Order.number, Order.customer), "王小芳"),
+                    (Supplier.name, (Supplier.name,), "纺织厂"),
+                    (PurchaseOrder.number, (PurchaseOrder.number,), "000007"),
+                ]
+            ]
+            db.session.execute(sa.text("UPDATE styles SET name = '羊毛衫'"))
+            renamed = db.session.scalars(
+                select(Style.code).where(match("羊毛衫", Style.name).where)
+            ).all()
+            db.session.rollback()
+        assert found == [["KN-7001"], ["PH-000042"], ["杭州纺织厂"], ["CG-000007"]]
+        assert renamed == ["KN-7001"]
+        downgrade(revision="0005_pieces_64_bit_supplier_keys")
+        with db.engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT name FROM styles")) == "纯棉T恤"
         db.engine.dispose()
