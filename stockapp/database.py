@@ -36,6 +36,8 @@ LOCK_FD = "stockapp_lock_fd"
 LOCK_HELD = "stockapp_lock_held"
 # Session info key: how deep inside write_transaction() the code now runs.
 NESTING = "stockapp_write_depth"
+# Session info key: the connection of the session's transaction, while it lasts.
+CONNECTION = "stockapp_connection"
 # Session info key: the transaction changes stock, reservations or picks.
 STOCK_CHANGED = "stockapp_stock_changed"
 # How many rows the stock version is spread over (models.StockVersion).
@@ -226,9 +228,24 @@ def run(statement, params=None):
     """Run a Core statement on the session's connection, in its transaction.
 
     For the hot paths: it skips the ORM's per-statement work, which costs more
-    than the statement itself on SQLite.
+    than the statement itself on SQLite, and finds the transaction's connection
+    where ``_remember_connection`` left it rather than asking the session again.
     """
-    return db.session.connection().execute(statement, params)
+    session = db.session()
+    connection = session.info.get(CONNECTION) or session.connection()
+    return connection.execute(statement, params)
+
+
+@event.listens_for(Session, "after_begin")
+def _remember_connection(session: Session, transaction, connection: Connection) -> None:
+    if transaction.parent is None:
+        session.info[CONNECTION] = connection
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connection(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(CONNECTION, None)
 
 
 def one_of(id_column, ids):
