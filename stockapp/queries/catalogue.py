@@ -46,9 +46,12 @@ def style_page(
     """
     query = select(Style.id, Style.code, Style.name, Style.category).where(Style.active)
     if search:
-        exact = select(Variant.style_id).where(
-            or_(Variant.sku == search, Variant.barcode == search)
-        )
+        # The styles a SKU or barcode names, looked up first (on their unique indexes):
+        # as a subquery inside the OR, PostgreSQL could not combine the trigram
+        # indexes and read every style instead (31 ms at 40,000 styles).
+        exact = db.session.scalars(
+            select(Variant.style_id).where(or_(Variant.sku == search, Variant.barcode == search))
+        ).all()
         found = either(match(search, Style.code, Style.name), exactly(Style.id.in_(exact)))
         query, cursor = ranked(query, found), cursor_for(found, cursor)
     if category:
