@@ -80,6 +80,7 @@ def count(
             movement_kind=MovementKind.STOCKTAKE,
             operator_id=operator_id,
             note=note,
+            held=held,
         )
 
     return run_once(

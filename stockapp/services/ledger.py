@@ -8,10 +8,11 @@ with the document they post, so a document and its movements commit together.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 
-from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, utcnow
+from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, upsert, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -77,8 +78,14 @@ def post(
     operator_id: int,
     document_id: int | None,
     note: str = "",
+    held: dict[tuple[int, int], int] | None = None,
 ) -> list[dict]:
     """Post a batch of lines atomically; return the new movements, in line order.
+
+    ``held``: the quantities of the lines' balances as the caller has already locked
+    them in this transaction (``lock_balances``, or its own ``FOR UPDATE`` in
+    (variant, location) order), so that a batch does not lock them twice; a
+    balance missing from it is locked here.
 
     Each movement comes back as plain data (id, variant_id, location_id, delta,
     balance_after, kind, note, created_at, reverses), ready to show or store.
@@ -96,7 +103,10 @@ def post(
     _require_write_transaction()
     if any(line.delta == 0 for line in lines):
         raise ValueError("a movement of zero pieces is not a movement")
-    balance_after, short = _apply(lines) if len(lines) == 1 else _apply_batch(lines)
+    if len(lines) == 1 and held is None:
+        balance_after, short = _apply(lines)
+    else:
+        balance_after, short = _apply_batch(lines, held or {})
     if short:
         if any(line.delta > 0 for line, _ in short):
             raise BalanceLimit(_shortages([(ln, q) for ln, q in short if ln.delta > 0]))
@@ -156,8 +166,10 @@ def post_document(
     note: str = "",
     reverses_id: int | None = None,
     order_id: int | None = None,
+    held: dict[tuple[int, int], int] | None = None,
 ) -> dict:
-    """Create a posted document and post its lines, in the caller's transaction.
+    """Create a posted document and post its lines, in the caller's transaction
+    (``held`` as for ``post``).
 
     Returns ``{"document": …, "movements": […]}`` as written.
     """
@@ -170,6 +182,7 @@ def post_document(
         operator_id=operator_id,
         document_id=document["id"],
         note=note,
+        held=held,
     )
     return {"document": document, "movements": posted}
 
@@ -187,24 +200,37 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
-    insert_ignoring_conflicts(
-        db.session,
-        balances,
+    run(
+        _zero_balances(db.session.get_bind().dialect.name),
         [{"variant_id": v, "location_id": loc, "qty": 0} for v, loc in pairs],
-        "variant_id",
-        "location_id",
     )
     wanted = set(pairs)
-    rows = db.session.execute(
-        select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
-        .where(
-            balances.c.variant_id.in_({v for v, _ in pairs}),
-            balances.c.location_id.in_({loc for _, loc in pairs}),
-        )
-        .order_by(balances.c.variant_id, balances.c.location_id)
-        .with_for_update()
+    rows = run(
+        _LOCK_BALANCES,
+        {"variants": sorted({v for v, _ in pairs}), "locations": sorted({loc for _, loc in pairs})},
     )
     return {(v, loc): qty for v, loc, qty in rows if (v, loc) in wanted}
+
+
+_LOCK_BALANCES = (
+    select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
+    .where(
+        balances.c.variant_id.in_(bindparam("variants", expanding=True)),
+        balances.c.location_id.in_(bindparam("locations", expanding=True)),
+    )
+    .order_by(balances.c.variant_id, balances.c.location_id)
+    .with_for_update()
+)
+
+
+@cache
+def _zero_balances(dialect: str):
+    """INSERT of balance rows at 0 that leaves the rows already there alone."""
+    return (
+        upsert(dialect)(balances)
+        .values(variant_id=bindparam("variant_id"), location_id=bindparam("location_id"), qty=0)
+        .on_conflict_do_nothing(index_elements=["variant_id", "location_id"])
+    )
 
 
 def reverse(
@@ -311,13 +337,17 @@ def _apply(lines: Sequence[Line]) -> tuple[dict[int, int], list[tuple[Line, int]
     return {0: qty}, []
 
 
-def _apply_batch(lines: Sequence[Line]) -> tuple[dict[int, int], list[tuple[Line, int]]]:
+def _apply_batch(
+    lines: Sequence[Line], held: dict[tuple[int, int], int]
+) -> tuple[dict[int, int], list[tuple[Line, int]]]:
     """Post many lines in three statements, whatever their number: lock their balances
     (in (variant, location) order, so that two batches over the same variants cannot
     deadlock), apply the lines to them in that order, each bounded like the guarded
     UPDATE, and write the new quantities back in one executemany. Returns each
     line's balance after it, by index, and the lines that are short (or over)."""
-    held = lock_balances((line.variant_id, line.location_id) for line in lines)
+    pairs = {(line.variant_id, line.location_id) for line in lines}
+    held = {pair: held[pair] for pair in pairs & held.keys()}
+    held.update(lock_balances(pairs - held.keys()))
     qty = dict(held)
     balance_after: dict[int, int] = {}
     short: list[tuple[Line, int]] = []

@@ -176,11 +176,7 @@ def record_picks(
 
 
 def picked_by_variant(order_id: int) -> dict[int, int]:
-    return dict(
-        db.session.execute(
-            select(OrderLine.variant_id, OrderLine.picked).where(OrderLine.order_id == order_id)
-        ).all()
-    )
+    return dict(run(_PICKED, {"o": order_id}).all())
 
 
 def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:
@@ -214,7 +210,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
                     number=order["number"],
                 )
             )
-        lines = _take_from_locations(picked)
+        lines, held = _take_from_locations(picked)
         document = documents.create(
             DocumentKind.ALLOCATION,
             operator_id=operator_id,
@@ -227,6 +223,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             operator_id=operator_id,
             document_id=document["id"],
             note=order["number"],
+            held=held,
         )
         run(
             update(order_lines)
@@ -323,6 +320,9 @@ def allocation_document_id(order_id: int) -> int | None:
     )
 
 
+_PICKED = select(order_lines.c.variant_id, order_lines.c.picked).where(
+    order_lines.c.order_id == bindparam("o")
+)
 _LINES_TO_PICK = (
     select(order_lines.c.variant_id, order_lines.c.ordered, order_lines.c.picked, Variant.sku)
     .join(Variant.__table__, Variant.id == order_lines.c.variant_id)
@@ -403,21 +403,18 @@ def _not_on_order(variant_id: int):
     return _l("%(sku)s is not on this order.", sku=sku or variant_id)
 
 
-def _take_from_locations(picked: dict[int, int]) -> list[ledger.Line]:
-    """Ledger lines that take ``picked`` pieces of each variant out of its locations.
+def _take_from_locations(
+    picked: dict[int, int],
+) -> tuple[list[ledger.Line], dict[tuple[int, int], int]]:
+    """Ledger lines that take ``picked`` pieces of each variant out of its locations,
+    and the balances locked for them (for ``ledger.post``).
 
     Locks the variants' balances (in the ledger's order) and takes from the
     lowest location id first (the default location is the first made), never
     from a quarantine location. A
     variant whose locations hold too little in all is named with its shortfall.
     """
-    rows = db.session.execute(
-        select(Balance.variant_id, Balance.location_id, Balance.qty)
-        .join(Location, Location.id == Balance.location_id)
-        .where(Balance.variant_id.in_(picked), Balance.qty > 0, ~Location.is_quarantine)
-        .order_by(Balance.variant_id, Balance.location_id)
-        .with_for_update(of=Balance)  # the balances only: every order shares the locations
-    ).all()
+    rows = run(_TAKEABLE, {"variants": sorted(picked)}).all()
     held: dict[int, list[tuple[int, int]]] = {}
     for variant_id, location_id, qty in rows:
         held.setdefault(variant_id, []).append((location_id, qty))
@@ -445,4 +442,18 @@ def _take_from_locations(picked: dict[int, int]) -> list[ledger.Line]:
                 for v, on_hand, wanted in short
             ]
         )
-    return lines
+    return lines, {(v, loc): qty for v, loc, qty in rows}
+
+
+_balances = Balance.__table__
+_TAKEABLE = (
+    select(_balances.c.variant_id, _balances.c.location_id, _balances.c.qty)
+    .join(Location.__table__, Location.id == _balances.c.location_id)
+    .where(
+        _balances.c.variant_id.in_(bindparam("variants", expanding=True)),
+        _balances.c.qty > 0,
+        ~Location.is_quarantine,
+    )
+    .order_by(_balances.c.variant_id, _balances.c.location_id)
+    .with_for_update(of=_balances)  # the balances only: every order shares the locations
+)
