@@ -1,7 +1,10 @@
 """Application logging: one line per event on standard error, for journalctl.
 
 - INFO: every request (method, path, status, duration in ms, user) and every domain
-  refusal (its kind, status, message and the fields it names).
+  refusal (its kind, status, message and the fields it names). The live poll's
+  "nothing changed" (``GET /live`` answered 304) is the one request left out: every
+  open screen sends it every few seconds, and fifty tablets would bury the shop's
+  events under 25 lines a second of it.
 - ERROR: every unhandled exception (a 500), with its traceback folded onto its line.
 
 The level is ``LOG_LEVEL`` (``instance/config.py`` or the environment variable
@@ -45,6 +48,8 @@ def _start_clock() -> None:
 
 
 def _log_request(response):
+    if response.status_code == 304 and request.endpoint == "live.version":
+        return response
     if logger.isEnabledFor(logging.INFO):
         started = g.get("request_started")
         took = (time.perf_counter() - started) * 1000 if started is not None else 0.0

@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from stockapp.models import Role
+from tests.support.pages import sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -25,6 +26,22 @@ def test_each_request_logs_method_path_status_duration_and_user(client, token_fo
     assert took.endswith("ms") and float(took.removesuffix("ms")) >= 0
     assert user.startswith("user=clerk")
     assert any(line.startswith("GET /login 200 ") and line.endswith("user=-") for line in lines)
+
+
+def test_the_live_poll_is_logged_only_when_it_says_something(client, make_user, caplog):
+    """A 304 of /live (nothing changed) is what every open screen sends every few
+    seconds: left out. Its 200 (the version moved) and its 401 are logged."""
+    make_user(Role.CLERK, username="ann")
+    sign_in(client, "ann")
+    etag = client.get("/live").headers["ETag"]
+    with caplog.at_level(logging.INFO, logger="stockapp"):
+        caplog.clear()
+        assert client.get("/live", headers={"If-None-Match": etag}).status_code == 304
+        assert client.get("/live").status_code == 200
+        client.post("/logout")
+        assert client.get("/live").status_code == 401
+    lines = [line.rsplit(" ", 2)[0] for line in request_lines(caplog)]
+    assert lines == ["GET /live 200", "POST /logout 302", "GET /live 401"], lines
 
 
 def test_a_domain_refusal_is_logged_with_its_kind_and_fields(client, token_for, caplog):
