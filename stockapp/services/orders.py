@@ -190,7 +190,8 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
     cancel, not a completion. The order row is claimed first, so a second
     completion (a double tap, a second tablet) waits for the first and is
     refused with ``AlreadyCompleted``.
-    Returns ``{"order", "document", "movements"}``.
+    Returns ``{"order", "document", "movements", "skus"}``: ``skus`` maps the SKU of
+    each variant taken to its id (for an answer, without reading them again).
     """
 
     def work() -> dict:
@@ -200,9 +201,8 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             completed_by=operator_id,
             completed_at=utcnow(),
         )
-        picked = {
-            variant_id: qty for variant_id, qty in picked_by_variant(order_id).items() if qty > 0
-        }
+        found = run(_PICKED_SKUS, {"o": order_id}).all()
+        picked = {variant_id: qty for variant_id, _, qty in found}
         if not picked:
             raise InvalidTransition(
                 _l(
@@ -235,6 +235,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             "order": {**order, "status": OrderStatus.COMPLETED},
             "document": document,
             "movements": posted,
+            "skus": {sku: variant_id for variant_id, sku, _ in found},
         }
 
     return run_once(work, user_id=operator_id, key=idempotency_key, request={"complete": order_id})
@@ -322,6 +323,11 @@ def allocation_document_id(order_id: int) -> int | None:
 
 _PICKED = select(order_lines.c.variant_id, order_lines.c.picked).where(
     order_lines.c.order_id == bindparam("o")
+)
+_PICKED_SKUS = (
+    select(order_lines.c.variant_id, Variant.sku, order_lines.c.picked)
+    .join(Variant.__table__, Variant.id == order_lines.c.variant_id)
+    .where(order_lines.c.order_id == bindparam("o"), order_lines.c.picked > 0)
 )
 _LINES_TO_PICK = (
     select(order_lines.c.variant_id, order_lines.c.ordered, order_lines.c.picked, Variant.sku)

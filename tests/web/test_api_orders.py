@@ -11,8 +11,10 @@ in ``tests/support/api.py``; the cases of a family run as subtests.
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
-from stockapp.models import Role
+from stockapp.extensions import db
+from stockapp.models import IdempotencyRecord, Role
 from tests.support.api import (
     API,
     BAD_AUTH,
@@ -744,6 +746,24 @@ def test_repeating_a_completion_with_its_key_returns_the_first_result_and_posts_
     # Without the key it is a second completion: refused.
     assert_problem(complete(api, order_id), 409)
     assert api.on_hand(S) == 3
+
+
+def test_a_completion_stored_before_results_carried_skus_is_repeated_with_them(api):
+    """Results stored by an earlier version have no ``skus``: the repeat reads them."""
+    api.receive(**{S: 5})
+    order_id = create(api, "SO-1", {S: 2})
+    assert pick(api, order_id, **{S: 2}).status_code == 200
+    key = {"Idempotency-Key": "complete-1"}
+    first = complete(api, order_id, headers=key)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    with api.app.app_context():
+        record = db.session.scalars(sa.select(IdempotencyRecord)).one()
+        record.result = {k: v for k, v in record.result.items() if k != "skus"}
+        db.session.commit()
+    again = complete(api, order_id, headers=key)
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert again.get_json() == first.get_json()
+    assert [m["sku"] for m in again.get_json()["movements"]] == [S]
 
 
 def test_repeating_a_cancel_with_its_key_returns_the_first_result_and_reverses_once(api):
