@@ -210,13 +210,21 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
                     number=order["number"],
                 )
             )
-        lines, held = _take_from_locations(picked)
+        # The document and the order's lines first: they touch only this order, so
+        # the balances, which neighbouring orders want too, are locked for the
+        # fewest statements (on PostgreSQL, round trips) before the commit.
         document = documents.create(
             DocumentKind.ALLOCATION,
             operator_id=operator_id,
             note=order["number"],
             order_id=order_id,
         )
+        run(
+            update(order_lines)
+            .where(order_lines.c.order_id == order_id)
+            .values(shipped=order_lines.c.picked, reserving=False)
+        )
+        lines, held = _take_from_locations(picked)
         posted = ledger.post(
             lines,
             kind=MovementKind.ALLOCATION,
@@ -224,11 +232,6 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             document_id=document["id"],
             note=order["number"],
             held=held,
-        )
-        run(
-            update(order_lines)
-            .where(order_lines.c.order_id == order_id)
-            .values(shipped=order_lines.c.picked, reserving=False)
         )
         mark_stock_changed()
         return {
