@@ -728,13 +728,20 @@ def test_repeating_picks_with_their_key_returns_the_first_result(api):
     assert by_sku(get_order(api, order_id), "picked") == {S: (3,)}, "nothing written"
 
 
-def test_repeating_a_completion_with_its_key_returns_the_first_result_and_posts_once(api):
+def completed_with_a_key(api):
+    """Set-up: an order of 2 × S picked and completed with an Idempotency-Key (5 S in
+    stock); its id, the key's header and the first answer."""
     api.receive(**{S: 5})
     order_id = create(api, "SO-1", {S: 2})
     assert pick(api, order_id, **{S: 2}).status_code == 200
     key = {"Idempotency-Key": "complete-1"}
     first = complete(api, order_id, headers=key)
     assert first.status_code == 200, first.get_data(as_text=True)
+    return order_id, key, first
+
+
+def test_repeating_a_completion_with_its_key_returns_the_first_result_and_posts_once(api):
+    order_id, key, first = completed_with_a_key(api)
     after_first = snapshot(api.app)
     again = complete(api, order_id, headers=key)
     assert again.status_code == 200, "a retry with the key is not a second completion"
@@ -750,12 +757,7 @@ def test_repeating_a_completion_with_its_key_returns_the_first_result_and_posts_
 
 def test_a_completion_stored_before_results_carried_skus_is_repeated_with_them(api):
     """Results stored by an earlier version have no ``skus``: the repeat reads them."""
-    api.receive(**{S: 5})
-    order_id = create(api, "SO-1", {S: 2})
-    assert pick(api, order_id, **{S: 2}).status_code == 200
-    key = {"Idempotency-Key": "complete-1"}
-    first = complete(api, order_id, headers=key)
-    assert first.status_code == 200, first.get_data(as_text=True)
+    order_id, key, first = completed_with_a_key(api)
     with api.app.app_context():
         record = db.session.scalars(sa.select(IdempotencyRecord)).one()
         record.result = {k: v for k, v in record.result.items() if k != "skus"}
