@@ -111,16 +111,12 @@ def create(
     write lock is taken, which the quick inbound holds for its writes only.
     """
     documents.within_line_cap(lines)
-    checked = (
-        None
-        if po_id is not None
-        else (_checked_lines(lines, None), _decide(submit, None, operator_id))
-    )
+    ready = _checked_ahead(lines, submit, operator_id, idempotency_key) if po_id is None else None
 
     def work() -> dict:
-        if checked is not None:
-            return _write(*checked, None, operator_id, note)
-        po = _receiving_po(po_id)
+        if ready is not None:
+            return _write(*ready, None, operator_id, note)
+        po = _receiving_po(po_id) if po_id is not None else None
         return _write(
             _checked_lines(lines, po), _decide(submit, po, operator_id), po, operator_id, note
         )
@@ -136,6 +132,19 @@ def create(
             "submit": submit,
         },
     )
+
+
+def _checked_ahead(lines, submit: bool, operator_id: int, key: str | None):
+    """A receipt without a PO's lines and state, decided before its write transaction;
+    None when its lines are refused and it carries an idempotency key: a repeat of a
+    receipt already recorded answers with that one (``run_once``) whatever changed
+    since, so the lines are then checked again inside, after the key."""
+    try:
+        return _checked_lines(lines, None), _decide(submit, None, operator_id)
+    except InvalidInput:
+        if key is None:
+            raise
+        return None
 
 
 @dataclass(frozen=True)

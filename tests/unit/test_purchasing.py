@@ -1103,6 +1103,19 @@ def test_quick_inbound_is_written_once_and_reads_only_balances_while_it_writes(w
         assert writing and not reads, statements
 
 
+def test_a_quick_inbound_repeated_with_its_key_answers_the_first_even_if_now_refused(w):
+    """Its lines are checked before the write transaction; a repeat with the key still
+    finds the receipt it made, though the variant was archived since."""
+    first = receiving.receive(lines=[(w.s, 4)], operator_id=w.clerk, idempotency_key="dialog-1")
+    catalogue.archive_variant(w.s)
+    again = receiving.receive(lines=[(w.s, 4)], operator_id=w.clerk, idempotency_key="dialog-1")
+    assert again == first and level(w.s) == 4
+    with pytest.raises(InvalidInput) as refused:  # a new request is refused, key or not
+        receiving.receive(lines=[(w.s, 4)], operator_id=w.clerk, idempotency_key="dialog-2")
+    assert "archived" in str(refused.value.errors["lines[0]"])
+    assert level(w.s) == 4
+
+
 def test_quick_inbound_waits_for_approval_when_the_setting_asks(w):
     settings.update({"direct_receipts_need_approval": True})
     result = receiving.receive(lines=[(w.s, 5)], operator_id=w.clerk)
