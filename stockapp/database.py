@@ -278,17 +278,6 @@ def upsert(dialect: str):
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-def insert_ignoring_conflicts(
-    executor: Session | Connection, table, rows: list[dict], *conflict_columns
-) -> None:
-    """INSERT rows, silently skipping those that collide on ``conflict_columns``."""
-    if not rows:
-        return
-    bind = executor if isinstance(executor, Connection) else executor.get_bind()
-    insert = upsert(bind.dialect.name)(table)
-    executor.execute(insert.on_conflict_do_nothing(index_elements=conflict_columns), rows)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -12,7 +12,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 
-from ..database import NESTING, insert_ignoring_conflicts, mark_stock_changed, run, upsert, utcnow
+from ..database import NESTING, mark_stock_changed, run, upsert, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -200,10 +200,7 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
-    run(
-        _zero_balances(db.session.get_bind().dialect.name),
-        [{"variant_id": v, "location_id": loc, "qty": 0} for v, loc in pairs],
-    )
+    _create_balances(pairs)
     wanted = set(pairs)
     rows = run(
         _LOCK_BALANCES,
@@ -223,9 +220,17 @@ _LOCK_BALANCES = (
 )
 
 
+def _create_balances(pairs: Iterable[tuple[int, int]]) -> None:
+    """Balance rows at 0 for (variant, location) pairs that have none; the rows already
+    there are left alone."""
+    run(
+        _zero_balances(db.session.get_bind().dialect.name),
+        [{"variant_id": v, "location_id": loc} for v, loc in pairs],
+    )
+
+
 @cache
 def _zero_balances(dialect: str):
-    """INSERT of balance rows at 0 that leaves the rows already there alone."""
     return (
         upsert(dialect)(balances)
         .values(variant_id=bindparam("variant_id"), location_id=bindparam("location_id"), qty=0)
@@ -324,13 +329,7 @@ def _apply(lines: Sequence[Line]) -> tuple[dict[int, int], list[tuple[Line, int]
     qty = run(_GUARDED_UPDATE, params).scalar()
     if qty is None and line.delta > 0:
         # First stock of this variant here: create its balance row and try again.
-        insert_ignoring_conflicts(
-            db.session,
-            balances,
-            [{"variant_id": line.variant_id, "location_id": line.location_id, "qty": 0}],
-            "variant_id",
-            "location_id",
-        )
+        _create_balances([(line.variant_id, line.location_id)])
         qty = run(_GUARDED_UPDATE, params).scalar()
     if qty is None:
         return {}, [(line, _on_hand(line.variant_id, line.location_id))]
