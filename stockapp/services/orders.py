@@ -135,15 +135,16 @@ def record_picks(
         # The claim locks the order's row: picks of one order queue, so its lines
         # read here are what the picks change.
         _claim(order_id)
-        on_order = {row.variant_id: row for row in run(_LINES_TO_PICK, {"o": order_id})}
+        on_order = {row.variant_id: row for row in run(_ORDER_LINES, {"o": order_id})}
         picked = {variant_id: row.picked for variant_id, row in on_order.items()}
         errors = {}
         for i, (variant_id, qty) in enumerate(lines):
             line = on_order.get(variant_id)
-            wanted = (picked[variant_id] + qty if relative else qty) if line else None
             if line is None:
                 errors[f"lines[{i}]"] = _not_on_order(variant_id)
-            elif wanted < 0:
+                continue
+            wanted = picked[variant_id] + qty if relative else qty
+            if wanted < 0:
                 errors[f"lines[{i}]"] = _l("%(sku)s: picked cannot go below 0.", sku=line.sku)
             elif wanted > line.ordered:
                 errors[f"lines[{i}]"] = _l(
@@ -201,8 +202,8 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             completed_by=operator_id,
             completed_at=utcnow(),
         )
-        found = run(_PICKED_SKUS, {"o": order_id}).all()
-        picked = {variant_id: qty for variant_id, _, qty in found}
+        found = [row for row in run(_ORDER_LINES, {"o": order_id}) if row.picked > 0]
+        picked = {row.variant_id: row.picked for row in found}
         if not picked:
             raise InvalidTransition(
                 _l(
@@ -238,7 +239,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             "order": {**order, "status": OrderStatus.COMPLETED},
             "document": document,
             "movements": posted,
-            "skus": {sku: variant_id for variant_id, sku, _ in found},
+            "skus": {row.sku: row.variant_id for row in found},
         }
 
     return run_once(work, user_id=operator_id, key=idempotency_key, request={"complete": order_id})
@@ -327,12 +328,8 @@ def allocation_document_id(order_id: int) -> int | None:
 _PICKED = select(order_lines.c.variant_id, order_lines.c.picked).where(
     order_lines.c.order_id == bindparam("o")
 )
-_PICKED_SKUS = (
-    select(order_lines.c.variant_id, Variant.sku, order_lines.c.picked)
-    .join(Variant.__table__, Variant.id == order_lines.c.variant_id)
-    .where(order_lines.c.order_id == bindparam("o"), order_lines.c.picked > 0)
-)
-_LINES_TO_PICK = (
+# An order's lines with their SKUs, for picks and the completion.
+_ORDER_LINES = (
     select(order_lines.c.variant_id, order_lines.c.ordered, order_lines.c.picked, Variant.sku)
     .join(Variant.__table__, Variant.id == order_lines.c.variant_id)
     .where(order_lines.c.order_id == bindparam("o"))
