@@ -234,9 +234,7 @@ def approve(document_id: int, *, operator_id: int, idempotency_key: str | None =
         receipt = _receipt(document_id)
         po = purchasing.lock(receipt.po_id) if receipt.po_id else None
         _claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.POSTED)
-        _decided(receipt, operator_id)
-        document = _document(document_id)
-        return {"document": document, "movements": _post(document, receipt.lines, po, operator_id)}
+        return _post_receipt(receipt, po, operator_id)
 
     return run_once(
         work, user_id=operator_id, key=idempotency_key, request={"approve_receipt": document_id}
@@ -296,14 +294,15 @@ def _submit(document_id: int, operator_id: int) -> dict:
         .where(Document.__table__.c.id == document_id)
         .values(status=DocumentStatus.POSTED)
     )
-    _decided(receipt, operator_id)
-    document = _document(document_id)
-    return {"document": document, "movements": _post(document, receipt.lines, po, operator_id)}
+    return _post_receipt(receipt, po, operator_id)
 
 
-def _decided(receipt: Receipt, operator_id: int) -> None:
+def _post_receipt(receipt: Receipt, po: PurchaseOrder | None, operator_id: int) -> dict:
+    """A recorded receipt, now posted: decided by the operator, and its lines posted."""
     receipt.decided_by = operator_id
     receipt.decided_at = utcnow()
+    document = _document(receipt.document_id)
+    return {"document": document, "movements": _post(document, receipt.lines, po, operator_id)}
 
 
 def _post(document: dict, lines, po: PurchaseOrder | None, operator_id: int) -> list[dict]:
