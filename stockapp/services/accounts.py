@@ -319,9 +319,8 @@ def _end_sessions(which) -> None:
     )
 
 
-_sessions = UserSession.__table__
+_sessions, _users = UserSession.__table__, User.__table__
 # Built once: every page request runs it (flask-login's user loader).
-_users = User.__table__
 _SESSION_USER = (
     select(
         _users.c.id,
@@ -411,7 +410,7 @@ def revoke_token(token_or_id: str) -> int:
         return row.id
 
 
-_users, _tokens = User.__table__, ApiToken.__table__
+_tokens = ApiToken.__table__
 # Built once: every API request runs it.
 _TOKEN_USER = (
     select(

@@ -10,8 +10,6 @@ from ..queries.pager import Cursor
 
 # A keyset cursor of an id list: ASCII digits that fit a 64-bit integer.
 CURSOR = re.compile(r"[0-9]{1,18}")
-# A keyset cursor of the product list: a style code, no longer than one may be.
-CODE_CURSOR = MAX_CODE
 # An old ``?page=N`` link (no cursor) is read by offset; a larger N is read as this one.
 MAX_PAGE = 1_000
 
@@ -40,7 +38,7 @@ def page_args(args=None, *, codes: bool = False) -> dict:
 
 def _key(text: str, codes: bool):
     if codes:
-        return text if 0 < len(text) <= CODE_CURSOR else None
+        return text if 0 < len(text) <= MAX_CODE else None  # a style code
     return int(text) if CURSOR.fullmatch(text) else None
 
 
