@@ -47,6 +47,17 @@ def test_upgrade_matches_the_models_and_downgrades_cleanly(fresh_url):
         db.engine.dispose()
 
 
+# Rows of a database from before an upgrade: the manager ann, and style A1 with A1-M.
+MANAGER_AND_A_VARIANT = (
+    "INSERT INTO users (username, password_hash, role, active, created_at) "
+    "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
+    "INSERT INTO styles (code, name, category, unit, active, created_at) "
+    "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
+    "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
+    "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+)
+
+
 def test_upgrades_keep_the_ledger(fresh_url):
     """0002 and 0003 add columns to documents and locations, which movements
     reference: nothing is lost, and old receipts get their lines."""
@@ -54,12 +65,7 @@ def test_upgrades_keep_the_ledger(fresh_url):
     with app.app_context():
         upgrade_with_rows(
             "0001",
-            "INSERT INTO users (username, password_hash, role, active, created_at) "
-            "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
-            "INSERT INTO styles (code, name, category, unit, active, created_at) "
-            "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
-            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
-            "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+            *MANAGER_AND_A_VARIANT,
             "INSERT INTO documents (kind, status, note, operator_id, created_at) "
             "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
             "INSERT INTO balances (variant_id, location_id, qty) "
@@ -127,12 +133,7 @@ def test_0005_widens_the_counts_and_folds_the_supplier_names(fresh_url):
             "INSERT INTO suppliers (name, contact, phone, note) VALUES "
             "('Änderung GmbH', '', '', 'first'), ('änderung gmbh', '', '', 'second'), "
             "('Straße', '', '', ''), ('Hangzhou Mill', '', '', '')",
-            "INSERT INTO users (username, password_hash, role, active, created_at) "
-            "VALUES ('ann', 'x', 'manager', true, '2026-11-01 08:00')",
-            "INSERT INTO styles (code, name, category, unit, active, created_at) "
-            "VALUES ('A1', 'Tee', '', '', true, '2026-11-01 08:00')",
-            "INSERT INTO variants (style_id, colour, colour_rank, size, size_rank, sku, "
-            "archived) SELECT id, '', 0, 'M', 0, 'A1-M', false FROM styles",
+            *MANAGER_AND_A_VARIANT,
             "INSERT INTO balances (variant_id, location_id, qty) "
             "SELECT v.id, l.id, 2147483647 FROM variants v, locations l",
         )
