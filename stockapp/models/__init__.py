@@ -1,7 +1,17 @@
 """The tables of StockApp, one module per area."""
 
-from .accounts import ApiToken, LoginThrottle, Role, TokenState, User, UserSession
-from .catalogue import Style, Variant
+from .accounts import (
+    ApiToken,
+    AuditAction,
+    AuditEntry,
+    AuditSubject,
+    LoginThrottle,
+    Role,
+    TokenState,
+    User,
+    UserSession,
+)
+from .catalogue import Colour, SizeGroup, Style, Variant
 from .ledger import (
     Balance,
     Document,
@@ -32,7 +42,11 @@ __all__ = [
     "RECEIVING",
     "SEARCHED",
     "ApiToken",
+    "AuditAction",
+    "AuditEntry",
+    "AuditSubject",
     "Balance",
+    "Colour",
     "Document",
     "DocumentKind",
     "DocumentStatus",
@@ -53,6 +67,7 @@ __all__ = [
     "ReturnCondition",
     "Role",
     "Setting",
+    "SizeGroup",
     "StockVersion",
     "Style",
     "Supplier",

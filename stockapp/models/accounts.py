@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -137,3 +137,56 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditSubject(Vocabulary):
+    """What an audit row is about: everything managers change that is not stock."""
+
+    PRODUCT = "product", _l("Product")
+    VARIANT = "variant", _l("Variant")
+    SIZE_GROUP = "size_group", _l("Size group")
+    COLOUR = "colour", _l("Colour")
+    USER = "user", _l("User")
+    TOKEN = "token", _l("API token")
+    SETTING = "setting", _l("Setting")
+    SUPPLIER = "supplier", _l("Supplier")
+    LOCATION = "location", _l("Location")
+
+
+class AuditAction(Vocabulary):
+    CREATED = "created", _l("Created")
+    CHANGED = "changed", _l("Changed")
+    ARCHIVED = "archived", _l("Archived")
+    RESTORED = "restored", _l("Restored")
+    DEACTIVATED = "deactivated", _l("Deactivated")
+    REACTIVATED = "reactivated", _l("Reactivated")
+    REVOKED = "revoked", _l("Revoked")
+    DELETED = "deleted", _l("Deleted")
+
+
+# What an audit row names its subject by: a style code, a SKU, a user name, a
+# setting's key, a supplier's or location's name.
+MAX_AUDIT_KEY = 120
+
+
+class AuditEntry(db.Model):
+    """One change to something that is not stock (操作日志): who, when, what, the
+    fields before and after. Written in the change's own transaction by
+    ``services.audit.record``; never updated or deleted."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_subject_id", "subject", "id"),
+        Index("ix_audit_entries_actor_id_id", "actor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: done in the terminal (a flask command), not by a signed-in user.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[AuditSubject] = mapped_column(stored_as(AuditSubject, 16))
+    subject_key: Mapped[str] = mapped_column(String(MAX_AUDIT_KEY))
+    action: Mapped[AuditAction] = mapped_column(stored_as(AuditAction, 16))
+    # The fields that changed, as JSON objects: None before a creation, after a deletion.
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -72,3 +72,32 @@ class Variant(db.Model):
     archived: Mapped[bool] = mapped_column(default=False)
 
     style: Mapped[Style] = relationship(back_populates="variants")
+
+
+MAX_GROUP_NAME = 40
+MAX_COLOUR_CODE = 16
+# Sizes in one size group: a shoe or coat run is about a dozen.
+MAX_GROUP_SIZES = 40
+
+
+class SizeGroup(db.Model):
+    """A reusable size run (尺码组): S–3XL, 36–46, 均码 … A style's sizes are chosen
+    from one, or typed; the style keeps its own copy in its variants."""
+
+    __tablename__ = "size_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_GROUP_NAME), unique=True)
+    # The sizes in their order, as a JSON list of strings.
+    sizes: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Colour(db.Model):
+    """A colour of the colour list (颜色表), with an optional code (01, BK …) that a
+    shop prints or uses in its SKUs."""
+
+    __tablename__ = "colours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_COLOUR), unique=True)
+    code: Mapped[str] = mapped_column(String(MAX_COLOUR_CODE), default="")
