@@ -2,6 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# The app's own dependencies (what `make run` needs), then with the dev extra (tests,
+# linters, browser driver, benchmarks) for `make test` and the benchmarks.
+RUNTIME := $(VENV)/.runtime
 READY := $(VENV)/.ready
 CATALOGUES := $(wildcard stockapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
@@ -16,16 +19,20 @@ TEST_WORKERS ?= auto
 
 .PHONY: run private-instance test bench bench-orders bench-backups bench-scale translations check-translations lint clean
 
-$(READY): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(READY): $(RUNTIME)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-%.mo: %.po $(READY)
+%.mo: %.po $(RUNTIME)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics
 
 # umask 077: whatever the app and gunicorn create (database, WAL, backups) is private.
-run: $(READY) $(COMPILED) private-instance
+run: $(RUNTIME) $(COMPILED) private-instance
 	umask 077 && $(BIN)/flask --app app db upgrade
 	@echo
 	@case "$(BIND)" in \
