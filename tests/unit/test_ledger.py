@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from stockapp.database import write_transaction
+from stockapp.database import begin_write, write_transaction
 from stockapp.extensions import db
 from stockapp.models import Document, DocumentStatus, Movement, MovementKind, Role
 from stockapp.services import counting, ledger, receiving
@@ -266,6 +266,8 @@ def test_discrepancies_finds_every_kind_of_disagreement_and_nothing_else(setup, 
     location = default_location_id()
     sqlite = db.engine.dialect.name == "sqlite"
     # The damage is never committed: rolled back, the ledger is clean again.
+    db.session.rollback()  # the reads' transaction: the damage needs a write transaction
+    begin_write()
     if sqlite:
         db.session.execute(db.text("PRAGMA ignore_check_constraints = ON"))
     else:

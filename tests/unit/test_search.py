@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from stockapp import queries
+from stockapp.database import begin_write
 from stockapp.extensions import db
 from stockapp.models import SEARCHED, Order, Role, Style, Supplier, search_table
 from stockapp.queries import search
@@ -271,6 +272,8 @@ def test_a_search_of_three_characters_reads_the_index_not_the_table(ctx, columns
         assert f"SEARCH {table} USING INTEGER PRIMARY KEY (rowid=?)" in plan
         assert f"SCAN {table}" not in plan
     else:
+        db.session.rollback()
+        begin_write()  # SET LOCAL lasts for a transaction; reads run without one
         db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
         plan = " | ".join(db.session.scalars(sa.text(f"EXPLAIN {compiled}")))
         assert f"Bitmap Index Scan on ix_{table}_{columns[-1].name}_trgm" in plan
