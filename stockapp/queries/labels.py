@@ -5,7 +5,7 @@ right check digit, as ``services.catalogue.ean13`` makes them), else as Code 128
 supplier's code); a bin's label carries its location code as Code 128. python-barcode
 encodes the symbol; its SVG writer draws with ``style=""``, which the strict CSP
 blocks inline, so ``_Bars`` collects the bars through the library's own writer
-callbacks and templates/labels/_barcode.html draws them with presentation attributes.
+callbacks and templates/labels/_label.html (``bars``) draws them with presentation attributes.
 The human-readable digits are text beneath, in the page, escaped like any value.
 """
 

@@ -20,7 +20,7 @@ COUNT = _l("Enter a whole number from 0 to %(max)d.", max=MAX_PER_CELL)
 def label_count(text: str) -> int | None:
     """A count of labels typed in a cell: ASCII digits, 0 … MAX_PER_CELL; else None."""
     text = text.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 3:
+    if not text.isascii() or not text.isdigit() or len(text) > 4 or int(text) > MAX_PER_CELL:
         return None
     return int(text)
 
