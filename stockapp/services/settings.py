@@ -16,7 +16,24 @@ DEFAULTS = {
     "po_receipts_need_approval": True,
     # Receipts without a PO (the manage-stock dialog's inbound) wait for approval too.
     "direct_receipts_need_approval": False,
+    # The A4 sheet of labels: rows × columns, and the margins of the sheet in mm.
+    "label_rows": 8,
+    "label_columns": 3,
+    "label_margin_top_mm": 13,
+    "label_margin_side_mm": 7,
 }
+# The whole numbers a number setting takes; (0, 100) when not named here.
+RANGES = {
+    "label_rows": (1, 20),
+    "label_columns": (1, 8),
+    "label_margin_top_mm": (0, 40),
+    "label_margin_side_mm": (0, 40),
+}
+
+
+def out_of_range(low: int, high: int):
+    """What a number setting outside ``low`` … ``high`` says."""
+    return _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high)
 
 
 def current() -> dict:
@@ -35,18 +52,19 @@ _GET = select(_settings.c.value).where(_settings.c.key == bindparam("key"))
 
 
 def update(values: dict) -> dict:
-    """Store new values for known settings; a tolerance from 0 to 100 %, approvals
-    true or false. Anything else is ``InvalidInput`` and nothing is stored."""
+    """Store new values for known settings; a tolerance from 0 to 100 %, the label
+    sheet's numbers within ``RANGES``, approvals true or false. Anything else is
+    ``InvalidInput`` and nothing is stored."""
     errors = {}
     for key, value in values.items():
         if key not in DEFAULTS:
             errors[key] = _l("Unknown setting.")
         elif isinstance(DEFAULTS[key], bool) and not isinstance(value, bool):
             errors[key] = _l("Choose yes or no.")
-        elif not isinstance(DEFAULTS[key], bool) and (
-            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100
-        ):
-            errors[key] = _l("Enter a whole number from 0 to 100.")
+        elif not isinstance(DEFAULTS[key], bool):
+            low, high = RANGES.get(key, (0, 100))
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                errors[key] = out_of_range(low, high)
     if errors:
         raise InvalidInput(_l("Some fields need attention."), errors)
     with write_transaction() as session:

@@ -9,7 +9,7 @@ from flask import Flask
 from ..extensions import login_manager
 from ..htmx import vary_on_htmx
 from ..i18n import lazy_gettext as _l
-from . import access, errors, inputs, templating
+from . import access, errors, inputs, labels, templating
 
 ERROR_PAGES = (400, 403, 404, 405, 413, 429, 500)
 
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     for area in (accounts, catalogue, stock, movements, orders, returns, purchasing, settings):
         app.register_blueprint(area.bp)
     app.register_blueprint(stock.live.bp)
+    app.register_blueprint(labels.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"

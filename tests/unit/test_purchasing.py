@@ -531,10 +531,12 @@ def test_supplier_fields_have_length_limits(w):
 
 
 def test_settings_have_defaults_until_changed(w):
+    label_sheet = {k: v for k, v in settings.DEFAULTS.items() if k.startswith("label_")}
     assert settings.current() == {
         "over_receipt_tolerance_pct": 0,
         "po_receipts_need_approval": True,
         "direct_receipts_need_approval": False,
+        **label_sheet,
     }
     assert settings.get("po_receipts_need_approval") is True
     changed = settings.update(
@@ -544,6 +546,7 @@ def test_settings_have_defaults_until_changed(w):
         "over_receipt_tolerance_pct": 15,
         "po_receipts_need_approval": False,
         "direct_receipts_need_approval": False,
+        **label_sheet,
     }
     assert settings.get("over_receipt_tolerance_pct") == 15
     assert settings.get("po_receipts_need_approval") is False

@@ -59,6 +59,11 @@ NOT_A_DATUM = {
     "settings.location_list",
     "settings.receiving_settings",
     "auth.token_list",
+    "labels.product",
+    "labels.product_print",
+    "labels.receipt",
+    "labels.locations",
+    "labels.sheet_css",
 }
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Location, Role, Supplier
 from stockapp.services import settings, suppliers
+from stockapp.services.errors import InvalidInput
 from tests.support.db import row_count
 from tests.support.pages import HTMX, sign_in, text
 
@@ -60,11 +61,19 @@ def stored_settings(app) -> dict:
         return settings.current()
 
 
+# The label sheet's settings, as typed and as stored.
+LABEL_SHEET_FORM = {
+    "label_rows": "8",
+    "label_columns": "3",
+    "label_margin_top_mm": "13",
+    "label_margin_side_mm": "7",
+}
+LABEL_SHEET = {key: int(value) for key, value in LABEL_SHEET_FORM.items()}
 SETTINGS_FORM = {
     "over_receipt_tolerance_pct": "5",
     "po_receipts_need_approval": "y",
     "direct_receipts_need_approval": "y",
-}
+} | LABEL_SHEET_FORM
 
 
 # ---------------------------------------------------------------- who may
@@ -305,20 +314,25 @@ def test_settings_are_saved_and_read_back(app, client, manager):
         "over_receipt_tolerance_pct": 5,
         "po_receipts_need_approval": True,
         "direct_receipts_need_approval": True,
+        **LABEL_SHEET,
     }
     page = text(client.get("/settings"))
     assert "Settings saved" in page and 'value="5"' in page
     assert ticked(page, "direct_receipts_need_approval")
 
     # Unticked boxes are sent as nothing at all: they mean no.
-    cleared = client.post("/settings", data={"over_receipt_tolerance_pct": "100"}, headers=HTMX)
+    cleared = client.post(
+        "/settings", data=LABEL_SHEET_FORM | {"over_receipt_tolerance_pct": "100"}, headers=HTMX
+    )
     assert cleared.status_code == 204 and cleared.headers["HX-Redirect"] == "/settings"
     assert stored_settings(app) == {
         "over_receipt_tolerance_pct": 100,
         "po_receipts_need_approval": False,
         "direct_receipts_need_approval": False,
+        **LABEL_SHEET,
     }
-    assert client.post("/settings", data={"over_receipt_tolerance_pct": " 0 "}).status_code == 302
+    zero = LABEL_SHEET_FORM | {"over_receipt_tolerance_pct": " 0 "}
+    assert client.post("/settings", data=zero).status_code == 302
     assert stored_settings(app)["over_receipt_tolerance_pct"] == 0
 
 
@@ -338,7 +352,33 @@ def test_a_bad_tolerance_is_refused_and_changes_nothing(app, client, manager, he
     assert ("<html" in page) == (not headers)
     assert stored_settings(app) == before
     with app.app_context():
-        assert row_count("settings") == 3
+        assert row_count("settings") == len(settings.DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "message"),
+    [
+        ("label_rows", "0", "Enter a whole number from 1 to 20."),
+        ("label_rows", "21", "Enter a whole number from 1 to 20."),
+        ("label_columns", "9", "Enter a whole number from 1 to 8."),
+        ("label_columns", "x", "Enter a whole number from 1 to 8."),
+        ("label_margin_top_mm", "41", "Enter a whole number from 0 to 40."),
+        ("label_margin_side_mm", "", "Enter a whole number from 0 to 40."),
+    ],
+)
+def test_a_bad_label_sheet_setting_is_refused_beside_it(app, client, manager, key, typed, message):
+    before = stored_settings(app)
+    refused = client.post("/settings", data=SETTINGS_FORM | {key: typed})
+    assert refused.status_code == 422
+    assert error_beside(text(refused), key) == message
+    assert stored_settings(app) == before
+
+
+def test_the_service_refuses_label_sheet_numbers_out_of_range(app):
+    with app.app_context(), pytest.raises(InvalidInput) as refused:
+        settings.update({"label_rows": 0, "label_columns": 3})
+    assert set(refused.value.errors) == {"label_rows"}
+    assert stored_settings(app) == settings.DEFAULTS
 
 
 def test_a_bad_tolerance_is_refused_in_chinese(app, client, manager):

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE
 from ...models.warehouse import MAX_ZONE
-from ...services import suppliers
+from ...services import settings, suppliers
 from ..entry_form import TOO_LONG
 from ..inputs import Form
 
@@ -63,6 +63,26 @@ class LocationForm(Form):
     is_quarantine = BooleanField(_l("Quarantine: damaged goods are kept here"))
 
 
+def _label_number(key: str, label) -> StringField:
+    """A whole-number setting of the label sheet, within its ``settings.RANGES``."""
+    low, high = settings.RANGES[key]
+
+    def check(form, field):
+        if not re.fullmatch(r"[0-9]{1,3}", field.data or "") or not low <= int(field.data) <= high:
+            raise ValidationError(settings.out_of_range(low, high))
+
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[check],
+        render_kw={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 3},
+    )
+
+
+# The label sheet's settings, in the order the page shows them.
+LABEL_SHEET = ("label_rows", "label_columns", "label_margin_top_mm", "label_margin_side_mm")
+
+
 class SettingsForm(Form):
     """Named after the settings' keys, so that the service's errors land beside their field."""
 
@@ -78,6 +98,13 @@ class SettingsForm(Form):
         _l("Receipts without a PO (the manage-stock dialog) need approval")
     )
 
+    label_rows = _label_number("label_rows", _l("Rows of labels on an A4 sheet"))
+    label_columns = _label_number("label_columns", _l("Columns of labels on an A4 sheet"))
+    label_margin_top_mm = _label_number("label_margin_top_mm", _l("Top and bottom margin (mm)"))
+    label_margin_side_mm = _label_number("label_margin_side_mm", _l("Left and right margin (mm)"))
+
+    label_sheet = LABEL_SHEET
+
     def validate_over_receipt_tolerance_pct(self, field):
         if not re.fullmatch(r"[0-9]{1,3}", field.data or "") or int(field.data) > 100:
             raise ValidationError(TOLERANCE)
@@ -87,4 +114,4 @@ class SettingsForm(Form):
             "over_receipt_tolerance_pct": int(self.over_receipt_tolerance_pct.data),
             "po_receipts_need_approval": self.po_receipts_need_approval.data,
             "direct_receipts_need_approval": self.direct_receipts_need_approval.data,
-        }
+        } | {key: int(self[key].data) for key in LABEL_SHEET}
