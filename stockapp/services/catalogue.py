@@ -12,7 +12,15 @@ from ..database import write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import AuditAction, AuditSubject, Balance, Location, OrderLine, Style, Variant
-from ..models.catalogue import MAX_CATEGORY, MAX_COLOUR, MAX_NAME, MAX_PRICE, MAX_SIZE, MAX_UNIT
+from ..models.catalogue import (
+    MAX_CATEGORY,
+    MAX_COLOUR,
+    MAX_GROUP_SIZES,
+    MAX_NAME,
+    MAX_PRICE,
+    MAX_SIZE,
+    MAX_UNIT,
+)
 from . import audit
 from .errors import InvalidInput, InvalidTransition, NotFound
 from .size_groups import size_groups, size_order
@@ -302,7 +310,7 @@ def set_barcode(variant_id: int, barcode: str, *, actor_id: int | None = None) -
     if not BARCODE.fullmatch(barcode or ""):
         raise InvalidInput(
             _l("The barcode could not be saved."),
-            {"barcode": _l("Barcodes are 4–32 letters, digits or dashes.")},
+            {"barcode": BAD_BARCODE},
         )
     with write_transaction() as session:
         variant = _variant(session, variant_id)
@@ -327,6 +335,8 @@ def set_barcode(variant_id: int, barcode: str, *, actor_id: int | None = None) -
 
 # A low-stock threshold, in pieces: as many as a cell of a grid takes.
 MAX_THRESHOLD = 9_999_999
+# Colours of one style: a grid a tablet can still show.
+MAX_COLOURS = 60
 
 
 def _style(session: Session, code: str) -> Style:
@@ -429,24 +439,48 @@ def style_errors(code, name, sizes, colours, barcodes) -> dict:
     errors = {}
     if not CODE.fullmatch(code or ""):
         errors["code"] = _l("Use 1–32 letters, digits, dots, dashes or underscores.")
-    if not (name or "").strip() or len(name) > 120:
+    elif db.session.scalar(select(Style.id).where(Style.code == code)) is not None:
+        errors["code"] = _l("Style code %(code)s already exists.", code=code)
+    if not (name or "").strip() or len(name) > MAX_NAME:
         errors["name"] = _l("Enter a name of at most 120 characters.")
     errors.update(_check_labels(sizes, colours, sizes_required=True))
-    bad = [b for b in barcodes.values() if not BARCODE.fullmatch(b)]
     cells = {(colour, size) for colour in (colours or [""]) for size in sizes}
     stray = [key for key in barcodes if key not in cells]
-    if bad:
-        errors["barcodes"] = _l("Barcodes are 4–32 letters, digits or dashes.")
+    per_cell = barcode_errors(barcodes)
+    if any(message is BAD_BARCODE for message in per_cell.values()):
+        errors["barcodes"] = BAD_BARCODE
     elif stray:
         colour, size = stray[0]
         errors["barcodes"] = _l(
             "A barcode is given for %(variant)s, which this product does not have.",
             variant=" ".join(part for part in (colour, size) if part),
         )
-    elif len(set(barcodes.values())) != len(barcodes) or db.session.scalar(
-        select(func.count()).select_from(Variant).where(Variant.barcode.in_(barcodes.values()))
-    ):
+    elif per_cell:
         errors["barcodes"] = _l("A SKU or barcode of this product is already in use.")
+    return errors
+
+
+BAD_BARCODE = _l("Barcodes are 4–32 letters, digits or dashes.")
+
+
+def barcode_errors(barcodes: dict[tuple[str, str], str]) -> dict[tuple[str, str], object]:
+    """(colour, size) → what is wrong with the barcode typed for that cell: its shape,
+    given twice, or used by another variant (named). One query."""
+    errors: dict[tuple[str, str], object] = {}
+    seen: dict[str, tuple[str, str]] = {}
+    for cell, barcode in barcodes.items():
+        if not BARCODE.fullmatch(barcode):
+            errors[cell] = BAD_BARCODE
+        elif barcode in seen:
+            errors[cell] = _l("Barcode %(barcode)s is given twice.", barcode=barcode)
+        seen.setdefault(barcode, cell)
+    used = db.session.execute(
+        select(Variant.barcode, Variant.sku).where(Variant.barcode.in_(list(seen)))
+    ).all()
+    for barcode, sku in used:
+        errors.setdefault(
+            seen[barcode], _l("Barcode %(barcode)s is used by %(sku)s.", barcode=barcode, sku=sku)
+        )
     return errors
 
 
@@ -454,9 +488,13 @@ def _check_labels(sizes, colours, *, sizes_required: bool) -> dict:
     errors = {}
     if sizes_required and not sizes:
         errors["sizes"] = _l("Give at least one size.")
+    elif len(sizes) > MAX_GROUP_SIZES:
+        errors["sizes"] = _l("At most %(max)d sizes in a group.", max=MAX_GROUP_SIZES)
     elif not _labels_ok(sizes, MAX_SIZE):
         errors["sizes"] = _l("Sizes must be different, non-empty, and at most 20 characters.")
-    if not _labels_ok(colours, MAX_COLOUR):
+    if len(colours) > MAX_COLOURS:
+        errors["colours"] = _l("At most %(max)d colours.", max=MAX_COLOURS)
+    elif not _labels_ok(colours, MAX_COLOUR):
         errors["colours"] = _l("Colours must be different, non-empty, and at most 40 characters.")
     return errors
 

@@ -2,6 +2,7 @@
 typed per variant travel with the form, and a style is added by code or scan."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from flask import request
 from wtforms import HiddenField
@@ -10,6 +11,7 @@ from wtforms.validators import Length
 from .. import queries
 from ..i18n import lazy_gettext as _l
 from ..models import Style
+from ..models.catalogue import MAX_PRICE
 from ..models.ledger import MAX_QTY
 from .inputs import CONTROL, ONE_LINE, Form
 
@@ -17,6 +19,27 @@ from .inputs import CONTROL, ONE_LINE, Form
 TOO_LONG = _l("At most %(max)d characters.")
 # What a cell of a quantity grid takes, and what it says otherwise.
 WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
+
+
+PRICE = _l("Enter a price such as 59.90.")
+
+
+def price(text: str) -> Decimal | None:
+    """A price typed in a box: 0 or more, two decimals at most; None when blank.
+    Anything else is a ``ValueError``."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite() or not 0 <= value <= MAX_PRICE or value != value.quantize(CENT):
+        raise ValueError(text)
+    return value
+
+
+CENT = Decimal("0.01")
 
 
 def whole_number(text: str) -> int | None:

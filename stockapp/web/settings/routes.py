@@ -22,6 +22,7 @@ SECTIONS = [
     ("settings.supplier_list", _l("Suppliers")),
     ("settings.location_list", _l("Locations")),
     ("settings.receiving_settings", _l("Settings")),
+    ("settings.size_lists", _l("Sizes and colours")),
     ("auth.token_list", _l("API tokens")),
 ]
 
