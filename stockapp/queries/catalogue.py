@@ -54,7 +54,16 @@ def style_page(
     low-stock threshold. Plain rows in two queries: the page's styles, then their
     stock per size, grouped in the database.
     """
-    query = select(Style.id, Style.code, Style.name, Style.category, Style.active)
+    query = select(
+        Style.id,
+        Style.code,
+        Style.name,
+        Style.category,
+        Style.unit,
+        Style.cost_price,
+        Style.sale_price,
+        Style.active,
+    )
     query = query.where(~Style.active if show == "archived" else Style.active)
     if show == "low":
         query = query.where(has_low_variant(Style.id))
@@ -85,6 +94,10 @@ def style_page(
                 "code": style.code,
                 "name": style.name,
                 "category": style.category,
+                "unit": style.unit,
+                "cost_price": style.cost_price,
+                "sale_price": style.sale_price,
+                "active": style.active,
                 "sizes": list(sizes.items()),
                 "total": sum(sizes.values()),
                 "low": low,
