@@ -23,7 +23,7 @@ from ..models.catalogue import (
 )
 from . import audit
 from .errors import InvalidInput, InvalidTransition, NotFound
-from .size_groups import size_groups, size_order
+from .size_groups import size_groups
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 BARCODE = re.compile(r"[A-Za-z0-9-]{4,32}")
@@ -152,7 +152,7 @@ def add_variants(
         if style is None:
             raise NotFound(_l("Product %(id)s does not exist.", id=style_id))
         before = {"sizes": style.sizes, "colours": style.colours}
-        run = placed(style.sizes, sizes, size_order(g.sizes for g in size_groups()))
+        run = placed(style.sizes, sizes, [group.sizes for group in size_groups()])
         colour_list = [*style.colours, *(c for c in colours if c not in style.colours)]
         created = _add_variants(style, run, colour_list, {}, restore=(set(sizes), set(colours)))
         session.expire(style, ["variants"])
@@ -162,14 +162,18 @@ def add_variants(
         return created
 
 
-def placed(run: list[str], added: Sequence[str], orders: dict[str, list[str]]) -> list[str]:
-    """The size run ``run`` with the sizes ``added``, each put where ``orders`` (size →
-    the size group holding it) ranks it among the run's sizes, or at the end."""
+def placed(run: list[str], added: Sequence[str], orders: Sequence[list[str]]) -> list[str]:
+    """The size run ``run`` with the sizes ``added``, each put where a size order of
+    ``orders`` (the size groups' sizes) ranks it among the run's sizes, or at the end.
+    Of the orders that hold a size, the one sharing most sizes with the run decides
+    (36 is in 26–36 and in 36–46; a run of 38 40 is of 36–46)."""
     run = list(run)
     for size in added:
         if size in run:
             continue
-        rank = {label: i for i, label in enumerate(orders.get(size, ()))}
+        holding = [order for order in orders if size in order]
+        order = max(holding, key=lambda o: len(set(o) & set(run)), default=())
+        rank = {label: i for i, label in enumerate(order)}
         after = [i for i, label in enumerate(run) if label in rank and rank[label] < rank[size]]
         before = [i for i, label in enumerate(run) if label in rank and rank[label] > rank[size]]
         if after:

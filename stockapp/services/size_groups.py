@@ -56,11 +56,6 @@ def colours() -> list[Colour]:
     return list(db.session.scalars(select(Colour).order_by(Colour.name)))
 
 
-def size_order(size_lists) -> dict[str, list[str]]:
-    """The groups' sizes as lists keyed by each size, for placing an added size."""
-    return {size: sizes for sizes in size_lists for size in sizes}
-
-
 def group_errors(name: str, sizes: list[str]) -> dict:
     errors = {}
     if not 0 < len(name) <= MAX_GROUP_NAME:
