@@ -100,6 +100,8 @@ class ChoiceForm(Form):
             (str(group.id), f"{group.name} ({' '.join(group.sizes)})") for group in groups
         ]
         self.colours.choices = [(c.name, f"{c.name} {c.code}".strip()) for c in colour_list]
+        if not colour_list:
+            self.other_colours.label.text = _l("Colours")
 
     def validate_colours(self, field):
         if any(not isinstance(c, str) or CONTROL.search(c) for c in field.data or ()):

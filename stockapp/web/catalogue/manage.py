@@ -59,8 +59,11 @@ def _new_page(form, grid=None, status: int = 200):
     return render_template(template, form=form, grid=grid), status
 
 
-def _choice_form(form_class, **kwargs):
-    return form_class(groups=size_groups.size_groups(), colour_list=size_groups.colours(), **kwargs)
+def _choice_form(form_class, style: Style | None = None, **kwargs):
+    """``form_class`` with the size groups and the colour list (less the style's colours)."""
+    taken = set(style.colours) if style else set()
+    colours = [c for c in size_groups.colours() if c.name not in taken]
+    return form_class(groups=size_groups.size_groups(), colour_list=colours, **kwargs)
 
 
 def _grid(form: NewStyleForm, *, check: bool = True) -> dict:
@@ -112,7 +115,7 @@ def edit_product(code: str):
 def add_variants(code: str):
     """More sizes (each in its place in the size order) or colours for a style."""
     style = _style(code)
-    form = _choice_form(ChoiceForm)
+    form = _choice_form(ChoiceForm, style)
     if entry_form.validate(form):
         try:
             catalogue.add_variants(
@@ -130,7 +133,7 @@ def add_variants(code: str):
 
 
 def _edit_page(style: Style, form, choice=None, refusal=None, status: int = 200):
-    choice = choice or _choice_form(ChoiceForm, formdata=None)
+    choice = choice or _choice_form(ChoiceForm, style, formdata=None)
     context = {"style": style, "form": form, "choice": choice, "refusal": refusal}
     return render_template("catalogue/edit.html", **context, action=Form()), status
 
