@@ -163,7 +163,9 @@ class Variant(Answer):
     available: int
 
 
-class Product(Answer):
+class _Style(Answer):
+    """What a style answers with, in the list and alone."""
+
     code: str
     name: str
     category: str
@@ -175,21 +177,14 @@ class Product(Answer):
     sale_price: Money | None
     active: bool
     sizes: list[str]
+
+
+class Product(_Style):
     colors: list[str]
     variants: list[Variant]
 
 
-class ProductSummary(Answer):
-    code: str
-    name: str
-    category: str
-    unit: str
-    cost_price: Money | None = Field(
-        default=None, description="Absent for viewers (who may not read costs)."
-    )
-    sale_price: Money | None
-    active: bool
-    sizes: list[str]
+class ProductSummary(_Style):
     on_hand: int
     low_stock_variants: int
 

@@ -194,7 +194,7 @@ def archive_variant(variant_id: int, *, actor_id: int | None = None) -> None:
         _refuse_if_held(session, [variant])
         if not variant.archived:
             variant.archived = True
-            _record_variant(session, actor_id, variant, AuditAction.ARCHIVED)
+            _record(session, actor_id, variant, AuditAction.ARCHIVED)
 
 
 def restore_variant(variant_id: int, *, actor_id: int | None = None) -> None:
@@ -203,7 +203,7 @@ def restore_variant(variant_id: int, *, actor_id: int | None = None) -> None:
         variant = _variant(session, variant_id)
         if variant.archived:
             variant.archived = False
-            _record_variant(session, actor_id, variant, AuditAction.RESTORED)
+            _record(session, actor_id, variant, AuditAction.RESTORED)
         if not variant.style.active:
             variant.style.active = True
             _record(session, actor_id, variant.style, AuditAction.RESTORED)
@@ -298,7 +298,7 @@ def set_thresholds(thresholds: dict[int, int | None], *, actor_id: int | None = 
         for variant_id, threshold in thresholds.items():
             variant = _variant(session, variant_id)
             if variant.low_stock_threshold != threshold:
-                _record_variant(
+                _record(
                     session,
                     actor_id,
                     variant,
@@ -332,9 +332,7 @@ def set_barcode(variant_id: int, barcode: str, *, actor_id: int | None = None) -
             )
         before = {"barcode": variant.barcode}
         variant.barcode = barcode
-        _record_variant(
-            session, actor_id, variant, AuditAction.CHANGED, before, {"barcode": barcode}
-        )
+        _record(session, actor_id, variant, AuditAction.CHANGED, before, {"barcode": barcode})
 
 
 # A low-stock threshold, in pieces: as many as a cell of a grid takes.
@@ -381,24 +379,14 @@ def _detail_errors(name, category, unit, cost_price, sale_price) -> dict:
     return errors
 
 
-def _record(session, actor_id, style: Style, action, before=None, after=None) -> None:
+def _record(session, actor_id, row: Style | Variant, action, before=None, after=None) -> None:
+    """The audit row of a change to a style (PRODUCT, its code) or a variant (VARIANT, its SKU)."""
+    style = isinstance(row, Style)
     audit.record(
         session,
         actor_id=actor_id,
-        subject=AuditSubject.PRODUCT,
-        key=style.code,
-        action=action,
-        before=before,
-        after=after,
-    )
-
-
-def _record_variant(session, actor_id, variant: Variant, action, before=None, after=None) -> None:
-    audit.record(
-        session,
-        actor_id=actor_id,
-        subject=AuditSubject.VARIANT,
-        key=variant.sku,
+        subject=AuditSubject.PRODUCT if style else AuditSubject.VARIANT,
+        key=row.code if style else row.sku,
         action=action,
         before=before,
         after=after,

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask import request
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import Length
 
 from .. import queries
@@ -13,6 +13,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import Style
 from ..models.catalogue import MAX_PRICE
 from ..models.ledger import MAX_QTY
+from ..services.errors import DomainError
 from .inputs import CONTROL, ONE_LINE, Form
 
 # What a text field over its limit says (``max`` is the field's Length).
@@ -133,3 +134,19 @@ class KeyForm(Form):
     """A one-button POST: its CSRF token and an idempotency key."""
 
     key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+def show_refusal(form: Form, refused: DomainError, renamed: dict | None = None) -> None:
+    """The service's messages beside their fields (``renamed``: the form's name for a
+    service's field); the rest on top of the form."""
+    placed = False
+    for name, message in refused.errors.items():
+        name = (renamed or {}).get(name, name)
+        # A checkbox shows no message of its own: its message goes on top.
+        if name in form and not isinstance(form[name], BooleanField):
+            form[name].errors = [*form[name].errors, message]
+            placed = True
+        else:
+            form.form_errors.append(message)
+    if not placed and not form.form_errors:
+        form.form_errors.append(refused.detail)

@@ -38,7 +38,7 @@ def new_product():
                 **form.details(),
             )
         except DomainError as refused:
-            _show_refusal(form, refused)
+            entry_form.show_refusal(form, refused)
         else:
             flash(_("Product %(code)s created.", code=form.code.data), "success")
             return client_redirect(url_for("catalogue.product", code=form.code.data))
@@ -103,7 +103,7 @@ def edit_product(code: str):
         try:
             catalogue.update_style(code, actor_id=current_user.id, **form.details())
         except DomainError as refused:
-            _show_refusal(form, refused)
+            entry_form.show_refusal(form, refused)
         else:
             flash(_("Product %(code)s saved.", code=code), "success")
             return client_redirect(url_for("catalogue.product", code=code))
@@ -125,7 +125,7 @@ def add_variants(code: str):
                 actor_id=current_user.id,
             )
         except DomainError as refused:
-            _show_refusal(form, refused, {"colours": "other_colours"})
+            entry_form.show_refusal(form, refused, {"colours": "other_colours"})
         else:
             flash(_("Product %(code)s saved.", code=code), "success")
             return client_redirect(url_for("catalogue.edit_product", code=code))
@@ -215,15 +215,3 @@ def _style(code: str) -> Style:
     if style is None:
         abort(404)
     return style
-
-
-def _show_refusal(form, refused: DomainError, renamed: dict | None = None) -> None:
-    """The service's messages beside their fields (under the form's names); the rest on top."""
-    for name, message in refused.errors.items():
-        name = (renamed or {}).get(name, name)
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            form.form_errors.append(message)
-    if not refused.errors:
-        form.form_errors.append(refused.detail)

@@ -16,7 +16,7 @@ from ..access import role_required
 from ..inputs import Form
 from . import bp
 from .forms import ColourForm, SizeGroupForm
-from .routes import SECTIONS, _show_refusal
+from .routes import SECTIONS
 
 # Per list: its form, how it is saved and deleted, and its rows.
 LISTS = {
@@ -51,7 +51,7 @@ def save_entry(kind: str, row_id: int | None):
         except NotFound:
             abort(404)
         except DomainError as refused:
-            _show_refusal(form, refused)
+            entry_form.show_refusal(form, refused)
         else:
             flash(_("%(name)s saved.", name=form.name.data), "success")
             return client_redirect(url_for("settings.size_lists"))
