@@ -60,6 +60,19 @@ OPERATIONS = [
               (201, catalogue.Product), catalogue.NewProduct, keyed=False),
     Operation("get", "/products/{code}", "A style with every variant's stock.",
               (200, catalogue.Product), errors=(404,)),
+    Operation("get", "/products", "Styles by code, keyset-paginated (cursor: the last code "
+              "of the previous page); active=false lists the archived ones.",
+              (200, catalogue.ProductPage), query=catalogue.ProductsQuery),
+    Operation("patch", "/products/{code}", "Change a style's name, category, unit or prices; "
+              "active archives (refused while it holds stock) or restores.",
+              (200, catalogue.Product), catalogue.ProductChange, keyed=False,
+              errors=(404, 409)),
+    Operation("post", "/products/{code}/variants", "Add sizes (each in its size group's "
+              "order) or colours to a style.", (201, catalogue.Product),
+              catalogue.NewVariants, keyed=False, errors=(404,)),
+    Operation("patch", "/variants/{sku}", "A variant's barcode, low-stock threshold (null: "
+              "none) or archived state.", (200, catalogue.Variant), catalogue.VariantChange,
+              keyed=False, errors=(404, 409)),
     Operation("get", "/stock", "Stock of one variant, per location.",
               (200, stock.Stock), query=stock.StockQuery, errors=(404,)),
     Operation("post", "/inbound", "Receive goods (a receipt that posts at once).",

@@ -2,7 +2,7 @@
 
 from typing import Annotated, ClassVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..i18n import lazy_gettext as _l
@@ -15,8 +15,21 @@ from ..models.catalogue import (
     MAX_SIZE,
     MAX_UNIT,
 )
-from ..services.catalogue import BARCODE, CODE
-from .shared import MESSAGES, Answer, Contract, Money, Price, Texts, optional_text, text
+from ..services.catalogue import BARCODE, CODE, MAX_THRESHOLD
+from .shared import (
+    BLANK_IS_LEFT_OUT,
+    MESSAGES,
+    NO_NUL,
+    Answer,
+    Contract,
+    Flag,
+    Money,
+    Price,
+    Texts,
+    optional_text,
+    quantity,
+    text,
+)
 
 MESSAGES["barcodes"] = _l("Give a list of {size, color, barcode}.")
 
@@ -65,6 +78,79 @@ class NewProduct(Contract):
     ]
 
 
+_SIZES = Field(
+    default_factory=list, json_schema_extra={"items": {"type": "string", "maxLength": MAX_SIZE}}
+)
+_COLOURS = Field(
+    default_factory=list, json_schema_extra={"items": {"type": "string", "maxLength": MAX_COLOUR}}
+)
+
+
+class ProductsQuery(Contract):
+    q: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL), BLANK_IS_LEFT_OUT] = ""
+    category: Annotated[
+        str, StringConstraints(max_length=MAX_CATEGORY, pattern=NO_NUL), BLANK_IS_LEFT_OUT
+    ] = ""
+    active: Annotated[bool, BLANK_IS_LEFT_OUT] = Field(
+        default=True, description="false: the archived products."
+    )
+    limit: quantity(1, 500, in_query=True) = 50
+    # The last style code of the previous page.
+    cursor: Annotated[
+        str,
+        StringConstraints(max_length=MAX_CODE, pattern=f"^{CODE.pattern}$"),
+        BLANK_IS_LEFT_OUT,
+    ] = None
+
+
+class ProductChange(Contract):
+    """Only the fields sent change; ``active: false`` archives, ``true`` restores."""
+
+    name: text(MAX_NAME) = None
+    category: optional_text(MAX_CATEGORY) = None
+    unit: optional_text(MAX_UNIT) = None
+    cost_price: Price = None
+    sale_price: Price = None
+    active: Flag = None
+
+
+class NewVariants(Contract):
+    sizes: Annotated[Texts, _SIZES]
+    colors: Annotated[Texts, _COLOURS]
+
+
+MESSAGES["threshold"] = _l("Enter a whole number from 0 to %(max)d, or null.", max=MAX_THRESHOLD)
+
+
+def _threshold(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_THRESHOLD:
+        raise PydanticCustomError("threshold", "Not a threshold.")
+    return value
+
+
+Threshold = Annotated[
+    int | None,
+    PlainValidator(_threshold),
+    WithJsonSchema(
+        {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_THRESHOLD}, {"type": "null"}]}
+    ),
+]
+
+
+class VariantChange(Contract):
+    """Only the fields sent change; ``threshold: null`` clears it."""
+
+    barcode: Annotated[
+        text(MAX_BARCODE), Field(json_schema_extra={"pattern": f"^{BARCODE.pattern}$"})
+    ] = None
+    threshold: Threshold = None
+    archived: Flag = None
+
+
 class Variant(Answer):
     sku: str
     barcode: str | None
@@ -77,7 +163,9 @@ class Variant(Answer):
     available: int
 
 
-class Product(Answer):
+class _Style(Answer):
+    """What a style answers with, in the list and alone."""
+
     code: str
     name: str
     category: str
@@ -89,5 +177,18 @@ class Product(Answer):
     sale_price: Money | None
     active: bool
     sizes: list[str]
+
+
+class Product(_Style):
     colors: list[str]
     variants: list[Variant]
+
+
+class ProductSummary(_Style):
+    on_hand: int
+    low_stock_variants: int
+
+
+class ProductPage(Answer):
+    items: list[ProductSummary]
+    next_cursor: str | None

@@ -43,6 +43,7 @@ MESSAGES = {
     "int_type": _l("Enter a whole number."),
     "int_from_float": _l("Enter a whole number, without a fraction."),
     "bool_type": _l("Give true or false."),
+    "bool_parsing": _l("Give true or false."),
     "price_type": _l("Enter a price such as 59.90."),
     "price_range": _l("Enter a price from 0 with at most two decimals."),
     "date": _l("Enter a date as YYYY-MM-DD."),

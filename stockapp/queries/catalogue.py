@@ -10,7 +10,7 @@ from ..models import (
 )
 from .pager import FIRST, Cursor, Page, fetch
 from .search import cursor_for, either, exactly, match, ranked
-from .stock import StockLevel, is_low, stock_levels, stock_per_size
+from .stock import StockLevel, has_low_variant, is_low, stock_levels, stock_per_size
 
 
 def style_by_code(code: str) -> Style | None:
@@ -32,19 +32,41 @@ def variant_by_sku(sku: str) -> Variant | None:
     return db.session.scalar(select(Variant).where(Variant.sku == sku))
 
 
+# What the product list shows: active styles, those with a low variant, or archived ones.
+SHOWN = ("", "low", "archived")
+
+
 def style_page(
-    *, search: str = "", category: str = "", cursor: Cursor = FIRST, per_page: int = 50
+    *,
+    search: str = "",
+    category: str = "",
+    show: str = "",
+    cursor: Cursor = FIRST,
+    per_page: int = 50,
 ) -> Page:
     """One page of styles matching a search (code or name containing it, or an exact
     SKU or barcode), by code (keyset on the code); a search's exact matches first,
-    then prefixes (``search.match``).
+    then prefixes (``search.match``). ``show``: "" the active styles, "low" those
+    with a variant at or below its threshold, "archived" the archived ones.
 
     Each style is a dict with its sizes, the on-hand per size (summed over colours
     and locations), the total, and how many of its variants are at or below their
     low-stock threshold. Plain rows in two queries: the page's styles, then their
     stock per size, grouped in the database.
     """
-    query = select(Style.id, Style.code, Style.name, Style.category).where(Style.active)
+    query = select(
+        Style.id,
+        Style.code,
+        Style.name,
+        Style.category,
+        Style.unit,
+        Style.cost_price,
+        Style.sale_price,
+        Style.active,
+    )
+    query = query.where(~Style.active if show == "archived" else Style.active)
+    if show == "low":
+        query = query.where(has_low_variant(Style.id))
     if search:
         # The styles a SKU or barcode names, looked up first (on their unique indexes):
         # as a subquery inside the OR, PostgreSQL could not combine the trigram
@@ -72,6 +94,10 @@ def style_page(
                 "code": style.code,
                 "name": style.name,
                 "category": style.category,
+                "unit": style.unit,
+                "cost_price": style.cost_price,
+                "sale_price": style.sale_price,
+                "active": style.active,
                 "sizes": list(sizes.items()),
                 "total": sum(sizes.values()),
                 "low": low,

@@ -49,11 +49,8 @@ def stock_levels(variant_ids) -> dict[int, StockLevel]:
     return {v: StockLevel(on_hand=on_hand.get(v, 0), reserved=held.get(v, 0)) for v in ids}
 
 
-def stock_per_size(style_ids) -> dict[int, list[tuple[str, int, int]]]:
-    """Per style, in size order: ``(size, on hand, low)`` summed over its colours, where
-    ``low`` counts the variants at or below their threshold (``is_low``, in SQL). In one
-    grouped query; archived variants keep their size in the run but add nothing.
-    """
+def _on_hand_and_held():
+    """Scalar subqueries of a variant's (``Variant.id``'s) on hand and reserved."""
     on_hand = (
         select(func.coalesce(func.sum(Balance.qty), 0))
         .where(Balance.variant_id == Variant.id, Balance.location_id.not_in(_quarantine()))
@@ -64,6 +61,30 @@ def stock_per_size(style_ids) -> dict[int, list[tuple[str, int, int]]]:
         .where(OrderLine.variant_id == Variant.id, OrderLine.reserving)
         .scalar_subquery()
     )
+    return on_hand, held
+
+
+def has_low_variant(style_id):
+    """SQL: the style ``style_id`` has a variant at or below its threshold (``is_low``)."""
+    on_hand, held = _on_hand_and_held()
+    return (
+        select(Variant.id)
+        .where(
+            Variant.style_id == style_id,
+            ~Variant.archived,
+            Variant.low_stock_threshold.is_not(None),
+            on_hand - held <= Variant.low_stock_threshold,
+        )
+        .exists()
+    )
+
+
+def stock_per_size(style_ids) -> dict[int, list[tuple[str, int, int]]]:
+    """Per style, in size order: ``(size, on hand, low)`` summed over its colours, where
+    ``low`` counts the variants at or below their threshold (``is_low``, in SQL). In one
+    grouped query; archived variants keep their size in the run but add nothing.
+    """
+    on_hand, held = _on_hand_and_held()
     variant = (
         select(
             Variant.style_id,

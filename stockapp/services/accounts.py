@@ -17,6 +17,7 @@ from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import ApiToken, LoginThrottle, Role, User, UserSession
 from ..models.accounts import MAX_ADDRESS, MAX_USER_AGENT, MAX_USERNAME, SignedIn
+from . import size_groups
 from .errors import InvalidInput, LoginThrottled, NotFound
 
 MIN_PASSWORD = 10
@@ -63,7 +64,8 @@ def create_user(*, username: str, password: str, role: Role | str, first_run: bo
     """Create an active user and return the id. Passwords are stored hashed.
 
     With ``first_run``, the user is made only while there are no users at all,
-    and two first-run requests at once cannot both succeed.
+    and two first-run requests at once cannot both succeed; the starting size
+    groups come with it.
     """
     errors = {}
     username = (username or "").strip()
@@ -90,6 +92,7 @@ def create_user(*, username: str, password: str, role: Role | str, first_run: bo
                     session.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
                 if any_user():
                     raise InvalidInput(_l("StockApp is already set up."))
+                size_groups.add_starting_groups(session)
             if session.scalar(select(User.id).where(User.username == username)):
                 raise taken()
             user = User(username=username, password_hash=_hash(password), role=Role(role))

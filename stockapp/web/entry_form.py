@@ -2,21 +2,45 @@
 typed per variant travel with the form, and a style is added by code or scan."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from flask import request
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import Length
 
 from .. import queries
 from ..i18n import lazy_gettext as _l
 from ..models import Style
+from ..models.catalogue import MAX_PRICE
 from ..models.ledger import MAX_QTY
+from ..services.errors import DomainError
 from .inputs import CONTROL, ONE_LINE, Form
 
 # What a text field over its limit says (``max`` is the field's Length).
 TOO_LONG = _l("At most %(max)d characters.")
 # What a cell of a quantity grid takes, and what it says otherwise.
 WHOLE_NUMBER = _l("Enter a whole number from 0 to %(max)d.", max=MAX_QTY)
+
+
+PRICE = _l("Enter a price such as 59.90.")
+
+
+def price(text: str) -> Decimal | None:
+    """A price typed in a box: 0 or more, two decimals at most; None when blank.
+    Anything else is a ``ValueError``."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite() or not 0 <= value <= MAX_PRICE or value != value.quantize(CENT):
+        raise ValueError(text)
+    return value
+
+
+CENT = Decimal("0.01")
 
 
 def whole_number(text: str) -> int | None:
@@ -110,3 +134,19 @@ class KeyForm(Form):
     """A one-button POST: its CSRF token and an idempotency key."""
 
     key = HiddenField(validators=[Length(min=1, max=64)])
+
+
+def show_refusal(form: Form, refused: DomainError, renamed: dict | None = None) -> None:
+    """The service's messages beside their fields (``renamed``: the form's name for a
+    service's field); the rest on top of the form."""
+    placed = False
+    for name, message in refused.errors.items():
+        name = (renamed or {}).get(name, name)
+        # A checkbox shows no message of its own: its message goes on top.
+        if name in form and not isinstance(form[name], BooleanField):
+            form[name].errors = [*form[name].errors, message]
+            placed = True
+        else:
+            form.form_errors.append(message)
+    if not placed and not form.form_errors:
+        form.form_errors.append(refused.detail)

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import accounts, orders, purchasing, receiving, suppliers
+from stockapp.services import accounts, orders, purchasing, receiving, size_groups, suppliers
 from tests.support.apps import PASSWORD, english_client, make_app
 from tests.support.pages import HTMX
 
@@ -101,6 +101,7 @@ def floor(app, make_user, make_style) -> dict:
             submit=True,
         )
         token_id, _ = accounts.create_token("li")
+        group_id = size_groups.save_group(name="S–L", sizes=["S", "M", "L"])
     return {
         "code": STYLE,
         "order_id": order["id"],
@@ -110,6 +111,9 @@ def floor(app, make_user, make_style) -> dict:
         ("movements.reverse", "document_id"): inbound["document"]["id"],
         ("auth.language", "code"): "en",
         "token_id": token_id,
+        "variant_id": variants[0],
+        "kind": "group",
+        "row_id": group_id,
     }
 
 

@@ -513,6 +513,16 @@ ENDPOINTS = {
         201,
     ),
     "GET /products/{code}": ("GET", f"/products/{STYLE}", None, Role.VIEWER, 200),
+    "GET /products": ("GET", "/products", None, Role.VIEWER, 200),
+    "PATCH /products/{code}": ("PATCH", f"/products/{STYLE}", {"unit": "件"}, Role.MANAGER, 200),
+    "POST /products/{code}/variants": (
+        "POST",
+        f"/products/{STYLE}/variants",
+        {"sizes": ["XL"]},
+        Role.MANAGER,
+        201,
+    ),
+    "PATCH /variants/{sku}": ("PATCH", f"/variants/{S}", {"threshold": 3}, Role.MANAGER, 200),
     "GET /stock": ("GET", f"/stock?sku={S}", None, Role.VIEWER, 200),
     "POST /inbound": ("POST", "/inbound", {"lines": [{"sku": S, "qty": 2}]}, Role.CLERK, 201),
     "POST /stocktake": (
@@ -688,7 +698,7 @@ def test_a_bad_idempotency_key_is_422_and_writes_nothing(api, subtests):
 
 
 def test_an_unknown_url_under_the_api_is_404_problem(api, subtests):
-    for path in ["/nope", "/product", "/products/A1024/variants", "/v2/stock", "", "/stock/"]:
+    for path in ["/nope", "/product", "/products/A1024/variant", "/v2/stock", "", "/stock/"]:
         for who, headers in [("token", api.auth(Role.MANAGER)), ("no token", {})]:
             with subtests.test(msg=f"GET {API}{path} with {who}"):
                 assert_problem(api.client.get(API + path, headers=headers), 404, detail=False)
@@ -704,9 +714,10 @@ def test_a_wrong_method_is_405_problem(api, subtests):
         ("GET", "/inbound"),
         ("DELETE", "/inbound"),
         ("PUT", "/stocktake"),
-        ("GET", "/products"),
+        ("PUT", "/products"),
         ("DELETE", f"/products/{STYLE}"),
-        ("PATCH", f"/products/{STYLE}"),
+        ("PUT", f"/products/{STYLE}"),
+        ("GET", f"/products/{STYLE}/variants"),
         ("POST", "/stock"),
         ("POST", "/movements"),
         ("PATCH", "/openapi.json"),

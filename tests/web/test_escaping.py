@@ -192,8 +192,8 @@ def test_no_stored_value_comes_back_raw_on_any_page_or_partial(app, client, host
                 assert not _raw_marks(page), f"{url} {headers} {query}: {_raw_marks(page)}"
                 seen |= _escaped_marks(page)
     assert pages > 100
-    if who == "manager":  # every field was shown somewhere, escaped (the unit: API only)
-        assert seen == set(FIELDS) - {"unit"}, f"never shown: {set(FIELDS) - seen}"
+    if who == "manager":  # every field was shown somewhere, escaped
+        assert seen == set(FIELDS), f"never shown: {set(FIELDS) - seen}"
 
 
 def test_flashed_messages_with_stored_values_are_escaped(client, hostile_shop, subtests):

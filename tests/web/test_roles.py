@@ -26,7 +26,7 @@ PAGES = {
 }
 # The same data over the API.
 API_READS = {
-    "STOCK": [f"/products/{STYLE}", f"/stock?sku={S}"],
+    "STOCK": [f"/products/{STYLE}", "/products", f"/stock?sku={S}"],
     "ORDERS": ["/orders/{order}"],
     "MOVEMENTS": [f"/movements?sku={S}", f"/movements?sku={STYLE}"],
     "STOCK_LOG": ["/movements", "/movements?kind=inbound"],
@@ -58,6 +58,9 @@ NOT_A_DATUM = {
     "settings.edit_supplier",
     "settings.location_list",
     "settings.receiving_settings",
+    "settings.size_lists",
+    "catalogue.new_product",
+    "catalogue.edit_product",
     "auth.token_list",
     "labels.product",
     "labels.product_print",

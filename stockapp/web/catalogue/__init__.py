@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("catalogue", __name__)
 
-from . import routes  # noqa: E402, F401  (the routes register themselves on bp)
+from . import manage, routes  # noqa: E402, F401  (the routes register themselves on bp)

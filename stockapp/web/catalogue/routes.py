@@ -20,14 +20,17 @@ def products():
     """
     search = request.args.get("q", "").strip()[:100]
     category = request.args.get("category", "")[:60]
+    show = request.args.get("show", "")
+    show = show if show in queries.catalogue.SHOWN else ""
     submitted = not is_htmx() or request.headers.get("HX-Trigger") == "search"
     if search and submitted and (code := queries.style_code_for(search)):
         target = url_for("catalogue.product", code=code)
         if is_htmx():
             return "", 200, {"HX-Redirect": target}
         return redirect(target)
-    styles = queries.style_page(search=search, category=category, **page_args(codes=True))
-    context = {"styles": styles, "search": search, "category": category}
+    found = page_args(codes=True)
+    styles = queries.style_page(search=search, category=category, show=show, **found)
+    context = {"styles": styles, "search": search, "category": category, "show": show}
     if is_htmx():
         return render_template("catalogue/_product_rows.html", **context)
     return render_template("catalogue/products.html", categories=queries.categories(), **context)

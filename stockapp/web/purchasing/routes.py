@@ -2,7 +2,6 @@
 the discrepancy sheet and the backorders."""
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from uuid import uuid4
 
 from flask import abort, flash, render_template, request, url_for
@@ -16,7 +15,6 @@ from ...extensions import db
 from ...htmx import client_redirect, is_htmx
 from ...i18n import lazy_gettext as _l
 from ...models import RECEIVING, POStatus, PurchaseOrder, Role
-from ...models.catalogue import MAX_PRICE
 from ...services import purchasing, suppliers
 from ...services.errors import DomainError
 from .. import entry_form
@@ -103,23 +101,10 @@ def _costs(source, entry) -> dict:
             values[style.code] = style.cost_price
             continue
         typed[name] = text
-        text = text.strip()
-        if not text:
-            values[style.code] = None
-            continue
         try:
-            cost = Decimal(text)
-        except InvalidOperation:
-            cost = None
-        if (
-            cost is None
-            or not cost.is_finite()
-            or not 0 <= cost <= MAX_PRICE
-            or cost != cost.quantize(Decimal("0.01"))
-        ):
-            errors[name] = _l("Enter a price such as 59.90.")
-        else:
-            values[style.code] = cost
+            values[style.code] = entry_form.price(text)
+        except ValueError:
+            errors[name] = entry_form.PRICE
     return {"values": values, "typed": typed, "errors": errors}
 
 

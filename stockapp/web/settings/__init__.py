@@ -1,7 +1,8 @@
-"""Settings: the managers' set-up pages (suppliers, locations, receiving settings)."""
+"""Settings: the managers' set-up pages (suppliers, locations, receiving settings,
+size groups and colours)."""
 
 from flask import Blueprint
 
 bp = Blueprint("settings", __name__)
 
-from . import routes  # noqa: E402, F401  (the routes register themselves on bp)
+from . import routes, size_lists  # noqa: E402, F401  (the routes register themselves on bp)

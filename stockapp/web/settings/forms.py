@@ -1,4 +1,5 @@
-"""The managers' set-up forms: a supplier, a location, the receiving settings."""
+"""The managers' set-up forms: a supplier, a location, the receiving settings, a size
+group and a colour."""
 
 import re
 
@@ -6,9 +7,16 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ...i18n import lazy_gettext as _l
+from ...models.catalogue import (
+    MAX_COLOUR,
+    MAX_COLOUR_CODE,
+    MAX_GROUP_NAME,
+    MAX_GROUP_SIZES,
+    MAX_SIZE,
+)
 from ...models.ledger import MAX_NOTE
 from ...models.warehouse import MAX_ZONE
-from ...services import settings, suppliers
+from ...services import settings, size_groups, suppliers
 from ..entry_form import TOO_LONG
 from ..inputs import Form
 
@@ -115,3 +123,43 @@ class SettingsForm(Form):
             "po_receipts_need_approval": self.po_receipts_need_approval.data,
             "direct_receipts_need_approval": self.direct_receipts_need_approval.data,
         } | {key: int(self[key].data) for key in LABEL_SHEET}
+
+
+class SizeGroupForm(Form):
+    """A size group: its name and its sizes in order, typed in one box ("S M L XL")."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[Length(max=MAX_GROUP_NAME, message=TOO_LONG)],
+        render_kw={"autocomplete": "off", "placeholder": "S–3XL"},
+    )
+    sizes = StringField(
+        _l("Sizes, in order"),
+        filters=[_strip],
+        validators=[Length(max=MAX_GROUP_SIZES * (MAX_SIZE + 1), message=TOO_LONG)],
+        render_kw={"autocomplete": "off", "placeholder": "S M L XL 2XL"},
+    )
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "sizes": size_groups.split_labels(self.sizes.data)}
+
+
+class ColourForm(Form):
+    """A colour of the colour list: its name and an optional code."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[Length(max=MAX_COLOUR, message=TOO_LONG)],
+        render_kw={"autocomplete": "off", "placeholder": "黑色"},
+    )
+    code = StringField(
+        _l("Code"),
+        filters=[_strip],
+        validators=[Length(max=MAX_COLOUR_CODE, message=TOO_LONG)],
+        render_kw={"autocomplete": "off", "placeholder": "01"},
+    )
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "code": self.code.data}

@@ -3,8 +3,6 @@ the receiving settings (允差, approvals). Every write goes through its service
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
-from wtforms import BooleanField
 
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
@@ -14,6 +12,7 @@ from ...services import settings, suppliers, warehouses
 from ...services.errors import DomainError, NotFound
 from .. import entry_form
 from ..access import role_required
+from ..entry_form import show_refusal as _show_refusal
 from . import bp
 from .forms import LocationForm, SettingsForm, SupplierForm
 
@@ -22,6 +21,7 @@ SECTIONS = [
     ("settings.supplier_list", _l("Suppliers")),
     ("settings.location_list", _l("Locations")),
     ("settings.receiving_settings", _l("Settings")),
+    ("settings.size_lists", _l("Sizes and colours")),
     ("auth.token_list", _l("API tokens")),
 ]
 
@@ -172,20 +172,3 @@ def receiving_settings():
 def _settings_page(form: SettingsForm, status: int = 200):
     template = "settings/_settings_form.html" if is_htmx() else "settings/settings.html"
     return render_template(template, form=form, sections=SECTIONS), status
-
-
-# ---------------------------------------------------------------- shared
-
-
-def _show_refusal(form: FlaskForm, refused: DomainError) -> None:
-    """The service's messages beside their fields; the rest on top of the form."""
-    placed = False
-    for name, message in refused.errors.items():
-        # A checkbox shows no message of its own: its message goes on top.
-        if name in form and not isinstance(form[name], BooleanField):
-            form[name].errors = [*form[name].errors, message]
-            placed = True
-        else:
-            form.form_errors.append(message)
-    if not placed and not form.form_errors:
-        form.form_errors.append(refused.detail)
