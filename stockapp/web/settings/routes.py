@@ -3,6 +3,7 @@ the receiving settings (允差, approvals). Every write goes through its service
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
@@ -95,6 +96,7 @@ def _save_supplier(form: SupplierForm, supplier_id: int | None = None) -> int:
         phone=form.phone.data or "",
         note=form.note.data or "",
         supplier_id=supplier_id,
+        actor_id=current_user.id,
     )
 
 
@@ -123,6 +125,7 @@ def add_location():
             zone=form.zone.data or "",
             note=form.note.data or "",
             is_quarantine=form.is_quarantine.data,
+            actor_id=current_user.id,
         )
     except DomainError as refused:
         _show_refusal(form, refused)
@@ -161,7 +164,7 @@ def receiving_settings():
     if not entry_form.validate(form):
         return _settings_page(form, 422)
     try:
-        settings.update(form.values())
+        settings.update(form.values(), actor_id=current_user.id)
     except DomainError as refused:
         _show_refusal(form, refused)
         return _settings_page(form, 422)
