@@ -4,13 +4,15 @@ typed per variant travel with the form, and a style is added by code or scan."""
 from dataclasses import dataclass, field
 
 from flask import request
-from wtforms import HiddenField
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import Length
 
 from .. import queries
 from ..i18n import lazy_gettext as _l
 from ..models import Style
 from ..models.ledger import MAX_QTY
+from ..services.errors import DomainError
 from .inputs import CONTROL, ONE_LINE, Form
 
 # What a text field over its limit says (``max`` is the field's Length).
@@ -104,6 +106,20 @@ def validate(form: Form) -> bool:
     for name in ("csrf_token", "key"):
         form.form_errors.extend(form.errors.get(name, []))
     return False
+
+
+def show_refusal(form: FlaskForm, refused: DomainError) -> None:
+    """The service's messages beside their fields; the rest on top of the form."""
+    placed = False
+    for name, message in refused.errors.items():
+        # A checkbox shows no message of its own: its message goes on top.
+        if name in form and not isinstance(form[name], BooleanField):
+            form[name].errors = [*form[name].errors, message]
+            placed = True
+        else:
+            form.form_errors.append(message)
+    if not placed and not form.form_errors:
+        form.form_errors.append(refused.detail)
 
 
 class KeyForm(Form):

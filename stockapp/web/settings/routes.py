@@ -4,8 +4,6 @@ the receiving settings (允差, approvals). Every write goes through its service
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField
 
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
@@ -24,6 +22,8 @@ SECTIONS = [
     ("settings.location_list", _l("Locations")),
     ("settings.receiving_settings", _l("Settings")),
     ("auth.token_list", _l("API tokens")),
+    ("auth.user_list", _l("Users")),
+    ("auth.audit_trail", _l("Audit trail")),
 ]
 
 
@@ -48,7 +48,7 @@ def add_supplier():
     try:
         _save_supplier(form)
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _suppliers_page(form, 422)
     flash(_("Supplier %(name)s added.", name=form.name.data), "success")
     return client_redirect(url_for("settings.supplier_list"))
@@ -78,7 +78,7 @@ def edit_supplier(supplier_id: int):
     except NotFound:
         abort(404)
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _edit_page(form, supplier, 422)
     flash(_("Supplier %(name)s saved.", name=form.name.data), "success")
     return client_redirect(url_for("settings.supplier_list"))
@@ -128,7 +128,7 @@ def add_location():
             actor_id=current_user.id,
         )
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _locations_page(form, 422)
     code = db.session.get(Location, location_id).code
     flash(_("Location %(code)s added.", code=code), "success")
@@ -166,7 +166,7 @@ def receiving_settings():
     try:
         settings.update(form.values(), actor_id=current_user.id)
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _settings_page(form, 422)
     flash(_("Settings saved"), "success")
     return client_redirect(url_for("settings.receiving_settings"))
@@ -175,20 +175,3 @@ def receiving_settings():
 def _settings_page(form: SettingsForm, status: int = 200):
     template = "settings/_settings_form.html" if is_htmx() else "settings/settings.html"
     return render_template(template, form=form, sections=SECTIONS), status
-
-
-# ---------------------------------------------------------------- shared
-
-
-def _show_refusal(form: FlaskForm, refused: DomainError) -> None:
-    """The service's messages beside their fields; the rest on top of the form."""
-    placed = False
-    for name, message in refused.errors.items():
-        # A checkbox shows no message of its own: its message goes on top.
-        if name in form and not isinstance(form[name], BooleanField):
-            form[name].errors = [*form[name].errors, message]
-            placed = True
-        else:
-            form.form_errors.append(message)
-    if not placed and not form.form_errors:
-        form.form_errors.append(refused.detail)
