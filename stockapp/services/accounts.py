@@ -27,6 +27,8 @@ from . import audit
 from .errors import InvalidInput, LastManager, LoginThrottled, NotFound
 
 MIN_PASSWORD = 10
+# Long passphrases are welcome; hashing megabytes is not.
+MAX_PASSWORD = 200
 # A session's last request and a token's last use are written at most this often:
 # a write on SQLite takes the database's one write lock.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -45,11 +47,14 @@ def any_user() -> bool:
 def password_problem(password: str, username: str):
     """Why ``password`` may not be ``username``'s password, or None when it may.
 
-    At least ``MIN_PASSWORD`` characters, not the user name, and not one of the most
-    common passwords (``data/common_passwords.txt``), ignoring case.
+    At least ``MIN_PASSWORD`` characters (at most ``MAX_PASSWORD``), not the user name,
+    and not one of the most common passwords (``data/common_passwords.txt``), ignoring
+    case.
     """
     if len(password) < MIN_PASSWORD:
         return _l("Use at least %(min)d characters.", min=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        return _l("At most %(max)d characters.", max=MAX_PASSWORD)
     folded = password.strip().casefold()
     if folded == username.strip().casefold():
         return _l("The password cannot be the user name.")

@@ -110,6 +110,8 @@ def floor(app, make_user, make_style) -> dict:
         ("movements.reverse", "document_id"): inbound["document"]["id"],
         ("auth.language", "code"): "en",
         "token_id": token_id,
+        "user_id": clerk,
+        "change": "deactivate",
     }
 
 
