@@ -80,6 +80,7 @@ def floor(app, make_user, make_style) -> dict:
     skus = make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",))
     boss = make_user(Role.MANAGER, username="boss")
     clerk = make_user(Role.CLERK, username="li")
+    viewer = make_user(Role.VIEWER, username="wang")  # whom the users' forms change
     variants = list(skus.values())
     with app.app_context():
         inbound = receiving.receive(lines=[(v, 20) for v in variants], operator_id=boss)
@@ -110,7 +111,7 @@ def floor(app, make_user, make_style) -> dict:
         ("movements.reverse", "document_id"): inbound["document"]["id"],
         ("auth.language", "code"): "en",
         "token_id": token_id,
-        "user_id": clerk,
+        "user_id": viewer,
         "change": "deactivate",
     }
 
