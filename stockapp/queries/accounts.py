@@ -3,6 +3,7 @@ users with their last sign-in, and the audit trail."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from ..models import (
     User,
     UserSession,
 )
+from . import pager
 from .movements import day_bounds
 from .pager import FIRST, Cursor, Page, fetch
 
@@ -161,14 +163,7 @@ def audit_page(criteria: AuditCriteria, *, cursor: Cursor = FIRST, limit: int = 
 
 def each_audit_row(criteria: AuditCriteria, *, limit: int, batch: int = 1000):
     """Every audit row the criteria match, newest first, up to ``limit`` of them."""
-    cursor, left = FIRST, limit
-    while left > 0:
-        found = audit_page(criteria, cursor=cursor, limit=min(batch, left))
-        yield from found.rows
-        left -= len(found.rows)
-        if found.next_cursor is None:
-            return
-        cursor = Cursor(before=found.next_cursor)
+    return pager.each(partial(audit_page, criteria), limit=limit, batch=batch)
 
 
 def _audit_query(criteria: AuditCriteria):

@@ -24,8 +24,8 @@ from werkzeug.datastructures import MultiDict
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import accounts, orders, purchasing, receiving, suppliers
-from tests.support.apps import PASSWORD, english_client, make_app
-from tests.support.pages import HTMX
+from tests.support.apps import make_app
+from tests.support.pages import HTMX, signed_in
 
 SEED = 20261201
 STYLE = "A1024"
@@ -210,17 +210,6 @@ def cases(fields: MultiDict, rng: random.Random, max_content: int):
     name = rng.choice(names)
     yield "just below the size limit", but(name, "x" * (max_content - 4096)), "valid"
     yield "past the size limit", but(name, "x" * max_content), "valid"
-
-
-def signed_in(app, username: str | None):
-    """A client signed in as ``username`` through the real form (CSRF on), or anonymous."""
-    client = english_client(app)
-    if username:
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
-        form = {"username": username, "password": PASSWORD, "csrf_token": token}
-        assert client.post("/login", data=form).status_code == 302
-    return client
 
 
 @pytest.mark.parametrize("endpoint, rule", ROUTES, ids=[e for e, _ in ROUTES])

@@ -11,7 +11,7 @@ from stockapp.models import AuditEntry, Role, User
 from stockapp.services import accounts
 from tests.support.api import API, assert_problem
 from tests.support.apps import PASSWORD, english_client
-from tests.support.pages import HTMX, error_beside, sign_in, text
+from tests.support.pages import HTMX, error_beside, sign_in, signed_in, text
 
 FIRST = "hand over 2026"
 OWN = "my own secret 42"
@@ -210,10 +210,7 @@ class TestCsrf:
     def test_each_users_form_needs_the_pages_csrf_token(self, app, make_user):
         make_user(Role.MANAGER, username="boss")
         li = make_user(Role.CLERK, username="li")
-        client = english_client(app)
-        login = text(client.get("/login"))
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-        client.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": csrf})
+        client = signed_in(app, "boss")
         for path, data in [
             ("/users", new_user(username="wang")),
             (f"/users/{li}", {"role": "viewer"}),
