@@ -16,6 +16,7 @@ from ...queries import movements as history
 from ...queries.pager import Page
 from ..access import role_required
 from ..exports import local_time, xlsx_response
+from ..templating import local_datetime
 from ..lists import FilterForm, page_args, read_filters
 from ..settings.routes import SECTIONS
 from . import bp
@@ -149,6 +150,8 @@ def shown(name: str, value) -> str:
         return str(Role(value).label)
     if name == "password":
         return str(PASSWORD_EVENTS.get(value, value))
+    if name.endswith("_at") and isinstance(value, str):  # a time, stored in ISO 8601
+        return local_datetime(value)
     return str(value)
 
 

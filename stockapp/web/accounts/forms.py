@@ -48,7 +48,7 @@ class NewPasswordForm(Form):
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        _l("New password again"),
+        _l("Password again"),
         validators=[
             InputRequired(message=_l("Enter the new password again.")),
             EqualTo("password", message=_l("The passwords differ.")),
