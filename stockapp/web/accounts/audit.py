@@ -16,9 +16,9 @@ from ...queries import movements as history
 from ...queries.pager import Page
 from ..access import role_required
 from ..exports import local_time, xlsx_response
-from ..templating import local_datetime
 from ..lists import FilterForm, page_args, read_filters
 from ..settings.routes import SECTIONS
+from ..templating import local_datetime
 from . import bp
 
 # An export holds at most this many rows; a note says when it was cut.
