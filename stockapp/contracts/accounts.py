@@ -45,7 +45,7 @@ class UserChange(Contract):
 
     role: RoleName = None
     active: Flag = None
-    display_name: Annotated[optional_text(MAX_DISPLAY_NAME), BLANK_IS_LEFT_OUT] = None
+    display_name: optional_text(MAX_DISPLAY_NAME) = None  # "": the user name is shown
     password: Password = None
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from stockapp.extensions import db
+from stockapp.i18n import lazy_gettext as _l
 from stockapp.models import AuditAction, AuditEntry, AuditSubject, Role, User
 from stockapp.queries import accounts as account_queries
 from stockapp.services import accounts, settings, suppliers, warehouses
@@ -102,7 +103,7 @@ def test_deactivation_names_the_tokens_it_revoked(ctx, make_user):
     assert last(AuditSubject.USER)[4] == {"active": False, "tokens_revoked": 2}
     with pytest.raises(InvalidInput) as refused:
         accounts.create_token("li")  # no token for a deactivated user
-    assert refused.value.errors == {"username": "li is deactivated."}
+    assert refused.value.errors == {"username": _l("%(name)s is deactivated.", name="li")}
 
 
 def test_refusals_write_nothing(ctx, make_user):
@@ -143,8 +144,8 @@ def test_the_last_active_manager_stays_one(ctx, make_user, change):
     before = len(trail())
     with pytest.raises(LastManager) as refused:
         accounts.change_user(username="boss", **change)
-    assert str(refused.value) == (
-        "boss is the last active manager: make another user a manager first."
+    assert refused.value.detail == _l(
+        "%(name)s is the last active manager: make another user a manager first.", name="boss"
     )
     assert len(trail()) == before
     boss = db.session.scalar(select(User).where(User.username == "boss"))

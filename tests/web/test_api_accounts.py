@@ -66,6 +66,8 @@ def test_a_manager_adds_lists_and_changes_users(app, api, client):
     assert trail[3]["before"] == {"role": "clerk", "display_name": "李娜"}
     assert {row["actor"] for row in trail[:5]} == {api.user(Role.MANAGER)[1]}  # li made too
     assert trail[4]["action"] == "created" and trail[4]["after"]["password"] == "set"
+    assert patch(api, "li", {"display_name": None}).get_json()["display_name"] == "Li Na"
+    assert patch(api, "li", {"display_name": ""}).get_json()["display_name"] == ""
 
 
 def test_refusals(api):
