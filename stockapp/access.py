@@ -19,3 +19,5 @@ class Reads:
     STOCK_LOG = Role.MANAGER
     # Purchase orders, receipts, unit and cost prices, suppliers and their contacts.
     PURCHASING = Role.CLERK
+    # Users, their roles and last sign-ins, and the audit trail of every change.
+    ACCOUNTS = Role.MANAGER

@@ -8,6 +8,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 # Registers the routes on the blueprint.
 from . import (  # noqa: E402
     access,
+    accounts,
     catalogue,
     movements,
     openapi,
@@ -20,6 +21,7 @@ from . import (  # noqa: E402
 
 __all__ = [
     "access",
+    "accounts",
     "api",
     "catalogue",
     "movements",

@@ -11,7 +11,7 @@ from functools import cache
 from flask import current_app, jsonify
 from pydantic.json_schema import models_json_schema
 
-from ..contracts import catalogue, movements, orders, purchasing, returns, stock
+from ..contracts import accounts, catalogue, movements, orders, purchasing, returns, stock
 from ..contracts.shared import Problem
 from ..models import Role
 from ..models.ledger import MAX_ID
@@ -123,6 +123,17 @@ OPERATIONS = [
               (200, purchasing.Decided), errors=(409,)),
     Operation("post", "/receipts/{receipt_id}/reject", "Reject a receipt, with a reason.",
               (200, purchasing.Decided), purchasing.Rejection, errors=(409,)),
+    Operation("get", "/users", "Users in the order they were made, with their last sign-in.",
+              (200, accounts.UserPage), query=accounts.UsersQuery),
+    Operation("post", "/users", "Add a user with a first password, which they replace at "
+              "their first sign-in in the browser.", (201, accounts.User), accounts.NewUser,
+              keyed=False),
+    Operation("patch", "/users/{name}", "Change a user's role, state (active), display name "
+              "or password (a new first password); the last active manager stays one.",
+              (200, accounts.User), accounts.UserChange, errors=(409,)),
+    Operation("get", "/audit", "The audit trail (操作日志), newest first: who changed what "
+              "that is not stock, before and after.", (200, accounts.AuditPage),
+              query=accounts.AuditQuery),
 ]  # fmt: skip
 
 
@@ -210,7 +221,7 @@ def _problem(status: int) -> dict:
 
 
 def _path_parameter(name: str) -> dict:
-    schema = {"type": "string", "minLength": 1} if name == "code" else {
+    schema = {"type": "string", "minLength": 1} if name in ("code", "name") else {
         "type": "integer", "minimum": 1, "maximum": MAX_ID}  # fmt: skip
     return {"name": name, "in": "path", "required": True, "schema": schema}
 

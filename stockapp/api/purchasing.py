@@ -48,7 +48,9 @@ def create_supplier():
     fields = found.model_dump()
 
     def work() -> dict:
-        return Supplier.model_validate(queries.supplier_by_id(suppliers.save(**fields))).dumped()
+        return Supplier.model_validate(
+            queries.supplier_by_id(suppliers.save(**fields, actor_id=g.api_user.id))
+        ).dumped()
 
     result = run_once(
         work, user_id=g.api_user.id, key=idempotency_key(), request={"create_supplier": fields}

@@ -14,6 +14,8 @@ from .vocabulary import Vocabulary, stored_as
 
 # A user name, as typed at sign-in.
 MAX_USERNAME = 64
+# The name shown in lists and logs (王小明), beside the user name.
+MAX_DISPLAY_NAME = 64
 # What a sign-in session keeps of where it came from: an IPv6 address with its zone
 # fits in 64; a browser's user agent is cut to 255.
 MAX_ADDRESS = 64
@@ -50,6 +52,8 @@ class SignedIn(RoleCheck, UserMixin):
     username: str
     role: Role
     locale: str | None
+    # True until the user replaces a first password a manager gave them.
+    must_change_password: bool
     # The sign-in session it was loaded through: the session cookie holds its token.
     session_token: str
 
@@ -62,11 +66,16 @@ class User(RoleCheck, UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(MAX_USERNAME), unique=True)
+    # Empty: the user name is shown.
+    display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(stored_as(Role, 16))
     # None: follow the browser's language.
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
+    # A first password handed over by a manager: every page asks for a new one until
+    # the user has chosen it.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -154,7 +163,7 @@ class AuditSubject(Vocabulary):
 
 
 class AuditAction(Vocabulary):
-    CREATED = "created", _l("Created")
+    CREATED = "created", _l("Added")
     CHANGED = "changed", _l("Changed")
     ARCHIVED = "archived", _l("Archived")
     RESTORED = "restored", _l("Restored")

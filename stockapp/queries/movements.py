@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_timezone
@@ -38,6 +39,7 @@ from ..models import (
     Variant,
     document_number,
 )
+from . import pager
 from .pager import FIRST, Cursor, Page
 from .search import match
 
@@ -91,15 +93,7 @@ def page(criteria: Criteria, *, cursor: Cursor = FIRST, limit: int = 50) -> Page
 
 def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]:
     """Every movement the criteria match, newest first, up to ``limit`` of them."""
-    cursor = FIRST
-    left = limit
-    while left > 0:
-        found = page(criteria, cursor=cursor, limit=min(batch, left))
-        yield from found.rows
-        left -= len(found.rows)
-        if found.next_cursor is None:
-            return
-        cursor = Cursor(before=found.next_cursor)
+    return pager.each(partial(page, criteria), limit=limit, batch=batch)
 
 
 def document(document_id: int) -> dict | None:

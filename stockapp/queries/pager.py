@@ -146,3 +146,16 @@ def _rows(query: Select, by, cursor: Cursor, limit: int, descending: bool) -> li
 
 def _id_of(row) -> int:
     return row.id
+
+
+def each(read_page: Callable[..., Page], *, limit: int, batch: int = 1000):
+    """Every row of a list newest first, up to ``limit`` of them, read ``batch`` at a
+    time: ``read_page(cursor=…, limit=…)`` reads one page of it (an export)."""
+    cursor, left = FIRST, limit
+    while left > 0:
+        found = read_page(cursor=cursor, limit=min(batch, left))
+        yield from found.rows
+        left -= len(found.rows)
+        if found.next_cursor is None:
+            return
+        cursor = Cursor(before=found.next_cursor)

@@ -15,12 +15,20 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..database import run, upsert, utcnow, write_apart, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import ApiToken, LoginThrottle, Role, User, UserSession
-from ..models.accounts import MAX_ADDRESS, MAX_USER_AGENT, MAX_USERNAME, SignedIn
-from . import size_groups
-from .errors import InvalidInput, LoginThrottled, NotFound
+from ..models import ApiToken, AuditAction, AuditSubject, LoginThrottle, Role, User, UserSession
+from ..models.accounts import (
+    MAX_ADDRESS,
+    MAX_DISPLAY_NAME,
+    MAX_USER_AGENT,
+    MAX_USERNAME,
+    SignedIn,
+)
+from . import audit, size_groups
+from .errors import InvalidInput, LastManager, LoginThrottled, NotFound
 
 MIN_PASSWORD = 10
+# Long passphrases are welcome; hashing megabytes is not.
+MAX_PASSWORD = 200
 # A session's last request and a token's last use are written at most this often:
 # a write on SQLite takes the database's one write lock.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -39,11 +47,14 @@ def any_user() -> bool:
 def password_problem(password: str, username: str):
     """Why ``password`` may not be ``username``'s password, or None when it may.
 
-    At least ``MIN_PASSWORD`` characters, not the user name, and not one of the most
-    common passwords (``data/common_passwords.txt``), ignoring case.
+    At least ``MIN_PASSWORD`` characters (at most ``MAX_PASSWORD``), not the user name,
+    and not one of the most common passwords (``data/common_passwords.txt``), ignoring
+    case.
     """
     if len(password) < MIN_PASSWORD:
         return _l("Use at least %(min)d characters.", min=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        return _l("At most %(max)d characters.", max=MAX_PASSWORD)
     folded = password.strip().casefold()
     if folded == username.strip().casefold():
         return _l("The password cannot be the user name.")
@@ -60,17 +71,31 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(COMMON_PASSWORDS.read_text(encoding="utf-8").split("\n")) - {""}
 
 
-def create_user(*, username: str, password: str, role: Role | str, first_run: bool = False) -> int:
+def create_user(
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str = "",
+    must_change_password: bool = False,
+    actor_id: int | None = None,
+    first_run: bool = False,
+) -> int:
     """Create an active user and return the id. Passwords are stored hashed.
 
-    With ``first_run``, the user is made only while there are no users at all,
-    and two first-run requests at once cannot both succeed; the starting size
-    groups come with it.
+    With ``must_change_password`` the password is a first one handed over: every page
+    asks the user for a new one until they have chosen it. With ``first_run``, the
+    user is made only while there are no users at all, and two first-run requests at
+    once cannot both succeed; the starting size groups come with it. The audit row
+    names ``actor_id`` (the first manager made themselves).
     """
     errors = {}
     username = (username or "").strip()
+    display_name = (display_name or "").strip()
     if not 1 <= len(username) <= MAX_USERNAME:
         errors["username"] = _l("Enter a user name of at most 64 characters.")
+    if len(display_name) > MAX_DISPLAY_NAME:
+        errors["display_name"] = _l("At most %(max)d characters.", max=MAX_DISPLAY_NAME)
     problem = password_problem(password or "", username)
     if problem:
         errors["password"] = problem
@@ -95,9 +120,24 @@ def create_user(*, username: str, password: str, role: Role | str, first_run: bo
                 size_groups.add_starting_groups(session)
             if session.scalar(select(User.id).where(User.username == username)):
                 raise taken()
-            user = User(username=username, password_hash=_hash(password), role=Role(role))
+            user = User(
+                username=username,
+                display_name=display_name,
+                password_hash=_hash(password),
+                role=Role(role),
+                must_change_password=must_change_password,
+            )
             session.add(user)
             session.flush()
+            after = {"display_name": display_name, "role": user.role, "active": True}
+            audit.record(
+                session,
+                actor_id=user.id if first_run else actor_id,
+                subject=AuditSubject.USER,
+                key=username,
+                action=AuditAction.CREATED,
+                after=after | {"password": "set"},
+            )
             return user.id
     except IntegrityError as clash:  # the same name, made a moment ago by someone else
         raise taken() from clash
@@ -108,58 +148,183 @@ def create_first_manager(*, username: str, password: str) -> int:
     return create_user(username=username, password=password, role=Role.MANAGER, first_run=True)
 
 
-def set_password(*, username: str, password: str) -> int:
-    """Give the user a new password (the same rule as a new user's) and end every
-    session they are signed in with. Their API tokens keep working: a token is not
-    made from the password, and only the command line makes tokens."""
-    problem = password_problem(password or "", username or "")
-    if problem:
-        raise InvalidInput(_l("The password could not be changed."), {"password": problem})
-    with write_transaction():
+def change_user(
+    *,
+    username: str,
+    actor_id: int | None = None,
+    role: Role | str | None = None,
+    active: bool | None = None,
+    display_name: str | None = None,
+    password: str | None = None,
+    first_password: bool = True,
+) -> int:
+    """Change what is given of a user, in one transaction; return the id.
+
+    A new ``password`` follows the rule of a new user's; with ``first_password`` (a
+    manager's reset) the user must choose another at their next sign-in. A new
+    password or role ends every session they are signed in with; deactivating ends
+    them and revokes every token too (reactivating brings neither back). The last
+    active manager can be neither demoted nor deactivated (``LastManager``): the
+    active managers' rows are locked first, so two managers demoting each other at
+    once leave one. Each change writes its audit row: ``CHANGED`` with the fields
+    before and after (a password only as ``"reset"``), ``DEACTIVATED`` or
+    ``REACTIVATED``.
+    """
+    errors = {}
+    if role is not None and role not in set(Role):
+        errors["role"] = _l("Choose viewer, clerk or manager.")
+    if display_name is not None:
+        display_name = display_name.strip()
+        if len(display_name) > MAX_DISPLAY_NAME:
+            errors["display_name"] = _l("At most %(max)d characters.", max=MAX_DISPLAY_NAME)
+    if password is not None:
+        problem = password_problem(password, username or "")
+        if problem:
+            errors["password"] = problem
+    if errors:
+        raise InvalidInput(_l("The user could not be saved."), errors)
+    with write_transaction() as session:
+        managers = _lock_active_managers(session)
         user = _user_named(username)
-        user.password_hash = _hash(password)
-        _end_sessions_of(user.id)
-        return user.id
-
-
-def set_role(*, username: str, role: Role | str) -> int:
-    """Change the user's role and end every session they are signed in with."""
-    if role not in set(Role):
-        raise InvalidInput(
-            _l("The user could not be saved."), {"role": _l("Choose viewer, clerk or manager.")}
+        before = {"role": user.role, "active": user.active, "display_name": user.display_name}
+        after = dict(before)
+        if role is not None:
+            after["role"] = Role(role)
+        if active is not None:
+            after["active"] = active
+        if display_name is not None:
+            after["display_name"] = display_name
+        still_manager = after["role"] == Role.MANAGER and after["active"]
+        if user.id in managers and len(managers) == 1 and not still_manager:
+            raise LastManager(
+                _l(
+                    "%(name)s is the last active manager: make another user a manager first.",
+                    name=user.username,
+                )
+            )
+        old, new = audit.changes(before, after)
+        activity = new.pop("active", None)
+        old.pop("active", None)
+        user.role, user.active, user.display_name = (
+            after["role"],
+            after["active"],
+            after["display_name"],
         )
-    with write_transaction():
-        user = _user_named(username)
-        user.role = Role(role)
-        _end_sessions_of(user.id)
+        if password is not None:
+            user.password_hash = _hash(password)
+            user.must_change_password = first_password
+            new["password"] = "reset"
+        if "role" in new or password is not None or activity is False:
+            _end_sessions_of(user.id)
+        if new:
+            audit.record(
+                session,
+                actor_id=actor_id,
+                subject=AuditSubject.USER,
+                key=user.username,
+                action=AuditAction.CHANGED,
+                before=old,
+                after=new,
+            )
+        if activity is not None:
+            revoked = 0
+            if activity is False:
+                revoked = session.execute(
+                    update(ApiToken)
+                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                ).rowcount
+            audit.record(
+                session,
+                actor_id=actor_id,
+                subject=AuditSubject.USER,
+                key=user.username,
+                action=AuditAction.REACTIVATED if activity else AuditAction.DEACTIVATED,
+                before={"active": not activity},
+                after={"active": activity} | ({"tokens_revoked": revoked} if revoked else {}),
+            )
         return user.id
 
 
-def deactivate(*, username: str) -> int:
+def _lock_active_managers(session) -> set[int]:
+    """The ids of the active managers, their rows locked (in id order) until commit.
+
+    On PostgreSQL a second transaction waits here, then sees the first one's change;
+    SQLite's write transaction already excludes every other writer."""
+    return set(
+        session.scalars(
+            select(User.id)
+            .where(User.role == Role.MANAGER, User.active)
+            .order_by(User.id)
+            .with_for_update()
+        )
+    )
+
+
+def set_password(*, username: str, password: str, actor_id: int | None = None) -> int:
+    """Give the user a new password (the same rule as a new user's) and end every
+    session they are signed in with; from the terminal, so it is not a first password.
+    Their API tokens keep working: a token is not made from the password."""
+    return change_user(
+        username=username, password=password or "", actor_id=actor_id, first_password=False
+    )
+
+
+def set_role(*, username: str, role: Role | str, actor_id: int | None = None) -> int:
+    """Change the user's role and end every session they are signed in with."""
+    return change_user(username=username, role=role, actor_id=actor_id)
+
+
+def deactivate(*, username: str, actor_id: int | None = None) -> int:
     """Stop the user signing in or using the API: every session ends, every token is
     revoked (reactivating does not bring them back)."""
-    with write_transaction() as session:
-        user = _user_named(username)
-        user.active = False
-        _end_sessions_of(user.id)
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-        return user.id
+    return change_user(username=username, active=False, actor_id=actor_id)
 
 
-def reactivate(*, username: str) -> int:
+def reactivate(*, username: str, actor_id: int | None = None) -> int:
     """Let a deactivated user sign in again (with a new session; old tokens stay revoked)."""
-    with write_transaction():
-        user = _user_named(username)
-        user.active = True
-        return user.id
+    return change_user(username=username, active=True, actor_id=actor_id)
+
+
+def change_own_password(*, user_id: int, current: str, password: str, session_token: str) -> None:
+    """The signed-in user replaces their password: ``current`` must be right, the new one
+    follows the rule and differs from it. Every other session of theirs ends; the one
+    ``session_token`` names stays signed in."""
+    user = db.session.get(User, user_id)
+    errors = {}
+    if user is None or not check_password_hash(user.password_hash, current or ""):
+        errors["current"] = _l("This is not your current password.")
+    problem = password_problem(password or "", user.username if user else "")
+    if problem:
+        errors["password"] = problem
+    elif password == current:
+        errors["password"] = _l("Choose a password other than the current one.")
+    if errors:
+        raise InvalidInput(_l("The password could not be changed."), errors)
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        user.password_hash = _hash(password)
+        user.must_change_password = False
+        _end_sessions(
+            (UserSession.user_id == user_id)
+            & (UserSession.token_hash != _token_hash(session_token))
+        )
+        audit.record(
+            session,
+            actor_id=user_id,
+            subject=AuditSubject.USER,
+            key=user.username,
+            action=AuditAction.CHANGED,
+            after={"password": "changed"},
+        )
 
 
 def _user_named(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    user = db.session.scalar(
+        select(User)
+        .where(User.username == (username or "").strip())
+        .execution_options(populate_existing=True)
+    )
     if user is None:
         raise NotFound(_l("No user named %(name)s.", name=username))
     return user
@@ -330,6 +495,7 @@ _SESSION_USER = (
         _users.c.username,
         _users.c.role,
         _users.c.locale,
+        _users.c.must_change_password,
         _sessions.c.id,
         _sessions.c.last_seen_at,
     )
@@ -367,18 +533,20 @@ def user_for_session(token: str) -> SignedIn | None:
     ).first()
     if found is None:
         return None
-    user_id, username, role, locale, session_id, last_seen_at = found
+    user_id, username, role, locale, must_change, session_id, last_seen_at = found
     stale = now - TOUCH_EVERY
     if last_seen_at <= stale:
         write_apart(_TOUCH_SESSION, {"row_id": session_id, "now": now, "stale": stale})
-    return SignedIn(user_id, username, Role(role), locale, token)
+    return SignedIn(user_id, username, Role(role), locale, must_change, token)
 
 
 # ---------------------------------------------------------------- API tokens
 
 
-def create_token(username: str, *, days: int | None = None) -> tuple[int, str]:
-    """A new API token for the user: ``(id, token)``. Only its hash is kept. It
+def create_token(
+    username: str, *, days: int | None = None, actor_id: int | None = None
+) -> tuple[int, str]:
+    """A new API token for the active user: ``(id, token)``. Only its hash is kept. It
     expires after ``days`` (1 to ``MAX_TOKEN_DAYS``); None: never."""
     if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
         raise InvalidInput(
@@ -388,6 +556,11 @@ def create_token(username: str, *, days: int | None = None) -> tuple[int, str]:
     token = "sa_" + secrets.token_urlsafe(32)
     with write_transaction() as session:
         user = _user_named(username)
+        if not user.active:
+            raise InvalidInput(
+                _l("The token could not be made."),
+                {"username": _l("%(name)s is deactivated.", name=user.username)},
+            )
         row = ApiToken(
             user_id=user.id,
             token_hash=_token_hash(token),
@@ -395,11 +568,20 @@ def create_token(username: str, *, days: int | None = None) -> tuple[int, str]:
         )
         session.add(row)
         session.flush()
+        audit.record(
+            session,
+            actor_id=actor_id,
+            subject=AuditSubject.TOKEN,
+            key=f"#{row.id}",
+            action=AuditAction.CREATED,
+            after={"user": user.username, "expires_at": row.expires_at},
+        )
         return row.id, token
 
 
-def revoke_token(token_or_id: str) -> int:
-    """Revoke a token, given itself or its id; returns the id."""
+def revoke_token(token_or_id: str, *, actor_id: int | None = None) -> int:
+    """Revoke a token, given itself or its id; returns the id. Revoking one already
+    revoked changes nothing."""
     with write_transaction() as session:
         condition = (
             ApiToken.id == int(token_or_id)
@@ -409,7 +591,17 @@ def revoke_token(token_or_id: str) -> int:
         row = session.scalar(select(ApiToken).where(condition))
         if row is None:
             raise NotFound(_l("No such token."))
-        row.revoked_at = row.revoked_at or utcnow()
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record(
+                session,
+                actor_id=actor_id,
+                subject=AuditSubject.TOKEN,
+                key=f"#{row.id}",
+                action=AuditAction.REVOKED,
+                before={"revoked_at": None},
+                after={"revoked_at": row.revoked_at},
+            )
         return row.id
 
 

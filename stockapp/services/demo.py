@@ -87,7 +87,7 @@ def _purchasing(operator_id: int, rng: random.Random) -> None:
         return
     ids = [
         db.session.scalar(select(Supplier.id).where(Supplier.name == name))
-        or suppliers.save(name=name, contact=contact, phone=phone)
+        or suppliers.save(name=name, contact=contact, phone=phone, actor_id=operator_id)
         for name, contact, phone in (
             ("广州新塘服装厂", "陈生", "020-8222 1234"),
             ("杭州四季青面料行", "王姐", "0571-8666 5678"),

@@ -42,6 +42,10 @@ class InvalidTransition(DomainError):
     title = _l("Not allowed in this state")
 
 
+class LastManager(InvalidTransition):
+    title = _l("The last manager")
+
+
 class AlreadyReversed(InvalidTransition):
     title = _l("Already reversed")
 

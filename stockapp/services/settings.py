@@ -5,7 +5,8 @@ from sqlalchemy import bindparam, select
 from ..database import run, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Setting
+from ..models import AuditAction, AuditSubject, Setting
+from . import audit
 from .errors import InvalidInput
 
 # Each setting with its default.
@@ -51,10 +52,11 @@ _settings = Setting.__table__
 _GET = select(_settings.c.value).where(_settings.c.key == bindparam("key"))
 
 
-def update(values: dict) -> dict:
+def update(values: dict, *, actor_id: int | None = None) -> dict:
     """Store new values for known settings; a tolerance from 0 to 100 %, the label
     sheet's numbers within ``RANGES``, approvals true or false. Anything else is
-    ``InvalidInput`` and nothing is stored."""
+    ``InvalidInput`` and nothing is stored. Each setting whose value changes writes
+    its audit row (the key, before and after)."""
     errors = {}
     for key, value in values.items():
         if key not in DEFAULTS:
@@ -70,8 +72,19 @@ def update(values: dict) -> dict:
     with write_transaction() as session:
         for key, value in values.items():
             setting = session.get(Setting, key)
+            was = DEFAULTS[key] if setting is None else setting.value
             if setting is None:
                 session.add(Setting(key=key, value=value))
             else:
                 setting.value = value
+            if was != value:
+                audit.record(
+                    session,
+                    actor_id=actor_id,
+                    subject=AuditSubject.SETTING,
+                    key=key,
+                    action=AuditAction.CHANGED,
+                    before={"value": was},
+                    after={"value": value},
+                )
     return current()

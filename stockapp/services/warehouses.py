@@ -8,9 +8,10 @@ from sqlalchemy import bindparam, func, select
 from ..database import run, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Balance, Location, Variant, Warehouse
+from ..models import AuditAction, AuditSubject, Balance, Location, Variant, Warehouse
 from ..models.ledger import MAX_NOTE
 from ..models.warehouse import MAX_LOCATION, MAX_ZONE
+from . import audit
 from .errors import InvalidInput, NotFound
 
 # A location code: letters, digits and - _ . (A-01-03).
@@ -46,9 +47,15 @@ def _main() -> dict:
 
 
 def create_location(
-    *, warehouse_id: int, code: str, zone: str = "", note: str = "", is_quarantine: bool = False
+    *,
+    warehouse_id: int,
+    code: str,
+    zone: str = "",
+    note: str = "",
+    is_quarantine: bool = False,
+    actor_id: int | None = None,
 ) -> int:
-    """Add a location (货位) to a warehouse; return its id.
+    """Add a location (货位) to a warehouse, with its audit row; return its id.
 
     The code (such as A-01-03) is unique within its warehouse, ignoring case.
     Locations are never deleted: stock and history point at them.
@@ -62,7 +69,8 @@ def create_location(
     if len(note) > MAX_NOTE:
         errors["note"] = _l("At most %(max)d characters.", max=MAX_NOTE)
     with write_transaction() as session:
-        if session.get(Warehouse, warehouse_id) is None:
+        warehouse = session.get(Warehouse, warehouse_id)
+        if warehouse is None:
             raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
         taken = session.scalar(
             select(Location.id).where(
@@ -82,6 +90,14 @@ def create_location(
         )
         session.add(location)
         session.flush()
+        audit.record(
+            session,
+            actor_id=actor_id,
+            subject=AuditSubject.LOCATION,
+            key=f"{warehouse.code} {code}",
+            action=AuditAction.CREATED,
+            after={"zone": zone, "note": note, "is_quarantine": is_quarantine},
+        )
         return location.id
 
 

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_url
 
 from ..extensions import login_manager
+from ..htmx import client_redirect
 from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..models.accounts import SignedIn
@@ -14,6 +15,8 @@ from .errors import error_page
 
 # Endpoints anyone may open: everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language", "static"}
+# What a user who must replace a first password may still open.
+BEFORE_A_NEW_PASSWORD = {"auth.password", "auth.logout", "live.version"}
 
 
 def load_user(session_token: str) -> SignedIn | None:
@@ -22,10 +25,15 @@ def load_user(session_token: str) -> SignedIn | None:
 
 
 def require_login():
-    """Send every page to first-run setup until a user exists, then to login."""
+    """Send every page to first-run setup until a user exists, then to login; a user
+    given a first password to their own password's page until they have chosen one.
+    (The API is not held up: a token is made by a manager for a program, not from
+    the password.)"""
     if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if current_user.is_authenticated:  # a user exists: no need to ask (saves a query)
+        if current_user.must_change_password and request.endpoint not in BEFORE_A_NEW_PASSWORD:
+            return client_redirect(url_for("auth.password"))
         return None
     if request.endpoint == "live.version":
         # A screen left open after its session ended: no redirect, no flashed message.

@@ -82,6 +82,11 @@ class Form(FlaskForm):
             return DefaultMeta.bind_field(self, form, checked, options)
 
 
+def stripped(text):
+    """A field's filter: text with the spaces around it dropped."""
+    return text.strip() if isinstance(text, str) else text
+
+
 def form_id(value) -> int:
     """An id chosen in a form (``SelectField(coerce=form_id)``): a whole number from 0
     (none chosen) to ``MAX_ID``; anything else is a ValueError, which WTForms reports

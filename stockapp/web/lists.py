@@ -3,10 +3,15 @@
 import re
 
 from flask import current_app, request
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField
+from wtforms.validators import Optional, ValidationError
 
 from ..htmx import page_or_partial
+from ..i18n import lazy_gettext as _l
 from ..models.catalogue import MAX_CODE
 from ..queries.pager import Cursor
+from .inputs import Form
 
 # A keyset cursor of an id list: ASCII digits that fit a 64-bit integer.
 CURSOR = re.compile(r"[0-9]{1,18}")
@@ -51,3 +56,48 @@ def state_list(reader, states: dict, default: str, page: str, partial: str):
     state, search = list_filters(states, default)
     found = reader(statuses=states[state][1], search=search, **page_args())
     return page_or_partial(page, partial, found=found, state=state, states=states, search=search)
+
+
+class FilterForm(Form):
+    """A log's filters, read from the query string (a GET form: no CSRF token), ending
+    with a range of local days (``?from=`` and ``?to=``, both included)."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def query_args(self) -> dict:
+        """The filters as query-string arguments, leaving out the empty ones and those
+        at their default."""
+        args = {}
+        for field in self:
+            value = field.data
+            if field.name in DATE_ARGS.values():
+                value = value.isoformat() if value else None
+            elif value == field.default:
+                value = None
+            if value:
+                args[NAMED.get(field.name, field.name)] = value
+        return args
+
+
+# The query string's names of the date fields.
+DATE_ARGS = {"from": "date_from", "to": "date_to"}
+NAMED = {field: short for short, field in DATE_ARGS.items()}
+
+
+def read_filters(form_class: type[FilterForm], args):
+    """``form_class`` filled from the query string ``args`` and validated."""
+    renamed = MultiDict(args)
+    for short, field in DATE_ARGS.items():
+        if short in renamed:
+            renamed.setlist(field, renamed.poplist(short))
+    form = form_class(renamed)
+    form.validate()
+    return form

@@ -24,8 +24,8 @@ from werkzeug.datastructures import MultiDict
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import accounts, orders, purchasing, receiving, size_groups, suppliers
-from tests.support.apps import PASSWORD, english_client, make_app
-from tests.support.pages import HTMX
+from tests.support.apps import make_app
+from tests.support.pages import HTMX, signed_in
 
 SEED = 20261201
 STYLE = "A1024"
@@ -80,6 +80,7 @@ def floor(app, make_user, make_style) -> dict:
     skus = make_style(STYLE, sizes=("S", "M", "L"), colours=("Black",))
     boss = make_user(Role.MANAGER, username="boss")
     clerk = make_user(Role.CLERK, username="li")
+    viewer = make_user(Role.VIEWER, username="wang")  # whom the users' forms change
     variants = list(skus.values())
     with app.app_context():
         inbound = receiving.receive(lines=[(v, 20) for v in variants], operator_id=boss)
@@ -114,6 +115,8 @@ def floor(app, make_user, make_style) -> dict:
         "variant_id": variants[0],
         "kind": "group",
         "row_id": group_id,
+        "user_id": viewer,
+        "change": "deactivate",
     }
 
 
@@ -211,17 +214,6 @@ def cases(fields: MultiDict, rng: random.Random, max_content: int):
     name = rng.choice(names)
     yield "just below the size limit", but(name, "x" * (max_content - 4096)), "valid"
     yield "past the size limit", but(name, "x" * max_content), "valid"
-
-
-def signed_in(app, username: str | None):
-    """A client signed in as ``username`` through the real form (CSRF on), or anonymous."""
-    client = english_client(app)
-    if username:
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
-        form = {"username": username, "password": PASSWORD, "csrf_token": token}
-        assert client.post("/login", data=form).status_code == 302
-    return client
 
 
 @pytest.mark.parametrize("endpoint, rule", ROUTES, ids=[e for e, _ in ROUTES])

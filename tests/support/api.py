@@ -178,6 +178,13 @@ ORDER_ENDPOINTS = {
     "POST /orders/{order_id}/cancel": Role.CLERK,
     "POST /returns": Role.CLERK,
 }
+# Users and the audit trail (tested in test_api_accounts.py).
+ACCOUNT_ENDPOINTS = {
+    "GET /users": Role.MANAGER,
+    "POST /users": Role.MANAGER,
+    "PATCH /users/{name}": Role.MANAGER,
+    "GET /audit": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

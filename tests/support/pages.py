@@ -5,13 +5,24 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.support.apps import PASSWORD
+from tests.support.apps import PASSWORD, english_client
 
 HTMX = {"HX-Request": "true"}
 
 
 def sign_in(client, username, password=PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
+
+
+def signed_in(app, username: str | None):
+    """A client signed in as ``username`` through the real form (CSRF on), or anonymous."""
+    client = english_client(app)
+    if username:
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
+        form = {"username": username, "password": PASSWORD, "csrf_token": token}
+        assert client.post("/login", data=form).status_code == 302
+    return client
 
 
 def as_user(client, username):

@@ -104,6 +104,7 @@ def test_demo_data_needs_a_manager_then_fills_a_believable_catalogue(app, runner
 
 
 def test_password_role_and_deactivation_commands(app, runner, make_user, monkeypatch):
+    make_user(Role.MANAGER, username="boss")  # li is not the last manager
     user_id = make_user(Role.CLERK, username="li")
     with app.app_context():
         session_token = accounts.start_session(user_id, address="h", user_agent="t")
@@ -119,7 +120,9 @@ def test_password_role_and_deactivation_commands(app, runner, make_user, monkeyp
     assert runner.invoke(args=["set-role", "li", "--role", "manager"]).exit_code == 0
     assert runner.invoke(args=["set-role", "li", "--role", "boss"]).exit_code == 2
     with app.app_context():
-        assert db.session.scalar(sa.text("SELECT role FROM users")) == "manager"
+        assert (
+            db.session.scalar(sa.text("SELECT role FROM users WHERE username = 'li'")) == "manager"
+        )
     assert runner.invoke(args=["deactivate-user", "li"]).exit_code == 0
     with app.app_context():
         assert accounts.user_for_token(token) is None

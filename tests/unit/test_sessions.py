@@ -102,7 +102,7 @@ def test_the_last_request_is_written_at_most_once_a_minute(ctx, make_user):
     ids=["password", "role", "deactivation"],
 )
 def test_changes_to_a_user_end_all_their_sessions(ctx, make_user, change, tokens_kept):
-    user_id = make_user(Role.MANAGER, username="li")
+    user_id = make_user(Role.CLERK, username="li")
     other_user = make_user(Role.CLERK, username="wang")
     mine = [sign_in(user_id), sign_in(user_id)]
     theirs = sign_in(other_user)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from stockapp.extensions import db
-from stockapp.models import AuditEntry, Role, Variant
+from stockapp.models import AuditEntry, AuditSubject, Role, Variant
 from tests.support.api import ROLES, S, assert_problem, snapshot
 
 
@@ -48,7 +48,9 @@ def test_a_manager_changes_archives_and_restores_a_product(api):
     assert api.get("/products").get_json()["items"] == []
     assert patch(api, "/products/A1024", {"active": True}).get_json()["active"] is True
     with api.app.app_context():
-        actions = db.session.scalars(select(AuditEntry.action)).all()
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.subject == AuditSubject.PRODUCT)
+        ).all()
         assert [a.value for a in actions] == ["created", "changed", "archived", "restored"]
 
 

@@ -81,7 +81,7 @@ def hostile_shop(app, api, make_user):
     rejected, a location, all by a clerk whose user name is markup. The ids pages need."""
     from stockapp.services import accounts, warehouses
 
-    make_user(Role.CLERK, username=MARK["user"])
+    clerk_id = make_user(Role.CLERK, username=MARK["user"])
     make_user(Role.MANAGER, username="boss")
     with app.app_context():
         clerk = {"Authorization": "Bearer " + accounts.create_token(MARK["user"])[1]}
@@ -139,6 +139,7 @@ def hostile_shop(app, api, make_user):
         "supplier_id": supplier_id,
         "receipts": (submitted, rejected),
         "orders": (done, cancelled),
+        "user_id": clerk_id,
     }
 
 

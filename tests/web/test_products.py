@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from stockapp.extensions import db
-from stockapp.models import AuditEntry, Role, SizeGroup, Style, Variant
+from stockapp.models import AuditEntry, AuditSubject, Role, SizeGroup, Style, Variant
 from stockapp.services import catalogue, size_groups
 from stockapp.web.catalogue.forms import barcode_name
 from tests.support.pages import HTMX, as_user, error_beside, text
@@ -42,7 +42,9 @@ def test_a_manager_creates_a_style_with_typed_and_generated_barcodes(app, client
         assert style.sizes == ["36", "37", "38"] and style.colours == ["黑色", "驼色"]
         assert {v.sku: v.barcode for v in style.variants}["K2025-01-黑色-36"] == "6901234567892"
         assert str(style.sale_price) == "1299.00"
-        entry = db.session.scalar(select(AuditEntry))
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.subject == AuditSubject.PRODUCT)
+        )
         assert entry.subject_key == "K2025-01" and entry.actor_id == manager
 
 

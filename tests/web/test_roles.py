@@ -23,6 +23,7 @@ PAGES = {
         "/receipts/{receipt}",
         "/receipts/{receipt}/print",
     ],
+    "ACCOUNTS": ["/users", "/users/{user}", "/audit", "/audit/export.xlsx"],
 }
 # The same data over the API.
 API_READS = {
@@ -36,6 +37,7 @@ API_READS = {
         "/purchase-orders/{po}",
         "/receipts/{receipt}",
     ],
+    "ACCOUNTS": ["/users", "/audit", "/audit?subject=supplier"],
 }
 # GET pages that are not a datum but the form of an action, the signed-in user's own
 # records, a manager's settings, or open to anyone; each is tested where its action is.
@@ -67,6 +69,7 @@ NOT_A_DATUM = {
     "labels.receipt",
     "labels.locations",
     "labels.sheet_css",
+    "auth.password",
 }
 
 
@@ -95,6 +98,7 @@ def shop(api: Api) -> dict:
         "po": po.get_json()["id"],
         "receipt": receipt.get_json()["receipt"]["id"],
         "variant": api.skus[S],
+        "user": api.user(Role.VIEWER)[0],
     }
 
 
@@ -105,7 +109,7 @@ def test_every_page_that_shows_data_is_in_the_table(app):
         if "GET" in rule.methods and not rule.endpoint.startswith("api.")
     }
     urls = app.url_map.bind("localhost")
-    ids = dict.fromkeys(("order", "po", "receipt", "variant"), 1)
+    ids = dict.fromkeys(("order", "po", "receipt", "variant", "user"), 1)
     listed = {urls.match(path.format(**ids))[0] for paths in PAGES.values() for path in paths}
     assert served - NOT_A_DATUM == listed
     assert (

@@ -1,4 +1,5 @@
-"""Accounts: sign in, sign out, first-run setup and the language switch.
+"""Accounts: sign in, sign out, first-run setup, the language switch, the users, one's
+own password, API tokens and the audit trail.
 
 The blueprint keeps its name ``auth`` (``auth.login`` is the login view).
 """
@@ -7,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import routes  # noqa: E402, F401  (the routes register themselves on bp)
+from . import audit, routes, users  # noqa: E402, F401  (they register themselves on bp)

@@ -21,13 +21,12 @@ from ...extensions import db
 from ...htmx import client_redirect
 from ...i18n import lazy_gettext as _l
 from ...models import Role, User
-from ...queries import accounts as account_queries
 from ...services import accounts, demo
 from ...services.errors import DomainError, LoginThrottled, NotFound
 from ..access import role_required
-from ..settings.routes import SECTIONS
 from . import bp
 from .forms import ButtonForm, LoginForm, SetupForm
+from .users import token_form, token_page
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -129,9 +128,9 @@ def language(code: str):
 @bp.get("/tokens")
 @role_required(Role.MANAGER)
 def token_list():
-    """Every API token: whose, made when, last used, expires, revoked; a Revoke button."""
-    context = {"rows": account_queries.tokens(), "action": ButtonForm(), "sections": SECTIONS}
-    return render_template("accounts/tokens.html", **context)
+    """Every API token: whose, made when, last used, expires, revoked; a Revoke button;
+    the form to make one."""
+    return token_page(token_form())
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -141,7 +140,7 @@ def revoke_token(token_id: int):
         flash(_("The page is out of date: reload it."), "error")
         return client_redirect(url_for("auth.token_list"))
     try:
-        accounts.revoke_token(str(token_id))
+        accounts.revoke_token(str(token_id), actor_id=current_user.id)
     except NotFound:
         abort(404)
     flash(

@@ -1,27 +1,19 @@
-"""The stock log exported: CSV (UTF-8 with a BOM, for Excel) and an Excel workbook."""
+"""The stock log exported: CSV and an Excel workbook (``web/exports.py`` writes them)."""
 
-import csv
-import io
-from datetime import datetime
-
-from flask import Response, request, stream_with_context
-from flask_babel import get_timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from flask import request
 
 from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...queries import movements as history
 from ..access import managers_only
+from ..exports import csv_response, local_time, xlsx_response
 from . import bp
 from .forms import filter_form
 from .routes import log_with_errors
 
 # An export holds at most this many movements; a note says when it was cut.
 EXPORT_LIMIT = 100_000
+EXPORT_NAME = "stock-log"
 # The export's columns: heading and width (in characters).
 COLUMNS = [
     (_l("Time"), 20),
@@ -43,77 +35,28 @@ COLUMNS = [
 @bp.get("/logs/export.csv")
 @managers_only
 def export_csv():
-    """The filtered log as CSV: UTF-8 with a BOM, so that Excel reads the Chinese right."""
+    """The filtered log as CSV."""
     form = filter_form(request.args)
     if form.errors:
         return log_with_errors()
-
-    @stream_with_context
-    def lines():
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([str(heading) for heading, _ in COLUMNS])
-        yield "\ufeff" + _take(out)
-        for n, row in enumerate(_export_rows(form.criteria()), start=1):
-            if row is None:
-                writer.writerow([str(_capped_note())])
-            else:
-                writer.writerow(_csv_safe(row))
-            if n % 500 == 0:
-                yield _take(out)
-        yield _take(out)
-
-    return Response(
-        lines(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={_export_name('csv')}"},
-    )
+    rows = _export_rows(form.criteria())
+    return csv_response(COLUMNS, rows, capped=_capped_note, name=EXPORT_NAME)
 
 
 @bp.get("/logs/export.xlsx")
 @managers_only
 def export_xlsx():
-    """The filtered log as an Excel workbook: numbers as numbers, times as local times."""
+    """The filtered log as an Excel workbook."""
     form = filter_form(request.args)
     if form.errors:
         return log_with_errors()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(_l("Stock log")))
-    for index, (_, width) in enumerate(COLUMNS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    heading_cells = []
-    for heading, _ in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=str(heading))
-        cell.font = bold
-        heading_cells.append(cell)
-    sheet.append(heading_cells)
-    for row in _export_rows(form.criteria()):
-        if row is None:
-            sheet.append([str(_capped_note())])
-            continue
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-            if isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            elif isinstance(value, str):
-                cell.data_type = "s"  # a note starting with "=" stays text, not a formula
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename={_export_name('xlsx')}"},
-    )
+    rows = _export_rows(form.criteria())
+    sheet = str(_l("Stock log"))
+    return xlsx_response(COLUMNS, rows, capped=_capped_note, name=EXPORT_NAME, sheet_name=sheet)
 
 
 def _export_rows(criteria: history.Criteria):
     """Each movement as a row of the export's columns; None last when the export was cut."""
-    zone = get_timezone()
     for taken, row in enumerate(history.each(criteria, limit=EXPORT_LIMIT + 1), start=1):
         if taken > EXPORT_LIMIT:
             yield None
@@ -125,7 +68,7 @@ def _export_rows(criteria: history.Criteria):
         elif document and document["reverses"]:
             link = str(_l("Reverses %(number)s", number=document["reverses"]["number"]))
         yield [
-            row["created_at"].astimezone(zone).replace(tzinfo=None),
+            local_time(row["created_at"]),
             row["style_code"],
             row["style_name"],
             row["colour"],
@@ -146,32 +89,3 @@ def _capped_note():
         "Only the newest %(limit)d movements are exported: narrow the filters for the rest.",
         limit=EXPORT_LIMIT,
     )
-
-
-def _csv_safe(row: list) -> list:
-    """Times as text, and text that a spreadsheet would run as a formula made inert."""
-    safe = []
-    for value in row:
-        if isinstance(value, datetime):
-            value = value.strftime("%Y-%m-%d %H:%M:%S")
-        elif isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            value = "'" + value
-        safe.append(value)
-    return safe
-
-
-def _xlsx_value(value):
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-def _take(out: io.StringIO) -> str:
-    text = out.getvalue()
-    out.seek(0)
-    out.truncate()
-    return text
-
-
-def _export_name(extension: str) -> str:
-    return f"stock-log-{datetime.now(get_timezone()):%Y%m%d-%H%M}.{extension}"

@@ -1,14 +1,14 @@
 """The log's filters and the reversal's reason."""
 
-from werkzeug.datastructures import MultiDict
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...models.ledger import MAX_NOTE
 from ...queries import movements as history
 from ..inputs import Form
+from ..lists import FilterForm, read_filters
 
 # The stock logs: a log is a set of movement kinds (queries.movements.LOGS).
 LOG_NAMES = {
@@ -18,18 +18,13 @@ LOG_NAMES = {
 }
 
 
-class LogFilterForm(Form):
+class LogFilterForm(FilterForm):
     """The log's filters, read from the query string (a GET form: no CSRF token)."""
-
-    class Meta:
-        csrf = False
 
     q = StringField(_l("Style or SKU"), validators=[Optional(), Length(max=100)])
     document = StringField(_l("Document"), validators=[Optional(), Length(max=20)])
     operator = SelectField(_l("Operator"), validate_choice=False)
     kind = SelectField(_l("Log"), default="all")
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
 
     def __init__(self, formdata):
         super().__init__(formdata=formdata)
@@ -41,10 +36,6 @@ class LogFilterForm(Form):
             ],
         }
 
-    def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end date is before the start date."))
-
     def criteria(self) -> history.Criteria:
         return history.Criteria(
             search=(self.q.data or "").strip(),
@@ -54,18 +45,6 @@ class LogFilterForm(Form):
             date_from=self.date_from.data,
             date_to=self.date_to.data,
         )
-
-    def query_args(self) -> dict:
-        """The filters as query-string arguments, leaving out the empty ones."""
-        args = {
-            "q": self.q.data,
-            "document": self.document.data,
-            "operator": self.operator.data,
-            "kind": self.kind.data if self.kind.data != "all" else None,
-            "from": self.date_from.data.isoformat() if self.date_from.data else None,
-            "to": self.date_to.data.isoformat() if self.date_to.data else None,
-        }
-        return {name: value for name, value in args.items() if value}
 
 
 class ReverseForm(Form):
@@ -80,11 +59,4 @@ class ReverseForm(Form):
 
 
 def filter_form(args) -> LogFilterForm:
-    # The form's fields are named like the query string, but for the dates.
-    renamed = MultiDict(args)
-    for short, field in (("from", "date_from"), ("to", "date_to")):
-        if short in renamed:
-            renamed.setlist(field, renamed.poplist(short))
-    form = LogFilterForm(renamed)
-    form.validate()
-    return form
+    return read_filters(LogFilterForm, args)

@@ -19,12 +19,9 @@ from ...models.warehouse import MAX_ZONE
 from ...services import settings, size_groups, suppliers
 from ..entry_form import TOO_LONG
 from ..inputs import Form
+from ..inputs import stripped as _strip
 
 TOLERANCE = _l("Enter a whole number from 0 to 100.")
-
-
-def _strip(text):
-    return text.strip() if isinstance(text, str) else text
 
 
 class SupplierForm(Form):

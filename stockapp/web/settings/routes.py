@@ -3,6 +3,7 @@ the receiving settings (允差, approvals). Every write goes through its service
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx
@@ -12,7 +13,6 @@ from ...services import settings, suppliers, warehouses
 from ...services.errors import DomainError, NotFound
 from .. import entry_form
 from ..access import role_required
-from ..entry_form import show_refusal as _show_refusal
 from . import bp
 from .forms import LocationForm, SettingsForm, SupplierForm
 
@@ -23,6 +23,8 @@ SECTIONS = [
     ("settings.receiving_settings", _l("Settings")),
     ("settings.size_lists", _l("Sizes and colours")),
     ("auth.token_list", _l("API tokens")),
+    ("auth.user_list", _l("Users")),
+    ("auth.audit_trail", _l("Audit trail")),
 ]
 
 
@@ -47,7 +49,7 @@ def add_supplier():
     try:
         _save_supplier(form)
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _suppliers_page(form, 422)
     flash(_("Supplier %(name)s added.", name=form.name.data), "success")
     return client_redirect(url_for("settings.supplier_list"))
@@ -77,7 +79,7 @@ def edit_supplier(supplier_id: int):
     except NotFound:
         abort(404)
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _edit_page(form, supplier, 422)
     flash(_("Supplier %(name)s saved.", name=form.name.data), "success")
     return client_redirect(url_for("settings.supplier_list"))
@@ -95,6 +97,7 @@ def _save_supplier(form: SupplierForm, supplier_id: int | None = None) -> int:
         phone=form.phone.data or "",
         note=form.note.data or "",
         supplier_id=supplier_id,
+        actor_id=current_user.id,
     )
 
 
@@ -123,9 +126,10 @@ def add_location():
             zone=form.zone.data or "",
             note=form.note.data or "",
             is_quarantine=form.is_quarantine.data,
+            actor_id=current_user.id,
         )
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _locations_page(form, 422)
     code = db.session.get(Location, location_id).code
     flash(_("Location %(code)s added.", code=code), "success")
@@ -161,9 +165,9 @@ def receiving_settings():
     if not entry_form.validate(form):
         return _settings_page(form, 422)
     try:
-        settings.update(form.values())
+        settings.update(form.values(), actor_id=current_user.id)
     except DomainError as refused:
-        _show_refusal(form, refused)
+        entry_form.show_refusal(form, refused)
         return _settings_page(form, 422)
     flash(_("Settings saved"), "success")
     return client_redirect(url_for("settings.receiving_settings"))
