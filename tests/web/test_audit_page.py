@@ -3,11 +3,14 @@
 
 import io
 import re
+from decimal import Decimal
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from stockapp.models import Role
-from stockapp.services import settings, suppliers
+from stockapp.extensions import db
+from stockapp.models import Role, Style
+from stockapp.services import catalogue, settings, suppliers
 from tests.support.pages import HTMX, error_beside, text
 
 
@@ -66,3 +69,14 @@ def test_the_export_has_a_row_per_field(app, client, manager, make_user):
                              ("Note", None))
     ]  # fmt: skip
     assert sheet["E2"].data_type == "s"  # text, not a formula
+
+
+def test_a_products_fields_are_named_and_its_sizes_listed(app, client, manager, make_style):
+    make_style("A1024", sizes=("S", "M"), colours=())
+    with app.app_context():
+        style_id = db.session.scalar(select(Style.id).where(Style.code == "A1024"))
+        catalogue.update_style("A1024", name="Tee", sale_price=Decimal("59.90"), actor_id=manager)
+        catalogue.add_variants(style_id, sizes=["L"], actor_id=manager)
+    page = text(client.get("/audit", query_string={"subject": "product"}))
+    assert "Sale price" in page and "sale_price" not in page
+    assert "<del>S M</del> → <ins>S M L</ins>" in page

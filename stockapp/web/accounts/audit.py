@@ -130,6 +130,15 @@ FIELD_NAMES = {
     "note": _l("Note"),
     "zone": _l("Zone"),
     "is_quarantine": _l("Quarantine"),
+    "category": _l("Category"),
+    "unit": _l("Unit"),
+    "cost_price": _l("Cost price"),
+    "sale_price": _l("Sale price"),
+    "sizes": _l("Sizes"),
+    "colours": _l("Colours"),
+    "barcode": _l("Barcode"),
+    "code": _l("Code"),
+    "low_stock_threshold": _l("Low-stock threshold"),
 }
 
 
@@ -139,7 +148,7 @@ def field_name(name: str):
 
 def shown(name: str, value) -> str:
     """A field's value as the trail shows it: empty for none, yes or no, a role's name,
-    a password only as reset or changed, else its text."""
+    a password only as reset or changed, a list as its items, else its text."""
     if value is None:
         return ""
     if value is True:
@@ -150,6 +159,8 @@ def shown(name: str, value) -> str:
         return str(Role(value).label)
     if name == "password":
         return str(PASSWORD_EVENTS.get(value, value))
+    if isinstance(value, list):  # a style's sizes or colours, in their order
+        return " ".join(str(item) for item in value)
     if name.endswith("_at") and isinstance(value, str):  # a time, stored in ISO 8601
         return local_datetime(value)
     return str(value)
