@@ -129,7 +129,7 @@ def test_a_new_style_is_audited_with_its_actor(ctx, make_user):
         sale_price=Decimal("9.9"),
         actor_id=boss,
     )
-    (row,) = audit_rows()
+    (row,) = audit_rows(AuditSubject.PRODUCT)
     assert (row.subject, row.subject_key, row.action, row.actor_id) == (
         AuditSubject.PRODUCT,
         "K1",
