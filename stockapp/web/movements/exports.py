@@ -47,27 +47,7 @@ def export_csv():
     form = filter_form(request.args)
     if form.errors:
         return log_with_errors()
-
-    @stream_with_context
-    def lines():
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([str(heading) for heading, _ in COLUMNS])
-        yield "\ufeff" + _take(out)
-        for n, row in enumerate(_export_rows(form.criteria()), start=1):
-            if row is None:
-                writer.writerow([str(_capped_note())])
-            else:
-                writer.writerow(_csv_safe(row))
-            if n % 500 == 0:
-                yield _take(out)
-        yield _take(out)
-
-    return Response(
-        lines(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={_export_name('csv')}"},
-    )
+    return csv_response(COLUMNS, _export_rows(form.criteria()), _export_name("csv"))
 
 
 @bp.get("/logs/export.xlsx")
@@ -77,22 +57,50 @@ def export_xlsx():
     form = filter_form(request.args)
     if form.errors:
         return log_with_errors()
+    rows = _export_rows(form.criteria())
+    return xlsx_response(str(_l("Stock log")), COLUMNS, rows, _export_name("xlsx"))
+
+
+def csv_response(columns, rows, filename: str) -> Response:
+    """``rows`` under the headings of ``columns`` ((heading, width) pairs) as a CSV
+    download, streamed: UTF-8 with a BOM, times as text, and text that a spreadsheet
+    would run as a formula made inert."""
+
+    @stream_with_context
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([str(heading) for heading, _ in columns])
+        yield "\ufeff" + _take(out)
+        for n, row in enumerate(rows, start=1):
+            writer.writerow(_csv_safe(row))
+            if n % 500 == 0:
+                yield _take(out)
+        yield _take(out)
+
+    return Response(
+        lines(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+def xlsx_response(title: str, columns, rows, filename: str) -> Response:
+    """``rows`` under the headings of ``columns`` ((heading, width) pairs) as an Excel
+    download: numbers as numbers, times as times, every text as text (never a formula)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(_l("Stock log")))
-    for index, (_, width) in enumerate(COLUMNS):
+    sheet = book.create_sheet(title)
+    for index, (_, width) in enumerate(columns):
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     heading_cells = []
-    for heading, _ in COLUMNS:
+    for heading, _ in columns:
         cell = WriteOnlyCell(sheet, value=str(heading))
         cell.font = bold
         heading_cells.append(cell)
     sheet.append(heading_cells)
-    for row in _export_rows(form.criteria()):
-        if row is None:
-            sheet.append([str(_capped_note())])
-            continue
+    for row in rows:
         cells = []
         for value in row:
             cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
@@ -107,16 +115,16 @@ def export_xlsx():
     return Response(
         out.getvalue(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename={_export_name('xlsx')}"},
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
 
 
 def _export_rows(criteria: history.Criteria):
-    """Each movement as a row of the export's columns; None last when the export was cut."""
+    """Each movement as a row of the export's columns; a note last when the export was cut."""
     zone = get_timezone()
     for taken, row in enumerate(history.each(criteria, limit=EXPORT_LIMIT + 1), start=1):
         if taken > EXPORT_LIMIT:
-            yield None
+            yield [str(_capped_note())]
             return
         document = row["document"]
         link = ""
