@@ -7,7 +7,7 @@ once. The movement and document kind "opening" needs no schema change (kinds are
 stored as text). Nothing existing changes.
 
 Revision ID: 0009_imports_opening_stock
-Revises: 0008_audit_trail_size_groups_colours
+Revises: 0008_audit_sizes_colours
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_imports_opening_stock'
-down_revision = '0008_audit_trail_size_groups_colours'
+down_revision = '0008_audit_sizes_colours'
 branch_labels = None
 depends_on = None
 

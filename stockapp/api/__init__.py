@@ -9,6 +9,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 from . import (  # noqa: E402
     access,
     catalogue,
+    imports,
     movements,
     openapi,
     orders,
@@ -22,6 +23,7 @@ __all__ = [
     "access",
     "api",
     "catalogue",
+    "imports",
     "movements",
     "openapi",
     "orders",

@@ -30,10 +30,10 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..database import one_of, run, utcnow, write_transaction
+from ..database import insert_rows, one_of, run, update_rows, utcnow, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -59,6 +59,8 @@ from .errors import InvalidInput, InvalidTransition, NotFound
 
 # What an upload may be: a 5,000-style sheet of twelve sizes is about 1 MB as .xlsx.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+# The request that carries it, with its form's other fields and the multipart framing.
+MAX_UPLOAD_REQUEST = MAX_UPLOAD_BYTES + 64 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
 # Errors kept per upload: past this many the file needs fixing anyway.
@@ -700,9 +702,9 @@ def _existing_variants(codes: list[str]) -> dict[str, dict]:
                 Style.code, Variant.id, Variant.colour, Variant.size, Variant.sku, Variant.barcode
             )
             .join(Variant, Variant.style_id == Style.id)
-            .where(Style.code.in_(chunk))
+            .where(one_of(Style.code, chunk))
         ).all()
-        for code in db.session.scalars(select(Style.code).where(Style.code.in_(chunk))):
+        for code in db.session.scalars(select(Style.code).where(one_of(Style.code, chunk))):
             found.setdefault(code, {})
         ids = [r.id for r in rows]
         on_hand = dict(
@@ -739,10 +741,10 @@ def _taken(new_styles: list[dict]) -> tuple[set[str], set[str]]:
     taken_skus: set[str] = set()
     taken_barcodes: set[str] = set()
     for chunk in _chunks(skus):
-        taken_skus.update(db.session.scalars(select(Variant.sku).where(Variant.sku.in_(chunk))))
+        taken_skus.update(db.session.scalars(select(Variant.sku).where(one_of(Variant.sku, chunk))))
     for chunk in _chunks(barcodes):
         taken_barcodes.update(
-            db.session.scalars(select(Variant.barcode).where(Variant.barcode.in_(chunk)))
+            db.session.scalars(select(Variant.barcode).where(one_of(Variant.barcode, chunk)))
         )
     return taken_skus, taken_barcodes
 
@@ -894,8 +896,6 @@ def _already(sha256: str) -> AlreadyImported:
 
 _styles = Style.__table__
 _variants = Variant.__table__
-_INSERT_STYLES = insert(_styles).returning(_styles.c.id, _styles.c.code)
-_INSERT_VARIANTS = insert(_variants).returning(_variants.c.id, _variants.c.sku)
 
 
 def _write(plan: Plan, *, actor_id: int, import_id: int) -> int | None:
@@ -903,25 +903,29 @@ def _write(plan: Plan, *, actor_id: int, import_id: int) -> int | None:
     transaction; the opening-stock document's id (None when no stock)."""
     session = db.session()
     now = utcnow()
-    style_ids: dict[str, int] = {}
-    for chunk in _chunks(plan.new_styles):
-        params = [
-            {
-                "code": s["code"],
-                "name": s["name"],
-                "category": s["category"],
-                "unit": "",
-                "cost_price": _decimal(s["cost_price"]),
-                "sale_price": _decimal(s["sale_price"]),
-                "active": True,
-                "created_at": now,
-            }
-            for s in chunk
-        ]
-        style_ids.update((code, i) for i, code in run(_INSERT_STYLES, params))
+    style_ids = {
+        code: style_id
+        for style_id, code in insert_rows(
+            _styles,
+            [
+                {
+                    "code": s["code"],
+                    "name": s["name"],
+                    "category": s["category"],
+                    "unit": "",
+                    "cost_price": _decimal(s["cost_price"]),
+                    "sale_price": _decimal(s["sale_price"]),
+                    "active": True,
+                    "created_at": now,
+                }
+                for s in plan.new_styles
+            ],
+            "id",
+            "code",
+        )
+    }
     wanted: list[tuple[str, str, str, int]] = []  # (code, colour, size, pieces)
     variants = []
-    barcodes: dict[str, str] = {}
     for style in plan.new_styles:
         for colour_rank, colour in enumerate(style["colours"]):
             for size_rank, size in enumerate(style["sizes"]):
@@ -956,18 +960,16 @@ def _write(plan: Plan, *, actor_id: int, import_id: int) -> int | None:
                 "import": import_id,
             },
         )
-    generated = []
-    for chunk in _chunks(variants):
-        for variant_id, sku in run(_INSERT_VARIANTS, chunk):
-            barcodes[sku] = variant_id
     given = {v["sku"] for v in variants if v["barcode"]}
-    generated = [
-        {"v": variant_id, "b": catalogue.internal_barcode(variant_id)}
-        for sku, variant_id in barcodes.items()
-        if sku not in given
-    ]
-    if generated:
-        run(_SET_BARCODE, generated)
+    update_rows(
+        _variants,
+        ("id",),
+        [
+            {"id": variant_id, "barcode": catalogue.internal_barcode(variant_id)}
+            for variant_id, sku in insert_rows(_variants, variants, "id", "sku")
+            if sku not in given
+        ],
+    )
     for style in plan.extended:
         _extend(style, actor_id=actor_id, import_id=import_id)
         wanted.extend((style["code"], *key.split("\x1f"), n) for key, n in style["new_qty"].items())
@@ -999,11 +1001,6 @@ def _write(plan: Plan, *, actor_id: int, import_id: int) -> int | None:
             note=note,
         )
     return document_id
-
-
-_SET_BARCODE = (
-    update(_variants).where(_variants.c.id == bindparam("v")).values(barcode=bindparam("b"))
-)
 
 
 def _extend(style: dict, *, actor_id: int, import_id: int) -> None:
@@ -1042,7 +1039,9 @@ def _variant_ids(skus: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(skus):
         found.update(
-            db.session.execute(select(Variant.sku, Variant.id).where(Variant.sku.in_(chunk))).all()
+            db.session.execute(
+                select(Variant.sku, Variant.id).where(one_of(Variant.sku, chunk))
+            ).all()
         )
     return found
 

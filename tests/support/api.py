@@ -178,6 +178,11 @@ ORDER_ENDPOINTS = {
     "POST /orders/{order_id}/cancel": Role.CLERK,
     "POST /returns": Role.CLERK,
 }
+IMPORT_ENDPOINTS = {
+    "POST /imports": Role.MANAGER,
+    "GET /imports/{import_id}": Role.MANAGER,
+    "POST /imports/{import_id}/confirm": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -20,6 +20,7 @@ from stockapp.services import accounts
 from tests.support.api import (
     API,
     BAD_AUTH,
+    IMPORT_ENDPOINTS,
     ORDER_ENDPOINTS,
     PURCHASING_ENDPOINTS,
     ROLES,
@@ -535,14 +536,17 @@ def _call(api: Api, endpoint: str, headers: dict):
 def test_the_permission_table_covers_every_protected_route(app):
     # The order and return routes need orders in set states: their table is with the
     # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
-    # and receipt routes (test_api_purchasing.py).
+    # and receipt routes (test_api_purchasing.py), and the import routes
+    # (test_api_imports.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith(API + "/") and rule.endpoint != "api.openapi_document"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    assert routes == set(ENDPOINTS) | set(ORDER_ENDPOINTS) | set(PURCHASING_ENDPOINTS)
+    assert routes == (
+        set(ENDPOINTS) | set(ORDER_ENDPOINTS) | set(PURCHASING_ENDPOINTS) | set(IMPORT_ENDPOINTS)
+    )
 
 
 @pytest.mark.parametrize("role", ROLES, ids=str)

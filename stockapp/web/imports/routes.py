@@ -18,7 +18,7 @@ SHOWN_STYLES = 200
 def larger_uploads():
     """An upload may be larger than any other request (config MAX_CONTENT_LENGTH)."""
     if request.endpoint == "imports.upload":
-        request.max_content_length = imports.MAX_UPLOAD_BYTES + 64 * 1024
+        request.max_content_length = imports.MAX_UPLOAD_REQUEST
 
 
 @bp.get("/imports")

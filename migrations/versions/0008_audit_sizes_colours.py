@@ -6,7 +6,7 @@ tokens, settings, suppliers, locations), before and after; ``size_groups`` and
 size groups a garment shop starts with are added: S–3XL, 36–46, 26–36 and 均码
 (one size). Nothing existing changes.
 
-Revision ID: 0008_audit_trail_size_groups_colours
+Revision ID: 0008_audit_sizes_colours
 Revises: 0007_search_trigram_indexes
 Create Date: 2026-12-01 20:00:00
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_audit_trail_size_groups_colours'
+revision = '0008_audit_sizes_colours'
 down_revision = '0007_search_trigram_indexes'
 branch_labels = None
 depends_on = None
