@@ -7,9 +7,10 @@ from openpyxl import load_workbook
 
 from stockapp.extensions import db
 from stockapp.models import Role, SizeGroup
-from tests.support.apps import english_client, make_app
+from tests.support.apps import PASSWORD
 from tests.support.db import counts
 from tests.support.pages import as_user, text
+from tests.web.test_stock import token_of
 
 CSV = "code,name,colour,S,M\nK1,Tee,Black,2,3\n"
 
@@ -71,12 +72,28 @@ def test_bad_rows_are_shown_beside_their_row(app, client, manager):
     assert "Confirm the import" not in page
 
 
-def test_a_post_without_the_csrf_token_is_refused(database_url):
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-    client = english_client(app)
-    assert client.post("/imports", data={}).status_code in (302, 400)
+class TestCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_the_upload_and_the_confirm_need_their_tokens(self, app, client, make_user):
+        make_user(Role.MANAGER, username="boss")
+        login = client.get("/login").get_data(as_text=True)
+        client.post("/login", data={"username": "boss", "password": PASSWORD} | token_of(login))
+        assert upload(client, CSV.encode()).status_code == 400
+        assert counts(app, "imports") == (0,)
+        page = client.get("/imports").get_data(as_text=True)
+        answer = client.post(
+            "/imports", data={"sheet": (io.BytesIO(CSV.encode()), "s.csv")} | token_of(page)
+        )
+        assert answer.status_code == 302 and counts(app, "imports") == (1,)
+        preview = answer.headers["Location"]
+        assert client.post(preview + "/confirm").status_code == 400
+        assert counts(app, "styles", "movements") == (0, 0)
+        confirm = client.get(preview).get_data(as_text=True)
+        assert client.post(preview + "/confirm", data=token_of(confirm)).status_code == 302
+        assert counts(app, "styles", "movements") == (1, 2)
 
 
 def test_the_template_and_a_stock_sheet_round_trip(app, client, manager):
