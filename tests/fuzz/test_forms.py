@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import accounts, orders, purchasing, receiving, suppliers
+from stockapp.services import accounts, imports, orders, purchasing, receiving, suppliers
 from tests.support.apps import PASSWORD, english_client, make_app
 from tests.support.pages import HTMX
 
@@ -101,6 +101,9 @@ def floor(app, make_user, make_style) -> dict:
             submit=True,
         )
         token_id, _ = accounts.create_token("li")
+        upload = imports.upload(
+            content=b"code,name,colour,S\nF1,Tee,Black,1\n", filename="f.csv", actor_id=boss
+        )
     return {
         "code": STYLE,
         "order_id": order["id"],
@@ -110,6 +113,7 @@ def floor(app, make_user, make_style) -> dict:
         ("movements.reverse", "document_id"): inbound["document"]["id"],
         ("auth.language", "code"): "en",
         "token_id": token_id,
+        "import_id": upload["id"],
     }
 
 
