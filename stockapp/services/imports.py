@@ -961,12 +961,13 @@ def _write(plan: Plan, *, actor_id: int, import_id: int) -> int | None:
             },
         )
     given = {v["sku"] for v in variants if v["barcode"]}
+    ids = {sku: variant_id for variant_id, sku in insert_rows(_variants, variants, "id", "sku")}
     update_rows(
         _variants,
         ("id",),
         [
             {"id": variant_id, "barcode": catalogue.internal_barcode(variant_id)}
-            for variant_id, sku in insert_rows(_variants, variants, "id", "sku")
+            for sku, variant_id in ids.items()
             if sku not in given
         ],
     )
@@ -976,12 +977,10 @@ def _write(plan: Plan, *, actor_id: int, import_id: int) -> int | None:
     wanted.extend(plan.stocked)
     if not wanted:
         return None
-    ids = _variant_ids([catalogue.sku_of(code, colour, size) for code, colour, size, _ in wanted])
+    skus = [catalogue.sku_of(code, colour, size) for code, colour, size, _ in wanted]
+    ids.update(_variant_ids([sku for sku in skus if sku not in ids]))  # the new ones are known
     location = warehouses.default_location_id()
-    lines = [
-        ledger.Line(ids[catalogue.sku_of(code, colour, size)], location, n)
-        for code, colour, size, n in wanted
-    ]
+    lines = [ledger.Line(ids[sku], location, n) for sku, (*_, n) in zip(skus, wanted, strict=True)]
     note = str(_l("Opening stock, import %(id)d", id=import_id))
     chunks = list(_chunks(lines))
     posted = ledger.post_document(
