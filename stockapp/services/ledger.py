@@ -63,6 +63,12 @@ _GUARDED_UPDATE = (
     .returning(balances.c.qty)
 )
 _INSERT_MOVEMENT = insert(movements).returning(movements.c.id)
+_INSERT_MOVEMENTS_UNORDERED = insert(movements).returning(movements.c.id)
+_SET_BALANCE = (
+    update(balances)
+    .where(balances.c.variant_id == bindparam("v"), balances.c.location_id == bindparam("loc"))
+    .values(qty=bindparam("qty"))
+)
 _PAIR = ("variant_id", "location_id")
 _pairs = unnested(balances, _PAIR)
 _ZERO_BALANCES_PG = (
@@ -151,7 +157,13 @@ def post(
         return []
     if len(rows) == 1:  # the common case, without the batching machinery
         ids = [run(_INSERT_MOVEMENT, rows[0]).scalar_one()]
-    else:  # one statement, whatever the number of rows; the ids in the rows' order
+    elif _dialect() == "sqlite":
+        # One INSERT of many rows. SQLite numbers them in the order given, and no one
+        # else inserts while this transaction holds the write lock: the ids, sorted,
+        # are the rows' in order. (Asked to keep that order itself, SQLAlchemy would
+        # insert them one statement a row.)
+        ids = sorted(run(_INSERT_MOVEMENTS_UNORDERED, rows).scalars())
+    else:  # one statement of arrays, whatever the number of rows; ids in the rows' order
         ids = [movement_id for (movement_id,) in insert_rows(movements, rows, "id")]
     return [
         {
@@ -374,13 +386,15 @@ def _apply_batch(
             balance_after[i] = qty[pair]
         else:
             short.append((line, qty[pair]))
-    changed = [
-        {"variant_id": v, "location_id": loc, "qty": n}
-        for (v, loc), n in qty.items()
-        if n != held[(v, loc)]
-    ]
-    if changed and not short:
-        update_rows(balances, _PAIR, changed)
+    changed = [{"v": v, "loc": loc, "qty": n} for (v, loc), n in qty.items() if n != held[(v, loc)]]
+    if changed and not short and _dialect() == "sqlite":
+        run(_SET_BALANCE, changed)
+    elif changed and not short:  # PostgreSQL: one UPDATE … FROM arrays
+        update_rows(
+            balances,
+            _PAIR,
+            [{"variant_id": c["v"], "location_id": c["loc"], "qty": c["qty"]} for c in changed],
+        )
     return balance_after, short
 
 
