@@ -17,7 +17,7 @@ INSTANCE ?= instance
 # pytest-xdist workers for `make test` (auto: one per CPU); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run private-instance test bench bench-orders bench-backups bench-scale translations check-translations lint clean
+.PHONY: run private-instance test bench bench-orders bench-backups bench-scale bench-imports translations check-translations lint clean
 
 $(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ bench-orders: $(READY) $(COMPILED)
 
 bench-backups: $(READY) $(COMPILED)
 	$(BIN)/python bench/backups.py
+
+# BENCH_ARGS as for bench-scale, e.g. BENCH_ARGS="--database-url postgresql+psycopg://…".
+bench-imports: $(READY) $(COMPILED)
+	$(BIN)/python bench/imports.py $(BENCH_ARGS)
 
 # Builds (once, then reuses) instance/bench-scale.sqlite and -small.sqlite: BENCH_ARGS
 # takes the options, e.g. BENCH_ARGS="--database-url postgresql://…/stockapp_bench".

@@ -4,7 +4,7 @@ import contextlib
 import fcntl
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -15,11 +15,16 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    String,
     any_,
     bindparam,
     column,
     event,
+    func,
+    insert,
+    select,
     table,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -265,11 +270,103 @@ def _forget_connection(session: Session, transaction) -> None:
 def one_of(id_column, ids):
     """``id_column IN ids``, with the ids as one parameter on PostgreSQL (``= ANY(:ids)``,
     an array) rather than one bind each: a page's few hundred variants would otherwise
-    make a statement of hundreds of parameters to send and plan. SQLite: a plain IN."""
+    make a statement of hundreds of parameters to send and plan. SQLite: a plain IN.
+    Integer ids go as a BIGINT array; the values of a text column (codes, SKUs) as an
+    array of its own type."""
     ids = list(ids)
     if db.engine.dialect.name == "postgresql":
-        return id_column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
+        item = id_column.type if isinstance(id_column.type, String) else BigInteger
+        return id_column == any_(bindparam(None, ids, type_=ARRAY(item)))
     return id_column.in_(ids)
+
+
+@cache
+def unnested(source, names: tuple[str, ...]):
+    """PostgreSQL: the rows of many writes as one FROM, ``unnest(:a, :b, …) WITH
+    ORDINALITY AS rows(a, b, …, ordinal)``, each column one array parameter typed as
+    ``source``'s column of that name and named ``each_<column>`` (``arrays`` builds the
+    parameters; a bind named as a column is reserved in an INSERT or UPDATE).
+
+    For bulk writes: ``INSERT … SELECT`` and ``UPDATE … FROM`` of it are a statement of
+    a few parameters however many rows they carry, where a multi-row VALUES or an
+    executemany costs a parameter (or a statement) a row, for psycopg to parse and
+    send and for the server to plan. Built once per (table, columns).
+    """
+    values = [bindparam(f"each_{name}", type_=ARRAY(source.c[name].type)) for name in names]
+    return (
+        func.unnest(*values)
+        .table_valued(*names, with_ordinality="ordinal")
+        .render_derived(name="rows")
+    )
+
+
+def arrays(names: tuple[str, ...], rows: Iterable[Sequence]) -> dict[str, list]:
+    """The parameters of an ``unnested(…, names)`` FROM, from rows of values in the
+    order of ``names``: one list per column, in row order."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(names)
+    return {f"each_{name}": list(values) for name, values in zip(names, columns, strict=True)}
+
+
+def insert_rows(target, rows: list[dict], *returning: str) -> list:
+    """Insert ``rows`` (dicts of the same columns) into the table ``target`` and return
+    the ``returning`` columns of each, as rows sorted by their first column.
+
+    SQLite: one multi-row INSERT (SQLite numbers rows in the order given, and nobody
+    else inserts while the transaction holds the write lock). PostgreSQL: one INSERT …
+    SELECT of ``unnested`` arrays in the rows' order, which the sequence numbers as it
+    inserts them. Either way the ids, sorted, are the rows' in order: what SQLAlchemy's
+    own ordered bulk INSERT relies on, without its one statement a row on SQLite or its
+    statement of a parameter per value on PostgreSQL.
+    """
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    dialect = db.session.get_bind().dialect.name
+    statement = _insert_rows(target, names, returning, dialect)
+    if dialect == "postgresql":
+        found = run(statement, arrays(names, ([row[n] for n in names] for row in rows)))
+    else:
+        found = run(statement, rows)
+    return sorted(found.all())
+
+
+def update_rows(target, keys: tuple[str, ...], rows: list[dict]) -> None:
+    """Set the columns of ``rows`` (dicts of the same columns) other than ``keys`` on the
+    row of ``target`` each one's ``keys`` find: an executemany on SQLite, one UPDATE …
+    FROM ``unnested`` arrays on PostgreSQL."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    dialect = db.session.get_bind().dialect.name
+    statement = _update_rows(target, keys, names, dialect)
+    if dialect == "postgresql":
+        run(statement, arrays(names, ([row[n] for n in names] for row in rows)))
+    else:
+        run(statement, [{f"each_{n}": row[n] for n in names} for row in rows])
+
+
+@cache
+def _insert_rows(target, names: tuple[str, ...], returning: tuple[str, ...], dialect: str):
+    returned = [target.c[name] for name in returning]
+    if dialect != "postgresql":
+        return insert(target).returning(*returned)
+    given = unnested(target, names)
+    chosen = select(*(given.c[name] for name in names)).order_by(given.c.ordinal)
+    return insert(target).from_select(names, chosen).returning(*returned)
+
+
+@cache
+def _update_rows(target, keys: tuple[str, ...], names: tuple[str, ...], dialect: str):
+    if dialect == "postgresql":
+        given = unnested(target, names)
+        value = {name: given.c[name] for name in names}
+    else:
+        value = {name: bindparam(f"each_{name}") for name in names}
+    return (
+        update(target)
+        .where(*(target.c[key] == value[key] for key in keys))
+        .values({name: value[name] for name in names if name not in keys})
+    )
 
 
 def write_apart(statement, params: dict) -> None:

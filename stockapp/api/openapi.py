@@ -11,7 +11,7 @@ from functools import cache
 from flask import current_app, jsonify
 from pydantic.json_schema import models_json_schema
 
-from ..contracts import accounts, catalogue, movements, orders, purchasing, returns, stock
+from ..contracts import accounts, catalogue, imports, movements, orders, purchasing, returns, stock
 from ..contracts.shared import Problem
 from ..models import Role
 from ..models.ledger import MAX_ID
@@ -51,7 +51,8 @@ class Operation:
     answer: tuple[int, type]
     body: type | None = None
     query: type | None = None
-    keyed: bool = True  # takes an Idempotency-Key (every POST but /products)
+    keyed: bool = True  # takes an Idempotency-Key (every POST but /products and imports)
+    upload: str | None = None  # the body is multipart/form-data with this file field
     errors: tuple[int, ...] = ()  # beyond those the shape of the operation implies
 
 
@@ -134,6 +135,15 @@ OPERATIONS = [
     Operation("get", "/audit", "The audit trail (操作日志), newest first: who changed what "
               "that is not stock, before and after.", (200, accounts.AuditPage),
               query=accounts.AuditQuery),
+    Operation("post", "/imports", "Upload a sheet of styles and opening stock (.xlsx or "
+              ".csv, the template's layout): checked, kept, nothing imported yet; the "
+              "preview names every error by row and column.", (201, imports.ImportPreview),
+              keyed=False, upload="sheet"),
+    Operation("get", "/imports/{import_id}", "An upload's preview, errors, and state.",
+              (200, imports.ImportPreview)),
+    Operation("post", "/imports/{import_id}/confirm", "Import a ready upload once: its "
+              "styles, and its opening stock (期初库存) as one document.",
+              (200, imports.ImportPreview), keyed=False, errors=(409, 422)),
 ]  # fmt: skip
 
 
@@ -193,6 +203,8 @@ def _operation(operation: Operation, view, schemas: dict) -> dict:
         errors.add(422)
     if operation.body is not None:
         errors.update({400, 413, 422})
+    if operation.upload is not None:
+        errors.update({413, 422})
     found = {
         "summary": f"{operation.summary} {ROLES[role]}",
         "operationId": view.__name__,
@@ -209,6 +221,13 @@ def _operation(operation: Operation, view, schemas: dict) -> dict:
         found["requestBody"] = {
             "required": operation.body is not orders.Cancel,  # cancelling needs no reason
             "content": {"application/json": {"schema": schemas[operation.body.__name__]}},
+        }
+    if operation.upload is not None:
+        upload = {"type": "object", "required": [operation.upload], "properties": {
+            operation.upload: {"type": "string", "format": "binary"}}}  # fmt: skip
+        found["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": upload}},
         }
     return found
 

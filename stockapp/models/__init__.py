@@ -12,6 +12,7 @@ from .accounts import (
     UserSession,
 )
 from .catalogue import Colour, SizeGroup, Style, Variant
+from .imports import Import, ImportState
 from .ledger import (
     Balance,
     Document,
@@ -51,6 +52,8 @@ __all__ = [
     "DocumentKind",
     "DocumentStatus",
     "IdempotencyRecord",
+    "Import",
+    "ImportState",
     "Location",
     "LoginThrottle",
     "Movement",

@@ -65,6 +65,7 @@ class MovementKind(Vocabulary):
     TRANSFER_OUT = "transfer_out", _l("Transfer out")
     TRANSFER_IN = "transfer_in", _l("Transfer in")
     REVERSAL = "reversal", _l("Reversal")
+    OPENING = "opening", _l("Opening stock")
 
 
 class DocumentKind(Vocabulary):
@@ -73,6 +74,7 @@ class DocumentKind(Vocabulary):
     REVERSAL = "reversal", _l("Reversal")
     ALLOCATION = "allocation", _l("Allocation")
     RETURN = "return", _l("Return")
+    OPENING = "opening", _l("Opening stock")
 
     @property
     def prefix(self) -> str:
@@ -82,6 +84,7 @@ class DocumentKind(Vocabulary):
             "reversal": "RV",
             "allocation": "AL",
             "return": "RT",
+            "opening": "OS",
         }[self.value]
 
 

@@ -39,6 +39,16 @@ def ean13(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+def sku_of(code: str, colour: str, size: str) -> str:
+    """A variant's SKU: the style code, colour and size joined by dashes (A1024-Black-M)."""
+    return "-".join(part for part in (code, colour, size) if part)
+
+
+def internal_barcode(variant_id: int) -> str:
+    """The EAN-13 a variant gets when it is given none, made from its id."""
+    return ean13(f"{INTERNAL_PREFIX}{variant_id:011d}")
+
+
 def create_style(
     *,
     code: str,
@@ -413,7 +423,7 @@ def _add_variants(style: Style, sizes, colours, barcodes, restore=((), ())) -> l
                 colour_rank=colour_rank,
                 size=size,
                 size_rank=size_rank,
-                sku="-".join(part for part in (style.code, colour, size) if part),
+                sku=sku_of(style.code, colour, size),
                 barcode=barcodes.get((colour, size)),
             )
             db.session.add(variant)
@@ -421,7 +431,7 @@ def _add_variants(style: Style, sizes, colours, barcodes, restore=((), ())) -> l
     db.session.flush()
     for variant in created:
         if variant.barcode is None:
-            variant.barcode = ean13(f"{INTERNAL_PREFIX}{variant.id:011d}")
+            variant.barcode = internal_barcode(variant.id)
     db.session.flush()
     return [variant.id for variant in created]
 

@@ -10,9 +10,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import any_, bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from ..database import NESTING, mark_stock_changed, run, upsert, utcnow
+from ..database import (
+    NESTING,
+    arrays,
+    insert_rows,
+    mark_stock_changed,
+    run,
+    unnested,
+    update_rows,
+    upsert,
+    utcnow,
+)
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -52,12 +63,25 @@ _GUARDED_UPDATE = (
     .returning(balances.c.qty)
 )
 _INSERT_MOVEMENT = insert(movements).returning(movements.c.id)
-_INSERT_MOVEMENTS = insert(movements).returning(movements.c.id, sort_by_parameter_order=True)
 _INSERT_MOVEMENTS_UNORDERED = insert(movements).returning(movements.c.id)
 _SET_BALANCE = (
     update(balances)
     .where(balances.c.variant_id == bindparam("v"), balances.c.location_id == bindparam("loc"))
     .values(qty=bindparam("qty"))
+)
+_PAIR = ("variant_id", "location_id")
+_pairs = unnested(balances, _PAIR)
+_ZERO_BALANCES_PG = (
+    upsert("postgresql")(balances)
+    .from_select(
+        (*_PAIR, "qty"), select(_pairs.c.variant_id, _pairs.c.location_id, literal(0, Int64))
+    )
+    .on_conflict_do_nothing(index_elements=list(_PAIR))
+)
+_ZERO_BALANCES_SQLITE = (
+    upsert("sqlite")(balances)
+    .values(variant_id=bindparam("variant_id"), location_id=bindparam("location_id"), qty=0)
+    .on_conflict_do_nothing(index_elements=list(_PAIR))
 )
 
 
@@ -133,14 +157,14 @@ def post(
         return []
     if len(rows) == 1:  # the common case, without the batching machinery
         ids = [run(_INSERT_MOVEMENT, rows[0]).scalar_one()]
-    elif db.session.get_bind().dialect.name == "sqlite":
+    elif _dialect() == "sqlite":
         # One INSERT of many rows. SQLite numbers them in the order given, and no one
         # else inserts while this transaction holds the write lock: the ids, sorted,
         # are the rows' in order. (Asked to keep that order itself, SQLAlchemy would
         # insert them one statement a row.)
         ids = sorted(run(_INSERT_MOVEMENTS_UNORDERED, rows).scalars())
-    else:
-        ids = run(_INSERT_MOVEMENTS, rows).scalars()
+    else:  # one statement of arrays, whatever the number of rows; ids in the rows' order
+        ids = [movement_id for (movement_id,) in insert_rows(movements, rows, "id")]
     return [
         {
             "id": movement_id,
@@ -203,39 +227,41 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
     _create_balances(pairs)
     wanted = set(pairs)
     rows = run(
-        _LOCK_BALANCES,
+        _lock_balances(_dialect()),
         {"variants": sorted({v for v, _ in pairs}), "locations": sorted({loc for _, loc in pairs})},
     )
     return {(v, loc): qty for v, loc, qty in rows if (v, loc) in wanted}
 
 
-_LOCK_BALANCES = (
-    select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
-    .where(
-        balances.c.variant_id.in_(bindparam("variants", expanding=True)),
-        balances.c.location_id.in_(bindparam("locations", expanding=True)),
+@cache
+def _lock_balances(dialect: str):
+    """The lock of ``lock_balances``: IN lists on SQLite, arrays on PostgreSQL (one
+    parameter each, however many variants)."""
+    if dialect == "postgresql":
+        variants = balances.c.variant_id == any_(bindparam("variants", type_=ARRAY(Int64)))
+        locations = balances.c.location_id == any_(bindparam("locations", type_=ARRAY(Int64)))
+    else:
+        variants = balances.c.variant_id.in_(bindparam("variants", expanding=True))
+        locations = balances.c.location_id.in_(bindparam("locations", expanding=True))
+    return (
+        select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
+        .where(variants, locations)
+        .order_by(balances.c.variant_id, balances.c.location_id)
+        .with_for_update()
     )
-    .order_by(balances.c.variant_id, balances.c.location_id)
-    .with_for_update()
-)
 
 
 def _create_balances(pairs: Iterable[tuple[int, int]]) -> None:
     """Balance rows at 0 for (variant, location) pairs that have none; the rows already
     there are left alone."""
-    run(
-        _zero_balances(db.session.get_bind().dialect.name),
-        [{"variant_id": v, "location_id": loc} for v, loc in pairs],
-    )
+    if _dialect() == "postgresql":
+        run(_ZERO_BALANCES_PG, arrays(_PAIR, pairs))
+    else:
+        run(_ZERO_BALANCES_SQLITE, [{"variant_id": v, "location_id": loc} for v, loc in pairs])
 
 
-@cache
-def _zero_balances(dialect: str):
-    return (
-        upsert(dialect)(balances)
-        .values(variant_id=bindparam("variant_id"), location_id=bindparam("location_id"), qty=0)
-        .on_conflict_do_nothing(index_elements=["variant_id", "location_id"])
-    )
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def reverse(
@@ -361,8 +387,14 @@ def _apply_batch(
         else:
             short.append((line, qty[pair]))
     changed = [{"v": v, "loc": loc, "qty": n} for (v, loc), n in qty.items() if n != held[(v, loc)]]
-    if changed and not short:
+    if changed and not short and _dialect() == "sqlite":
         run(_SET_BALANCE, changed)
+    elif changed and not short:  # PostgreSQL: one UPDATE … FROM arrays
+        update_rows(
+            balances,
+            _PAIR,
+            [{"variant_id": c["v"], "location_id": c["loc"], "qty": c["qty"]} for c in changed],
+        )
     return balance_after, short
 
 

@@ -15,10 +15,30 @@ ERROR_PAGES = (400, 403, 404, 405, 413, 429, 500)
 
 
 def init_app(app: Flask) -> None:
-    from . import accounts, catalogue, movements, orders, purchasing, returns, settings, stock
+    from . import (
+        accounts,
+        catalogue,
+        imports,
+        movements,
+        orders,
+        purchasing,
+        returns,
+        settings,
+        stock,
+    )
 
     inputs.init_app(app)  # the converters first: the routes below are built with them
-    for area in (accounts, catalogue, stock, movements, orders, returns, purchasing, settings):
+    for area in (
+        accounts,
+        catalogue,
+        stock,
+        movements,
+        orders,
+        returns,
+        purchasing,
+        settings,
+        imports,
+    ):
         app.register_blueprint(area.bp)
     app.register_blueprint(stock.live.bp)
     app.register_blueprint(labels.bp)

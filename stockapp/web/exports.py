@@ -19,8 +19,11 @@ from openpyxl.utils import get_column_letter
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def csv_response(columns: list, rows: Iterable, *, capped: Callable, name: str) -> Response:
-    """The rows as CSV: UTF-8 with a BOM, so that Excel reads the Chinese right."""
+def csv_response(
+    columns: list, rows: Iterable, *, name: str, capped: Callable | None = None
+) -> Response:
+    """The rows as CSV: UTF-8 with a BOM, so that Excel reads the Chinese right. A row
+    of None says the export was cut: ``capped()`` is the note written in its place."""
 
     @stream_with_context
     def lines():
@@ -41,7 +44,7 @@ def csv_response(columns: list, rows: Iterable, *, capped: Callable, name: str) 
 
 
 def xlsx_response(
-    columns: list, rows: Iterable, *, capped: Callable, name: str, sheet_name: str
+    columns: list, rows: Iterable, *, name: str, sheet_name: str, capped: Callable | None = None
 ) -> Response:
     """The rows as an Excel workbook: numbers as numbers, times as local times, text
     as text (never a formula)."""

@@ -23,7 +23,15 @@ from werkzeug.datastructures import MultiDict
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import accounts, orders, purchasing, receiving, size_groups, suppliers
+from stockapp.services import (
+    accounts,
+    imports,
+    orders,
+    purchasing,
+    receiving,
+    size_groups,
+    suppliers,
+)
 from tests.support.apps import make_app
 from tests.support.pages import HTMX, signed_in
 
@@ -103,6 +111,9 @@ def floor(app, make_user, make_style) -> dict:
         )
         token_id, _ = accounts.create_token("li")
         group_id = size_groups.save_group(name="S–L", sizes=["S", "M", "L"])
+        upload = imports.upload(
+            content=b"code,name,colour,S\nF1,Tee,Black,1\n", filename="f.csv", actor_id=boss
+        )
     return {
         "code": STYLE,
         "order_id": order["id"],
@@ -117,6 +128,7 @@ def floor(app, make_user, make_style) -> dict:
         "row_id": group_id,
         "user_id": viewer,
         "change": "deactivate",
+        "import_id": upload["id"],
     }
 
 

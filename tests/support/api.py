@@ -185,6 +185,12 @@ ACCOUNT_ENDPOINTS = {
     "PATCH /users/{name}": Role.MANAGER,
     "GET /audit": Role.MANAGER,
 }
+# The import routes (tested in test_api_imports.py).
+IMPORT_ENDPOINTS = {
+    "POST /imports": Role.MANAGER,
+    "GET /imports/{import_id}": Role.MANAGER,
+    "POST /imports/{import_id}/confirm": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -21,6 +21,7 @@ from tests.support.api import (
     ACCOUNT_ENDPOINTS,
     API,
     BAD_AUTH,
+    IMPORT_ENDPOINTS,
     ORDER_ENDPOINTS,
     PURCHASING_ENDPOINTS,
     ROLES,
@@ -547,14 +548,19 @@ def test_the_permission_table_covers_every_protected_route(app):
     # The order and return routes need orders in set states: their table is with the
     # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
     # and receipt routes (test_api_purchasing.py), users and the audit trail
-    # (test_api_accounts.py).
+    # (test_api_accounts.py), and the import routes (test_api_imports.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith(API + "/") and rule.endpoint != "api.openapi_document"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    tested_elsewhere = set(ORDER_ENDPOINTS) | set(PURCHASING_ENDPOINTS) | set(ACCOUNT_ENDPOINTS)
+    tested_elsewhere = (
+        set(ORDER_ENDPOINTS)
+        | set(PURCHASING_ENDPOINTS)
+        | set(ACCOUNT_ENDPOINTS)
+        | set(IMPORT_ENDPOINTS)
+    )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 
 

@@ -5,6 +5,9 @@ that interpolates a user's value, such as "Order <number> is already complete.",
 must escape that value itself: these cases stored or sent one and found it raw.
 """
 
+import csv
+import io
+
 import pytest
 
 from stockapp.models import Role
@@ -82,7 +85,7 @@ def hostile_shop(app, api, make_user):
     from stockapp.services import accounts, warehouses
 
     clerk_id = make_user(Role.CLERK, username=MARK["user"])
-    make_user(Role.MANAGER, username="boss")
+    boss = make_user(Role.MANAGER, username="boss")
     with app.app_context():
         clerk = {"Authorization": "Bearer " + accounts.create_token(MARK["user"])[1]}
         warehouses.create_location(
@@ -130,7 +133,16 @@ def hostile_shop(app, api, make_user):
 
         variant = db.session.scalar(db.select(Variant.id).where(Variant.sku == sku))
         document = db.session.scalar(db.select(Document.id).order_by(Document.id).limit(1))
+    sheet = io.StringIO()
+    csv.writer(sheet).writerows([["code", "name", "colour", "S"], ["H2", MARK["name"], "", 3]])
+    with app.test_request_context():
+        from stockapp.services import imports
+
+        content = sheet.getvalue().encode()
+        import_id = imports.upload(content=content, filename=MARK["name"], actor_id=boss)["id"]
     return {
+        "import_id": import_id,
+        "extension": "xlsx",
         "code": "H1",
         "order_id": done,
         "po_id": po_id,

@@ -323,6 +323,7 @@ def test_every_form_of_the_pages_takes_the_shared_checks():
     """A form that skipped ``inputs.Form`` would let control characters through."""
     from stockapp.web import (  # noqa: F401
         accounts,
+        imports,
         movements,
         orders,
         purchasing,

@@ -22,6 +22,8 @@ PAGES = {
         "/receipts",
         "/receipts/{receipt}",
         "/receipts/{receipt}/print",
+        "/stock-sheet.xlsx",
+        "/stock-sheet.csv",
     ],
     "ACCOUNTS": ["/users", "/users/{user}", "/audit", "/audit/export.xlsx"],
 }
@@ -70,6 +72,9 @@ NOT_A_DATUM = {
     "labels.locations",
     "labels.sheet_css",
     "auth.password",
+    "imports.index",
+    "imports.show",
+    "imports.template",
 }
 
 
