@@ -14,6 +14,12 @@ gunicorn.http.wsgi.SERVER = "web"
 # check below sees its configuration, and a broken configuration stops gunicorn at once.
 preload_app = True
 
+# A worker silent this long is killed and its request answered 502. gunicorn's 30 s
+# would cut the longest request StockApp has, confirming a 5,000-style import, which
+# takes about 20 s on PostgreSQL here (`make bench-imports`); its one transaction
+# would roll back whole, but the manager would have to confirm again.
+timeout = 120
+
 # StockApp does not use gunicorn's control socket (~/.gunicorn/gunicorn.ctl): one way in
 # fewer, and several servers run by one user would share its path.
 control_socket_disable = True

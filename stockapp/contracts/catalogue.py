@@ -50,18 +50,24 @@ def _barcodes(value):
     return value
 
 
+def _labels(max_length: int) -> dict:
+    """The document's word on a list of sizes or colours: texts of at most
+    ``max_length`` characters, no NUL (``Texts`` refuses one)."""
+    return {"items": {"type": "string", "maxLength": max_length, "pattern": NO_NUL}}
+
+
 class NewProduct(Contract):
     code: Annotated[text(MAX_CODE), Field(json_schema_extra={"pattern": f"^{CODE.pattern}$"})]
     name: text(MAX_NAME)
     sizes: Annotated[
         Texts,
-        Field(min_length=1, json_schema_extra={"items": {"type": "string", "maxLength": MAX_SIZE}}),
+        Field(min_length=1, json_schema_extra=_labels(MAX_SIZE)),
     ]
     colors: Annotated[
         Texts,
         Field(
             default_factory=list,
-            json_schema_extra={"items": {"type": "string", "maxLength": MAX_COLOUR}},
+            json_schema_extra=_labels(MAX_COLOUR),
         ),
     ]
     category: optional_text(MAX_CATEGORY) = ""
@@ -78,12 +84,8 @@ class NewProduct(Contract):
     ]
 
 
-_SIZES = Field(
-    default_factory=list, json_schema_extra={"items": {"type": "string", "maxLength": MAX_SIZE}}
-)
-_COLOURS = Field(
-    default_factory=list, json_schema_extra={"items": {"type": "string", "maxLength": MAX_COLOUR}}
-)
+_SIZES = Field(default_factory=list, json_schema_extra=_labels(MAX_SIZE))
+_COLOURS = Field(default_factory=list, json_schema_extra=_labels(MAX_COLOUR))
 
 
 class ProductsQuery(Contract):

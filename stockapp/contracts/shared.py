@@ -194,6 +194,8 @@ def _cursor(value):
 def _texts(value):
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise PydanticCustomError("texts", "Give a list of texts.")
+    if any("\x00" in item for item in value):
+        raise PydanticCustomError("string_pattern_mismatch", "No NUL.")
     return value
 
 
@@ -271,6 +273,8 @@ def number_or_id(field: str, give):
         if not isinstance(value, str):
             raise PydanticCustomError(f"give_{field}", "Give its number or id.")
         number = value.strip()
+        if "\x00" in number:
+            raise PydanticCustomError("string_pattern_mismatch", "No NUL.")
         if not number:
             raise PydanticCustomError("string_too_short", "Required.")
         if len(number) > MAX_NUMBER:
@@ -284,8 +288,14 @@ def number_or_id(field: str, give):
             {
                 "oneOf": [
                     {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                    # Not blank: spaces around it are dropped (str.strip, Python's \s).
-                    {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER, "pattern": r"\S"},
+                    # Not blank (spaces around it are dropped: str.strip, Python's \s),
+                    # and no NUL, which PostgreSQL cannot store.
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_NUMBER,
+                        "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+                    },
                 ]
             }
         ),

@@ -98,6 +98,25 @@ def test_first_run_creates_manager_with_demo_data(app, page, screenshot):
     assert path_of(page) == "/"
 
 
+def test_first_run_without_demo_data_shows_the_first_days_steps(app, page, screenshot):
+    page.goto("/setup")
+    page.fill("#username", "boss")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.click("main button.primary")
+    steps = page.locator(".getting-started ol > li")
+    expect(steps).to_have_count(4)
+    assert small_targets(page) == [], f"getting started: targets under {MIN_TARGET_PX}px"
+    assert horizontal_overflow(page) <= 0, "the steps scroll sideways"
+    screenshot("getting-started")
+    steps.nth(1).locator("a").click()
+    assert path_of(page) == "/settings/sizes"
+    # The starting size groups came with the first manager.
+    names = page.locator("#size-lists input[name$='name']")
+    for group in ("S–3XL", "36–46", "26–36", "均码"):
+        expect(names.and_(page.locator(f"[value='{group}']"))).to_have_count(1)
+
+
 @pytest.mark.parametrize(
     ("password", "confirm", "field"),
     [(PASSWORD, PASSWORD + "!", "confirm"), ("short", "short", "password")],

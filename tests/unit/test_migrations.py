@@ -219,10 +219,10 @@ def test_0007_indexes_the_rows_already_there(search_url):
         db.engine.dispose()
 
 
-def test_every_revision_id_fits_alembic_version():
+def test_every_revision_id_fits_alembic_version(tmp_path):
     """alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer id when
     the upgrade stamps it (SQLite would store it), so a long id breaks PostgreSQL only."""
-    app = make_app("sqlite:///unused.sqlite")
+    app = make_app(f"sqlite:///{tmp_path / 'unused.sqlite'}")
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
     revisions = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]

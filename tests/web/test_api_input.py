@@ -263,6 +263,8 @@ def test_bad_product_input_is_422_naming_the_field_and_writes_nothing(api, subte
         ("duplicate colors", but(colors=["Red", "Red"]), "colors"),
         ("an empty colour", but(colors=[""]), "colors"),
         ("a colour as a number", but(colors=[1]), "colors"),
+        ("a colour with a NUL", but(colors=["Red\x00"]), "colors"),
+        ("a size with a NUL", but(sizes=["S", "\x00M"]), "sizes"),
         ("price as text", but(cost_price="abc"), "cost_price"),
         ("negative price", but(cost_price=-1), "cost_price"),
         ("negative price text", but(sale_price="-0.01"), "sale_price"),

@@ -969,6 +969,7 @@ def test_bad_returns_are_422_naming_every_field_and_write_nothing(api, subtests)
         ("order id zero", but(order=0), ["order"]),
         ("order id beyond 64 bits", but(order=10**30), ["order"]),
         ("order blank", but(order=" "), ["order"]),
+        ("order with a NUL", but(order="SO-1\x00"), ["order"]),
         ("order of 41 characters", but(order="N" * 41), ["order"]),
         ("order true", but(order=True), ["order"]),
         ("order a fraction", but(order=1.5), ["order"]),

@@ -12,7 +12,7 @@ from stockapp.models import Role, User
 from stockapp.services import receiving
 from tests.support.apps import PASSWORD
 from tests.support.db import row_count
-from tests.support.pages import sign_in
+from tests.support.pages import sign_in, text
 
 
 def test_every_page_leads_to_setup_until_a_user_exists(client):
@@ -220,3 +220,37 @@ class TestCsrf:
             },
         )
         assert response.status_code == 302
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.CLERK, Role.VIEWER], ids=str)
+def test_an_empty_catalogue_shows_a_manager_the_first_days_steps(client, make_user, role):
+    make_user(role, username="u")
+    sign_in(client, "u")
+    page = text(client.get("/"))
+    steps = ("/users", "/settings/sizes", "/imports", "/products/new")
+    if role == Role.MANAGER:
+        assert "Getting started" in page and all(f'href="{step}"' in page for step in steps)
+    else:
+        assert "Getting started" not in page and "No products yet." in page
+        assert not any(f'href="{step}"' in page for step in steps)
+
+
+@pytest.mark.parametrize("role", [Role.CLERK, Role.VIEWER], ids=str)
+def test_the_product_list_links_the_stock_sheet_of_what_it_shows(
+    client, make_user, make_style, role
+):
+    make_style("A1024", category="Tops")
+    make_user(role, username="u")
+    sign_in(client, "u")
+    page = text(client.get("/", query_string={"q": "A10", "category": "Tops"}))
+    links = re.findall(r'href="(/stock-sheet\.[a-z]+[^"]*)"', page)
+    if role == Role.VIEWER:  # the sheet shows costs
+        assert links == []
+    else:
+        assert [urlsplit(html.unescape(link)).path for link in links] == [
+            "/stock-sheet.xlsx",
+            "/stock-sheet.csv",
+        ]
+        query = parse_qs(urlsplit(html.unescape(links[0])).query)
+        assert query == {"q": ["A10"], "category": ["Tops"]}
+        assert client.get(html.unescape(links[0])).status_code == 200
