@@ -13,15 +13,12 @@ from ...services import size_groups
 from .. import entry_form
 from ..entry_form import TOO_LONG
 from ..inputs import CONTROL, Form
+from ..inputs import stripped as _strip
 
 # A barcode typed in a cell of the new style's grid: ``barcode:["黑色","36"]``.
 BARCODE_CELL = "barcode:"
 # The longest line of sizes or colours typed in one box.
 MAX_TYPED = 1000
-
-
-def _strip(text):
-    return text.strip() if isinstance(text, str) else text
 
 
 def _price_check(form, field):
