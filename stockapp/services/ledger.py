@@ -63,12 +63,6 @@ _GUARDED_UPDATE = (
     .returning(balances.c.qty)
 )
 _INSERT_MOVEMENT = insert(movements).returning(movements.c.id)
-_INSERT_MOVEMENTS_UNORDERED = insert(movements).returning(movements.c.id)
-_SET_BALANCE = (
-    update(balances)
-    .where(balances.c.variant_id == bindparam("v"), balances.c.location_id == bindparam("loc"))
-    .values(qty=bindparam("qty"))
-)
 _PAIR = ("variant_id", "location_id")
 _pairs = unnested(balances, _PAIR)
 _ZERO_BALANCES_PG = (
@@ -157,13 +151,7 @@ def post(
         return []
     if len(rows) == 1:  # the common case, without the batching machinery
         ids = [run(_INSERT_MOVEMENT, rows[0]).scalar_one()]
-    elif _dialect() == "sqlite":
-        # One INSERT of many rows. SQLite numbers them in the order given, and no one
-        # else inserts while this transaction holds the write lock: the ids, sorted,
-        # are the rows' in order. (Asked to keep that order itself, SQLAlchemy would
-        # insert them one statement a row.)
-        ids = sorted(run(_INSERT_MOVEMENTS_UNORDERED, rows).scalars())
-    else:  # one statement of arrays, whatever the number of rows; ids in the rows' order
+    else:  # one statement whatever the number of rows; the ids in the rows' order
         ids = [movement_id for (movement_id,) in insert_rows(movements, rows, "id")]
     return [
         {
@@ -368,7 +356,7 @@ def _apply_batch(
     """Post many lines in three statements, whatever their number: lock their balances
     (in (variant, location) order, so that two batches over the same variants cannot
     deadlock), apply the lines to them in that order, each bounded like the guarded
-    UPDATE, and write the new quantities back in one executemany. Returns each
+    UPDATE, and write the new quantities back in one ``update_rows``. Returns each
     line's balance after it, by index, and the lines that are short (or over)."""
     pairs = {(line.variant_id, line.location_id) for line in lines}
     held = {pair: held[pair] for pair in pairs & held.keys()}
@@ -386,15 +374,13 @@ def _apply_batch(
             balance_after[i] = qty[pair]
         else:
             short.append((line, qty[pair]))
-    changed = [{"v": v, "loc": loc, "qty": n} for (v, loc), n in qty.items() if n != held[(v, loc)]]
-    if changed and not short and _dialect() == "sqlite":
-        run(_SET_BALANCE, changed)
-    elif changed and not short:  # PostgreSQL: one UPDATE … FROM arrays
-        update_rows(
-            balances,
-            _PAIR,
-            [{"variant_id": c["v"], "location_id": c["loc"], "qty": c["qty"]} for c in changed],
-        )
+    if not short:
+        changed = [
+            {"variant_id": v, "location_id": loc, "qty": n}
+            for (v, loc), n in qty.items()
+            if n != held[(v, loc)]
+        ]
+        update_rows(balances, _PAIR, changed)
     return balance_after, short
 
 
