@@ -108,8 +108,13 @@ def configure_engine(engine: Engine) -> None:
             _release_write_lock(connection.info)
             raise
 
-    for ending in ("commit", "rollback"):
-        event.listen(engine, ending, lambda connection: _release_write_lock(connection.info))
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):
+        _end_then_release(connection, "commit")
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):
+        _end_then_release(connection, "rollback")
 
     @event.listens_for(engine, "reset")
     def _on_reset(_dbapi_connection, record, _state):
@@ -135,6 +140,27 @@ def _take_write_lock(info: dict) -> None:
     if LOCK_FD in info:
         fcntl.flock(info[LOCK_FD], fcntl.LOCK_EX)
         info[LOCK_HELD] = True
+
+
+def _end_then_release(connection: Connection, ending: str) -> None:
+    """End a write transaction in the driver, then let the next writer in.
+
+    The engine's commit and rollback events fire before the driver's commit or
+    rollback. Released there, the flock lets the next writer's ``BEGIN
+    IMMEDIATE`` run into the write lock SQLite still holds, and SQLite's busy
+    handler sleeps a whole millisecond at least: measured with 16 clients, 42 % of
+    the writes waited so, with the lock idle. So the transaction ends here, and
+    the driver's own call that follows finds none left to end (a no-op).
+    """
+    if not connection.info.get(LOCK_HELD):
+        return
+    try:
+        getattr(connection.connection.dbapi_connection, ending)()
+    except Exception:
+        # Left to the driver's call that follows, which raises it as SQLAlchemy's
+        # error; the lock then goes with the rollback, or with the pool's reset.
+        return
+    _release_write_lock(connection.info)
 
 
 def _release_write_lock(info: dict) -> None:
