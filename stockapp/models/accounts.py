@@ -56,6 +56,9 @@ class SignedIn(RoleCheck, UserMixin):
     must_change_password: bool
     # The sign-in session it was loaded through: the session cookie holds its token.
     session_token: str
+    # The stock version as the request began (``queries.stock_version``), read by the
+    # same query: the live poll answers from it, so a poll costs one statement.
+    stock_version: int
 
     def get_id(self) -> str:
         return self.session_token

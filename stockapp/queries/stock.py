@@ -130,11 +130,12 @@ def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
 
 def stock_version() -> int:
     """A number that rises with every committed change of stock, reservations or picks."""
-    return run(_STOCK_VERSION).scalar()
+    return run(STOCK_VERSION).scalar()
 
 
-# Built once: every open screen asks for it every few seconds.
-_STOCK_VERSION = select(func.coalesce(func.sum(StockVersion.__table__.c.n), 0))
+# Built once. Every open screen asks for it every few seconds, as a column of the
+# query that loads the signed-in user (``accounts.user_for_session``).
+STOCK_VERSION = select(func.coalesce(func.sum(StockVersion.__table__.c.n), 0))
 
 
 def stock_by_location(variant_id: int) -> list[dict]:

@@ -23,6 +23,7 @@ from ..models.accounts import (
     MAX_USERNAME,
     SignedIn,
 )
+from ..queries.stock import STOCK_VERSION
 from . import audit, size_groups
 from .errors import InvalidInput, LastManager, LoginThrottled, NotFound
 
@@ -210,6 +211,7 @@ def change_user(
             after["active"],
             after["display_name"],
         )
+        _known_roles().pop(user.id, None)
         if password is not None:
             user.password_hash = _hash(password)
             user.must_change_password = first_password
@@ -498,6 +500,7 @@ _SESSION_USER = (
         _users.c.must_change_password,
         _sessions.c.id,
         _sessions.c.last_seen_at,
+        STOCK_VERSION.scalar_subquery(),
     )
     .join(_sessions, _sessions.c.user_id == _users.c.id)
     .where(
@@ -533,11 +536,12 @@ def user_for_session(token: str) -> SignedIn | None:
     ).first()
     if found is None:
         return None
-    user_id, username, role, locale, must_change, session_id, last_seen_at = found
+    user_id, username, role, locale, must_change, session_id, last_seen_at, version = found
+    _known_roles()[user_id] = role
     stale = now - TOUCH_EVERY
     if last_seen_at <= stale:
         write_apart(_TOUCH_SESSION, {"row_id": session_id, "now": now, "stale": stale})
-    return SignedIn(user_id, username, Role(role), locale, must_change, token)
+    return SignedIn(user_id, username, Role(role), locale, must_change, token, version)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -638,10 +642,30 @@ def user_for_token(token: str) -> Row | None:
     to, or None: one query. Its last use is written at most once a minute."""
     now = utcnow()
     found = run(_TOKEN_USER, {"token_hash": _token_hash(token), "now": now}).first()
+    if found is None:
+        return None
+    _known_roles()[found.id] = found.role
     stale = now - TOUCH_EVERY
-    if found is not None and (found.last_used_at is None or found.last_used_at <= stale):
+    if found.last_used_at is None or found.last_used_at <= stale:
         write_apart(_TOUCH_TOKEN, {"row_id": found.token_id, "now": now, "stale": stale})
     return found
+
+
+def role_of(user_id: int) -> Role | None:
+    """A user's role, None if there is no such user. The request's own user's role
+    comes from the query that signed the request in (``user_for_token``), so a hot
+    write that asks (is the operator a manager?) costs no statement of its own."""
+    role = _known_roles().get(user_id) or run(_ROLE, {"id": user_id}).scalar()
+    return None if role is None else Role(role)
+
+
+def _known_roles() -> dict:
+    # The session lives for one request (or one CLI command): so does what it holds.
+    return db.session().info.setdefault(KNOWN_ROLES, {})
+
+
+KNOWN_ROLES = "stockapp_known_roles"
+_ROLE = select(_users.c.role).where(_users.c.id == bindparam("id"))
 
 
 def _token_hash(token: str) -> str:

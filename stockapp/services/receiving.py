@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 
 from ..database import run, utcnow
 from ..extensions import db
@@ -34,10 +34,9 @@ from ..models import (
     ReceiptLine,
     ReceiptReason,
     Role,
-    User,
 )
 from ..models.ledger import MAX_NOTE
-from . import documents, ledger, purchasing, settings
+from . import accounts, documents, ledger, purchasing, settings
 from .errors import (
     AlreadyApproved,
     InvalidInput,
@@ -413,11 +412,8 @@ def _document(document_id: int) -> dict:
 
 
 def _is_manager(operator_id: int) -> bool:
-    role = run(_ROLE, {"id": operator_id}).scalar()
-    return role is not None and Role(role).rank >= Role.MANAGER.rank
-
-
-_ROLE = select(User.__table__.c.role).where(User.__table__.c.id == bindparam("id"))
+    role = accounts.role_of(operator_id)
+    return role is not None and role.rank >= Role.MANAGER.rank
 
 
 def _receiving_po(po_id: int) -> PurchaseOrder:

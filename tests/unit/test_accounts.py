@@ -107,6 +107,30 @@ def test_tokens_are_hashed_and_revocable(ctx, make_user):
         accounts.create_token("nobody")
 
 
+def test_the_role_a_token_signed_in_with_serves_the_request_and_follows_a_change(ctx, make_user):
+    """The quick inbound asks whether its operator is a manager: for the request's own
+    user the answer comes from the query that signed the request in."""
+    li = make_user(Role.CLERK, username="li")
+    boss = make_user(Role.MANAGER, username="boss")
+    _, token = accounts.create_token("li")
+    accounts.user_for_token(token)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    db.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert accounts.role_of(li) == Role.CLERK
+    finally:
+        db.event.remove(db.engine, "before_cursor_execute", seen)
+    assert statements == []
+    accounts.change_user(username="li", role=Role.MANAGER, actor_id=boss)
+    assert accounts.role_of(li) == Role.MANAGER
+    assert accounts.role_of(boss) == Role.MANAGER  # not signed in here: read from its row
+    assert accounts.role_of(10_000) is None
+
+
 class TestProductionHashing:
     @pytest.fixture
     def app_config(self):
