@@ -90,7 +90,8 @@
     const same = key && waiting().find((entry) => entry.url === submission.url &&
       entry.fields.some(([name, value]) => name === "key" && value === key[1]));
     const entry = same || { user, state: "waiting", created: Date.now() };
-    Object.assign(entry, submission);
+    const { url, fields, label, accept } = submission;  // what IndexedDB can keep
+    Object.assign(entry, { url, fields, label, accept });
     entry.id = await store("readwrite", (outbox) => outbox.put(entry));
     if (!same) entries.push(entry);
     show();

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from stockapp.database import utcnow
 from stockapp.extensions import db
 from stockapp.models import Role, UserSession
-from stockapp.services import ledger, receiving
+from stockapp.services import ledger, orders, purchasing, receiving, suppliers
 from tests.support.browser import sign_in, translated
 from tests.support.db import counts, on_hand
 
@@ -247,3 +247,60 @@ def test_an_ended_session_sends_the_whole_page_to_sign_in_and_back(app, page, fl
     page.click("main button.primary")
     expect(page).to_have_url(re.compile(r"/products/A1024$"))
     expect(page.locator("header .who")).to_be_visible()
+
+
+def test_offline_picks_are_kept_across_a_reload_and_posted_once(app, page, floor):
+    skus, clerk = floor
+    black_s = skus["A1024-Black-S"]
+    with app.test_request_context():
+        order = orders.create(
+            number="PH-1", customer="王老板", lines=[(black_s, 3)], operator_id=clerk
+        )
+    sign_in(page, "li")
+    page.goto(f"/orders/{order['id']}")
+    before = counts(app, "movements")
+    page.context.set_offline(True)
+    page.locator(f"#cell-{black_s} [data-step='1']").click()
+    page.locator(f"#cell-{black_s} [data-step='1']").click()
+    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1))
+    expect(page.locator(".pick-status")).to_have_text(
+        translated(app, "Not saved yet: no connection. Retrying…")
+    )
+
+    page.route("**/picks", lambda route: route.abort())
+    page.context.set_offline(False)
+    page.reload()
+    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1))
+    expect(page.locator(f"#p-{black_s}")).to_have_value("0")
+    page.unroute("**/picks")
+    expect(page.locator("#outbox")).to_be_hidden(timeout=RETRY_MS)
+    expect(page.locator(f"#p-{black_s}")).to_have_value("2")  # the order refreshed itself
+    with app.app_context():
+        assert orders.picked_by_variant(order["id"]) == {black_s: 2}
+    assert counts(app, "movements") == before  # picks move no stock until 配货完成
+
+
+def test_an_offline_receipt_is_kept_and_submitted_once_back_online(app, page, floor):
+    skus, clerk = floor
+    black_s = skus["A1024-Black-S"]
+    with app.test_request_context():
+        supplier = suppliers.save(name="广州服装厂", contact="陈生", phone="020-1234")
+        po = purchasing.create(
+            number="PO-1",
+            supplier_id=supplier,
+            lines=[purchasing.OrderedLine(black_s, 6)],
+            operator_id=clerk,
+            place=True,
+        )
+    sign_in(page, "li")
+    page.goto(f"/purchase-orders/{po['id']}/receive")
+    before = counts(app, "documents")
+    page.locator(f"input[name=r-{black_s}]").fill("6")
+    page.context.set_offline(True)
+    page.locator("#receipt-submit").click()
+    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1))
+    page.locator("#receipt-submit").click()  # tapped again: still one submission
+    expect(page.locator("#outbox li")).to_have_count(1)
+    page.context.set_offline(False)
+    expect(page.locator("#outbox")).to_be_hidden()
+    assert counts(app, "documents")[0] == before[0] + 1
