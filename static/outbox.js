@@ -247,21 +247,21 @@
   // A floor form's POST through htmx: kept when it cannot reach the server, and queued
   // behind older submissions still waiting, so they reach the server in order.
   const floorForm = (elt) => elt && elt.matches && elt.matches("form[data-outbox]");
-  function keepForm(form, path, formData) {
+  function keepForm(form, path, formData, unreachable) {
     keep({ url: path, fields: Array.from(formData.entries()), label: form.dataset.outbox });
-    htmx.trigger(document.body, "show-message", { value: text("kept") });
+    if (unreachable) htmx.trigger(document.body, "show-message", { value: text("kept") });
     const dialog = modal();
     if (dialog && dialog.contains(form)) dialog.close();
   }
   document.addEventListener("htmx:sendError", (event) => {
     const config = event.detail.requestConfig;
-    if (floorForm(event.detail.elt) && config.verb === "post") keepForm(event.detail.elt, config.path, config.formData);
+    if (floorForm(event.detail.elt) && config.verb === "post") keepForm(event.detail.elt, config.path, config.formData, true);
   });
   document.addEventListener("htmx:confirm", (event) => {
     const form = event.detail.elt;
     if (!floorForm(form) || !waiting().length || event.detail.triggeringEvent?.type !== "submit") return;
     event.preventDefault();
-    keepForm(form, form.getAttribute("hx-post"), new FormData(form));
+    keepForm(form, form.getAttribute("hx-post"), new FormData(form), false);
     drain(true);
   });
 
@@ -279,7 +279,9 @@
     }
     const entry = await keep(submission);
     if (submission.whileWaiting) submission.whileWaiting();
-    return new Promise((resolve) => callers.set(entry.id, resolve));
+    const answered = new Promise((resolve) => callers.set(entry.id, resolve));
+    drain();
+    return answered;
   }
 
   window.StockApp = { outbox: { send }, connection };

@@ -40,8 +40,17 @@ def open_dialog(page, mode: str = "inbound") -> None:
         expect(page.locator("#modal input[name^=c-]").first).to_be_visible()
 
 
-def waiting(app, n: int) -> str:
-    return translated(app, "Waiting to send (%(n)s)", n=n)
+def waiting(app, n: int, locale: str = "zh_CN") -> str:
+    return translated(app, "Waiting to send (%(n)s)", locale, n=n)
+
+
+def in_language(page, viewport) -> str:
+    """Held sideways the tablet is switched to English; upright it stays in Chinese."""
+    if viewport["width"] < viewport["height"]:
+        return "zh_CN"
+    page.click("form.lang button:text-is('English')")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    return "en"
 
 
 class Posts:
@@ -64,11 +73,14 @@ class Posts:
         route.abort()  # … and the tablet never hears back
 
 
-def test_offline_inbound_is_kept_across_a_reload_and_posted_once(app, page, floor, screenshot):
+def test_offline_inbound_is_kept_across_a_reload_and_posted_once(
+    app, page, viewport, floor, screenshot
+):
     skus, _ = floor
     black_m = skus["A1024-Black-M"]
     sign_in(page, "li")
     page.goto("/products/A1024")
+    locale = in_language(page, viewport)
     before = counts(app, "movements")
     open_dialog(page)
     page.locator(f"#modal input[name=q-{black_m}]").fill("4")
@@ -77,18 +89,20 @@ def test_offline_inbound_is_kept_across_a_reload_and_posted_once(app, page, floo
 
     # Kept on the tablet: the dialog closes, the header lists it, the bar says why.
     outbox = page.locator("#outbox")
-    expect(outbox.locator("summary")).to_have_text(waiting(app, 1))
+    expect(outbox.locator("summary")).to_have_text(waiting(app, 1, locale))
     expect(page.locator("#modal")).not_to_have_attribute("open", "")
     expect(page.locator("#offline")).to_be_visible()
     outbox.locator("summary").click()
-    expect(outbox.locator("li.waiting")).to_contain_text(f"{translated(app, 'Inbound')} · A1024")
-    screenshot("outbox-waiting")
+    expect(outbox.locator("li.waiting")).to_contain_text(
+        f"{translated(app, 'Inbound', locale)} · A1024"
+    )
+    screenshot("outbox-waiting" + ("-en" if locale == "en" else ""))
 
     # Back online, but the server still out of reach: a reload keeps it waiting.
     posts = Posts(page, "A1024")
     page.context.set_offline(False)
     page.reload()
-    expect(outbox.locator("summary")).to_have_text(waiting(app, 1))
+    expect(outbox.locator("summary")).to_have_text(waiting(app, 1, locale))
     assert posts.sent >= 1
     with app.app_context():
         assert on_hand(black_m) == 0
@@ -98,7 +112,7 @@ def test_offline_inbound_is_kept_across_a_reload_and_posted_once(app, page, floo
     outbox.locator("summary").click()
     outbox.locator("[data-send-now]").click()
     expect(outbox).to_be_hidden()
-    expect(page.locator("#toast")).to_have_text(translated(app, "Received %(n)s pcs", n=4))
+    expect(page.locator("#toast")).to_have_text(translated(app, "Received %(n)s pcs", locale, n=4))
     expect(page.locator("#matrix .grand .on-hand")).to_have_text("8")
     expect(page.locator("#offline")).to_be_hidden()
     with app.app_context():
@@ -138,25 +152,29 @@ def test_offline_stocktake_whose_answer_was_lost_posts_once(app, page, floor):
     assert counts(app, "movements")[0] == before[0] + 1
 
 
-def test_a_count_refused_on_arrival_stays_listed_with_the_reason(app, page, floor):
+def test_a_count_refused_on_arrival_stays_listed_with_the_reason(app, page, viewport, floor):
     skus, clerk = floor
     black_s = skus["A1024-Black-S"]
     sign_in(page, "li")
     page.goto("/products/A1024")
+    locale = in_language(page, viewport)
     open_dialog(page, "stocktake")
     page.locator(f"#modal input[name=c-{black_s}]").fill("1")
     page.context.set_offline(True)
     page.locator("#modal #stock-submit").click()
-    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1))
+    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1, locale))
     with app.app_context():  # meanwhile another tablet receives 5: the count is stale
         receiving.receive(lines=[(black_s, 5)], operator_id=clerk)
 
     page.context.set_offline(False)  # the online event sends it at once
     refused = page.locator("#outbox li.refused")
-    expect(page.locator("#outbox summary")).to_have_text(translated(app, "Refused (%(n)s)", n=1))
+    expect(page.locator("#outbox summary")).to_have_text(
+        translated(app, "Refused (%(n)s)", locale, n=1)
+    )
     reason = translated(
         app,
         "%(sku)s: you saw %(expected)d, it is now %(on_hand)d",
+        locale,
         sku="A1024-Black-S",
         expected=4,
         on_hand=9,
@@ -220,16 +238,21 @@ def test_the_connection_bar_never_covers_a_control_and_clears_itself(app, page, 
     expect(page.locator(".status-strip > #offline")).to_be_attached()
 
 
+def end_sessions(app) -> None:
+    """Every sign-in session ends, as when the user signs out on another device."""
+    with app.app_context():
+        for row in db.session.scalars(sa.select(UserSession)):
+            row.ended_at = utcnow()
+        db.session.commit()
+
+
 def test_an_ended_session_sends_the_whole_page_to_sign_in_and_back(app, page, floor):
     sign_in(page, "li")
     page.goto("/products/A1024")
     open_dialog(page)
     polls = []
     page.on("request", lambda request: "/live" in request.url and polls.append(request.url))
-    with app.app_context():  # signed out on another device: every session of li ends
-        for row in db.session.scalars(sa.select(UserSession)):
-            row.ended_at = utcnow()
-        db.session.commit()
+    end_sessions(app)  # signed out on another device
     page.wait_for_timeout(2500)  # a poll meets the 401 …
     stopped = len(polls)
     page.wait_for_timeout(4500)
@@ -304,3 +327,29 @@ def test_an_offline_receipt_is_kept_and_submitted_once_back_online(app, page, fl
     page.context.set_offline(False)
     expect(page.locator("#outbox")).to_be_hidden()
     assert counts(app, "documents")[0] == before[0] + 1
+
+
+def test_work_waiting_when_the_session_ends_is_sent_after_signing_in(app, page, floor):
+    skus, _ = floor
+    black_m = skus["A1024-Black-M"]
+    sign_in(page, "li")
+    page.goto("/products/A1024")
+    open_dialog(page)
+    page.locator(f"#modal input[name=q-{black_m}]").fill("3")
+    page.context.set_offline(True)
+    page.locator("#modal #stock-submit").click()
+    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1))
+    end_sessions(app)
+    page.context.set_offline(False)  # the send meets the ended session: it stays waiting
+    page.wait_for_timeout(500)
+    expect(page.locator("#outbox summary")).to_have_text(waiting(app, 1))
+    page.locator("button.manage").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fproducts%2FA1024$"))
+    page.fill("#username", "li")
+    page.fill("#password", "correct horse")
+    page.click("main button.primary")
+    expect(page).to_have_url(re.compile(r"/products/A1024$"))
+    expect(page.locator("#outbox")).to_be_hidden()
+    expect(page.locator("#matrix .grand .on-hand")).to_have_text("7")
+    with app.app_context():
+        assert on_hand(black_m) == 3
