@@ -45,7 +45,7 @@
   document.addEventListener("htmx:responseError", (event) => {
     if (event.detail.xhr.status >= 500) connection.lost();
   });
-  document.addEventListener("htmx:afterSwap", placeBanner);
+  document.addEventListener("htmx:afterSettle", placeBanner);  // after the dialog opened
   if (modal()) modal().addEventListener("close", placeBanner);
   window.addEventListener("online", () => { drain(); check(); });
 
@@ -147,14 +147,15 @@
     return found.length ? found.join(" ") : text("refusedStatus", status);
   }
 
-  // Send what waits, oldest first; stop at the first that cannot reach the server.
+  // Send what waits, oldest first (what is kept meanwhile too); stop at the first
+  // that cannot reach the server.
   let draining = false, sessionEnded = false;
   async function drain(asked = false) {
     if (asked) sessionEnded = false;
     if (draining || sessionEnded || !panel) return;
     draining = true;
     try {
-      for (const entry of waiting()) {
+      for (let entry = waiting()[0]; entry; entry = waiting()[0]) {
         const result = await deliver(entry);
         if (result.outcome === "unreachable") return retrySoon();
         if (result.outcome === "signin") {
