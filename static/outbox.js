@@ -157,7 +157,7 @@
     try {
       for (let entry = waiting()[0]; entry; entry = waiting()[0]) {
         const result = await deliver(entry);
-        if (result.outcome === "unreachable") return retrySoon();
+        if (result.outcome === "unreachable") return connection.lost();
         if (result.outcome === "signin") {
           // Kept until the user signs in again; a retry in the background does not
           // take the page away from under them, a tap does.
