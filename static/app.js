@@ -1,6 +1,6 @@
 // StockApp's little bit of JavaScript: the dialog, messages, steppers, the scanner,
-// live counts and saving picks as they happen. Everything else is htmx and
-// server-rendered HTML.
+// live counts and saving picks as they happen (through the outbox, outbox.js).
+// Everything else is htmx and server-rendered HTML.
 (function () {
   "use strict";
 
@@ -46,16 +46,6 @@
   document.addEventListener("htmx:afterRequest", () => {
     running = Math.max(running - 1, 0);
     if (!running) document.body.classList.remove("busy");
-  });
-
-  // A dropped connection: say so, and leave the form as it is.
-  const offline = (shown) => { document.getElementById("offline").hidden = !shown; };
-  document.addEventListener("htmx:sendError", () => offline(true));
-  document.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.successful || event.detail.xhr.status === 422) offline(false);
-  });
-  document.addEventListener("htmx:responseError", (event) => {
-    if (event.detail.xhr.status >= 500) offline(true);
   });
 
   // + and − beside a quantity.
@@ -133,16 +123,23 @@
 
   // Live counts: every 2 s ask whether stock, reservations or picks changed on any
   // device (an empty 304 when not); on a change fire stock-changed, which the parts
-  // of the page that show counts listen to.
+  // of the page that show counts listen to. A 401 (the session ended) stops it:
+  // the next tap goes to the login.
   const liveUrl = document.body.dataset.live;
   if (liveUrl) {
     let seen = null;
     const poll = async () => {
-      if (document.hidden) return;
+      if (document.hidden || polling === null) return;
       try {
         const response = await fetch(liveUrl, {
           headers: seen ? { "If-None-Match": seen } : {}, cache: "no-store", credentials: "same-origin",
         });
+        if (response.status === 401) {
+          clearInterval(polling);
+          polling = null;
+          return;
+        }
+        StockApp.connection.back();
         const version = response.headers.get("ETag");
         if (response.status !== 200 || !version) return;
         if (seen !== null && version !== seen) htmx.trigger(document.body, "stock-changed", { live: true });
@@ -151,8 +148,8 @@
         // No connection: the next poll tries again.
       }
     };
+    let polling = setInterval(poll, 2000);
     poll();
-    setInterval(poll, 2000);
     document.addEventListener("visibilitychange", poll);
   }
 
@@ -165,7 +162,6 @@
   const pickForm = () => document.querySelector("form[data-pick]");
   const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)),
     (b) => b.toString(16).padStart(2, "0")).join("");
-  const csrfToken = () => JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
   const pickInputs = (form) => form.querySelectorAll("input[name^='p-']");
   const saved = (input) => input.form.elements["s-" + input.name.slice(2)];
   const pickDirty = (form) => Array.from(pickInputs(form)).some((input) => input.value !== saved(input).value);
@@ -198,31 +194,25 @@
   async function savePicks() {
     pick.timer = null;
     const form = pickForm();
-    if (!form) return;
-    if (!pick.pending) {
-      const body = new FormData(form);
-      body.set("key", randomKey());
-      const sent = {};
-      pickInputs(form).forEach((input) => { sent[input.name] = input.value; });
-      pick.pending = { url: form.action, body, sent };
-    }
-    let answer;
-    try {
-      const response = await fetch(pick.pending.url, {
-        method: "POST", body: pick.pending.body, credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
-      });
-      if (response.status !== 200 && response.status !== 422) throw new Error(String(response.status));
-      answer = await response.json();
-    } catch (error) {
-      offline(true);
-      pickStatus(form, "offline");
-      pick.timer = setTimeout(savePicks, 2000);
+    if (!form || pick.pending) return;
+    const body = new FormData(form);
+    body.set("key", randomKey());
+    const sent = {};
+    pickInputs(form).forEach((input) => { sent[input.name] = input.value; });
+    // The outbox (outbox.js) sends it, or keeps it and sends it when the connection returns.
+    pick.pending = StockApp.outbox.send({
+      url: form.action, fields: Array.from(body.entries()), label: form.dataset.outbox,
+      accept: "application/json", whileWaiting: () => pickStatus(form, "offline"),
+    });
+    const result = await pick.pending;
+    pick.pending = null;
+    if (typeof result.answer !== "object") {
+      const message = form.querySelector(".scan-message");
+      message.textContent = result.reason || "";
+      message.classList.add("error");
       return;
     }
-    offline(false);
-    const sent = pick.pending.sent;
-    pick.pending = null;
+    const answer = result.answer;
     showPicks(form, answer, sent);
     if (pickDirty(form)) {
       pick.timer = setTimeout(savePicks, 400);

@@ -1,12 +1,13 @@
 """Who may open what: the login and first-run guard, and the role checks of pages."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_url
 
 from ..extensions import login_manager
-from ..htmx import client_redirect
+from ..htmx import client_redirect, is_htmx
 from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..models.accounts import SignedIn
@@ -38,12 +39,35 @@ def require_login():
     if request.endpoint == "live.version":
         # A screen left open after its session ended: no redirect, no flashed message.
         return "", 401
-    if session.pop("_user_id", None) is not None:  # flask-login's key: a session that ended
+    ended = session.pop("_user_id", None) is not None  # flask-login's key: a session that ended
+    if not ended and not any_user():
+        return client_redirect(url_for("auth.setup"))
+    if not ended and not is_htmx():
+        return login_manager.unauthorized()
+    if ended:
         flash(_l("Your session has ended; sign in again."), "info")
-        return redirect(login_url(login_manager.login_view, request.url))
-    if not any_user():
-        return redirect(url_for("auth.setup"))
-    return login_manager.unauthorized()
+    else:
+        flash(login_manager.login_message, login_manager.login_message_category)
+    # An htmx request (a dialog, a list refreshing) sends the whole page to the login,
+    # never the login into the dialog; the login comes back to that page.
+    back = current_page() if is_htmx() else request.url
+    return client_redirect(login_url(login_manager.login_view, back))
+
+
+def same_site_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (never another host), else None."""
+    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return None
+
+
+def current_page() -> str | None:
+    """The page an htmx request was sent from (its ``HX-Current-URL``), as a path on
+    this site; None if it names another site."""
+    parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return same_site_path(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def role_required(role: Role):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from stockapp.extensions import db
 from stockapp.models import Role, UserSession
 from stockapp.services import accounts
-from tests.support.apps import english_client
+from tests.support.apps import PASSWORD, english_client
 from tests.support.pages import sign_in, text
 
 ENDED = "Your session has ended; sign in again."
@@ -194,3 +194,58 @@ def test_parallel_tries_at_many_names_get_exactly_the_addresss_attempts(
     assert checked == free
     assert sorted(statuses) == [401] * free + [429] * (32 - free)
     assert sign_in(at(app, "10.0.0.7"), "boss").status_code == 302
+
+
+# An htmx request from a page whose session has ended (a dialog opening, a list refreshing).
+FROM_PAGE = {"HX-Request": "true", "HX-Current-URL": "http://localhost/products/A1024?tab=2"}
+
+
+def test_an_htmx_request_of_an_ended_session_sends_the_whole_page_to_sign_in_and_back(
+    app, client, make_user, make_style
+):
+    make_style("A1024")
+    make_user(Role.CLERK, username="li")
+    assert sign_in(client, "li").status_code == 302
+    tablet = copy_of(app, client)
+    assert client.post("/logout").status_code == 302  # signed out elsewhere: the session ends
+    response = tablet.get("/products/A1024/stock", headers=FROM_PAGE)
+    # Never the login page nested in the dialog: htmx opens the login as the whole page.
+    assert response.status_code == 204 and not response.data
+    login = response.headers["HX-Redirect"]
+    assert login == "/login?next=%2Fproducts%2FA1024%3Ftab%3D2"
+    assert ENDED in text(tablet.get(login))
+    signed = tablet.post(login, data={"username": "li", "password": PASSWORD})
+    assert signed.status_code == 302 and signed.location == "/products/A1024?tab=2"
+    assert tablet.get("/products/A1024/stock", headers=FROM_PAGE).status_code == 200
+
+
+def test_an_htmx_request_never_signed_in_is_sent_to_sign_in_and_a_plain_one_redirected(
+    app, client, make_user
+):
+    make_user(Role.CLERK, username="li")
+    response = client.post("/products/A1024/stock", headers=FROM_PAGE)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/login?next=%2Fproducts%2FA1024")
+    plain = client.get("/products/A1024")
+    assert plain.status_code == 302 and plain.location == "/login?next=%2Fproducts%2FA1024"
+    assert "HX-Redirect" not in plain.headers
+    assert client.get("/live", headers=FROM_PAGE).status_code == 401  # polling: a bare 401
+
+
+@pytest.mark.parametrize(
+    "came_from",
+    [
+        "http://evil.example/products",
+        "https://evil.example/",
+        "http://localhost.evil.example/x",
+        "http://localhost//evil.example/x",
+        "http://localhost/\\evil.example",
+        "javascript:alert(1)",
+        "/products",  # not a URL as a browser sends it
+        "",
+    ],
+)
+def test_the_page_to_return_to_is_only_ever_a_path_on_this_site(app, client, make_user, came_from):
+    make_user(Role.CLERK, username="li")
+    response = client.get("/orders", headers={"HX-Request": "true", "HX-Current-URL": came_from})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login"

@@ -1,8 +1,6 @@
 """Sign in, sign out, first-run setup, the language switch and the managers' page of
 API tokens."""
 
-from urllib.parse import urlsplit
-
 from flask import (
     abort,
     current_app,
@@ -23,7 +21,7 @@ from ...i18n import lazy_gettext as _l
 from ...models import Role, User
 from ...services import accounts, demo
 from ...services.errors import DomainError, LoginThrottled, NotFound
-from ..access import role_required
+from ..access import role_required, same_site_path
 from . import bp
 from .forms import ButtonForm, LoginForm, SetupForm
 from .users import token_form, token_page
@@ -152,6 +150,4 @@ def revoke_token(token_id: int):
 
 def _safe_next(target: str | None) -> str:
     """Follow ``next`` only to a path on this site."""
-    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
-        return target
-    return url_for("catalogue.products")
+    return same_site_path(target) or url_for("catalogue.products")
