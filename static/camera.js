@@ -184,21 +184,68 @@
 
   async function zxingReader() {
     const ZXing = await loadZxing();
-    const reader = new ZXing.BrowserMultiFormatReader();
     const { EAN_13, CODE_128, QR_CODE } = ZXing.BarcodeFormat;
+    const reader = new ZXing.BrowserMultiFormatReader();
     reader.possibleFormats = [EAN_13, CODE_128, QR_CODE];
-    const canvas = document.createElement("canvas");
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    return async (video) => {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0);
+    const code128 = new ZXing.BrowserMultiFormatReader();
+    code128.possibleFormats = [CODE_128];
+    const frame = document.createElement("canvas");
+    const part = document.createElement("canvas");
+    const context = frame.getContext("2d", { willReadFrequently: true });
+    const decode = (which, canvas) => {
       try {
-        return reader.decodeFromCanvas(canvas).getText();
+        return which.decodeFromCanvas(canvas).getText();
       } catch (error) {
-        return null;  // no code in this frame
+        return null;  // no code in this picture
       }
     };
+    return async (video) => {
+      frame.width = video.videoWidth;
+      frame.height = video.videoHeight;
+      context.drawImage(video, 0, 0);
+      const code = decode(reader, frame);
+      if (code) return code;
+      // ZXing 0.2.1 (@zxing/library 0.22) mistakes a Code 128 that starts in code set C
+      // (digits only, such as 200123456789) for code set B when anything dark lies left of
+      // the label on the same line: its Code128Reader.findStartPattern shrinks its typed
+      // array of bar widths after the first miss. Read such a code again from where a
+      // white gap (the label's edge or its quiet zone) begins the line.
+      for (const left of whiteGaps(context, frame.width, frame.height)) {
+        part.width = frame.width - left;
+        part.height = frame.height;
+        part.getContext("2d").drawImage(frame, left, 0, part.width, part.height, 0, 0, part.width, part.height);
+        const found = decode(code128, part);
+        if (found) return found;
+      }
+      return null;
+    };
+  }
+
+  // Up to three places along the middle line of the picture where a long light run
+  // starts after something dark: where a label or a quiet zone could begin.
+  function whiteGaps(context, width, height) {
+    const line = context.getImageData(0, Math.floor(height / 2), width, 1).data;
+    const light = [];
+    let min = 255;
+    let max = 0;
+    for (let x = 0; x < width; x += 1) {
+      const y = (line[4 * x] * 299 + line[4 * x + 1] * 587 + line[4 * x + 2] * 114) / 1000;
+      light.push(y);
+      min = Math.min(min, y);
+      max = Math.max(max, y);
+    }
+    const threshold = (min + max) / 2;
+    const least = Math.max(8, Math.round(width / 80));
+    const gaps = [];
+    let start = -1;
+    for (let x = 1; x < width && gaps.length < 3; x += 1) {
+      if (light[x] > threshold && light[x - 1] <= threshold) start = x;
+      if (light[x] <= threshold && start >= 0) {
+        if (x - start >= least) gaps.push(start + Math.floor((x - start) / 2));
+        start = -1;
+      }
+    }
+    return gaps;
   }
 
   // The ZXing script, from this site, the first time it is needed.

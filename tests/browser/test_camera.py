@@ -41,10 +41,16 @@ def shop(app, make_user, make_style):
 
 
 @pytest.fixture
-def camera_video(shop, tmp_path):
+def symbology():
+    """How the label is printed: EAN-13 unless a test is parametrized otherwise."""
+    return "EAN13"
+
+
+@pytest.fixture
+def camera_video(shop, symbology, tmp_path):
     """The camera films the label of 白色 M, held up for 1 s, then away for 2 s, in a loop."""
     _, barcodes = shop
-    return label_video(tmp_path / "label.y4m", barcodes["A1024-白色-M"])
+    return label_video(tmp_path / "label.y4m", barcodes["A1024-白色-M"], symbology)
 
 
 def open_camera(page, field: str = "#modal[open] #scan") -> None:
@@ -98,6 +104,19 @@ def test_the_camera_reads_a_label_into_the_manage_stock_dialog(app, page, shop, 
     expect(page.locator("#toast")).to_have_text(translated(app, "Received %(n)s pcs", n=2))
     with app.app_context():
         assert on_hand(skus["A1024-白色-M"]) == 2
+
+
+@pytest.mark.camera
+@pytest.mark.parametrize("symbology", ["Code128", "QRCode"])
+def test_the_camera_reads_code_128_and_qr_too(app, page, shop, symbology):
+    skus, barcodes = shop
+    sign_in(page, "li")
+    page.locator("#product-rows button.small").first.click()
+    open_camera(page)
+    expect(page.locator(f"#modal input[name=q-{skus['A1024-白色-M']}]")).to_have_value(
+        "1", timeout=10_000
+    )
+    expect(page.locator("#camera .camera-code")).to_contain_text(barcodes["A1024-白色-M"])
 
 
 def test_without_a_camera_the_overlay_says_so(app, page, shop):
