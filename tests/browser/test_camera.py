@@ -138,6 +138,32 @@ def test_the_camera_reads_code_128_and_qr_too(app, page, shop, symbology):
     expect(page.locator("#camera .camera-code")).to_contain_text(barcodes["A1024-白色-M"])
 
 
+# A browser's own BarcodeDetector (Chrome on Android, say), standing in for the real one:
+# it sees the label's code in every frame of the camera.
+NATIVE_DETECTOR = """
+window.BarcodeDetector = class {
+  static async getSupportedFormats() { return ["ean_13", "code_128", "qr_code", "upc_a"]; }
+  constructor(options) { window.detectorFormats = options.formats; }
+  async detect(video) { return video.videoWidth ? [{ rawValue: "%s" }] : []; }
+};
+"""
+
+
+@pytest.mark.camera
+def test_the_browsers_own_detector_is_used_where_there_is_one(app, page, shop):
+    skus, barcodes = shop
+    page.add_init_script(NATIVE_DETECTOR % barcodes["A1024-黑色-L"])
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    sign_in(page, "li")
+    page.locator("#product-rows button.small").first.click()
+    open_camera(page)
+    expect(page.locator(f"#modal input[name=q-{skus['A1024-黑色-L']}]")).to_have_value("1")
+    assert page.evaluate("() => window.detectorFormats") == ["ean_13", "code_128", "qr_code"]
+    assert page.evaluate("() => typeof window.ZXingBrowser") == "undefined"
+    assert not [url for url in asked if "zxing" in url], "ZXing was loaded all the same"
+
+
 def test_without_a_camera_the_overlay_says_so(app, page, shop):
     sign_in(page, "li")
     page.locator("#product-rows button.small").first.click()
