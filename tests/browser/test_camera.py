@@ -1,5 +1,6 @@
 """Scanning with the tablet's camera, in Chromium with a fake camera that films a label."""
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -88,21 +89,23 @@ def test_the_camera_reads_a_label_into_the_manage_stock_dialog(app, page, shop, 
 
     open_camera(page)
     cell = dialog.locator(f"input[name=q-{skus['A1024-白色-M']}]")
-    expect(cell).to_have_value("1", timeout=10_000)
+    expect(cell).to_have_value("1", timeout=15_000)
     overlay = page.locator("#camera")
     expect(overlay.locator(".camera-code")).to_have_text(
         translated(app, "Last read: %(code)s", code=code)
     )
     # The overlay also says what the dialog made of the scan, since it covers it.
-    expect(overlay.locator(".camera-result")).to_have_text("白色 M → 1")
+    expect(overlay.locator(".camera-result")).to_have_text(re.compile(r"^白色 M → \d+$"))
     expect(overlay.locator(".camera-status")).to_have_text(translated(app, READY))
     assert page.evaluate("() => document.querySelector('#camera video').videoWidth") == 640
-    page.wait_for_function(LABEL_IN_VIEW)  # the picture shows the label, not the empty table
+    page.wait_for_function(
+        LABEL_IN_VIEW, timeout=10_000
+    )  # the picture shows the label, not the empty table
     screenshot("camera")
     assert small_targets(page) == [], "camera overlay: targets under 44px"
 
     # Taken away and shown again, the label counts again.
-    page.wait_for_function("() => window.feeds.length >= 2", timeout=10_000)
+    page.wait_for_function("() => window.feeds.length >= 2", timeout=15_000)
 
     # Done: the camera is off and the scan field has the focus again, for the scanner or a tap.
     overlay.locator(".actions [data-close-camera]").click()
@@ -133,7 +136,7 @@ def test_the_camera_reads_code_128_and_qr_too(app, page, shop, symbology):
     page.locator("#product-rows button.small").first.click()
     open_camera(page)
     expect(page.locator(f"#modal input[name=q-{skus['A1024-白色-M']}]")).to_have_value(
-        "1", timeout=10_000
+        "1", timeout=15_000
     )
     expect(page.locator("#camera .camera-code")).to_contain_text(barcodes["A1024-白色-M"])
 
@@ -204,18 +207,20 @@ def test_the_camera_adds_a_style_to_a_new_order_and_then_counts_on_it(app, page,
     # its add field included, is new then, and the next read goes into the new field.
     open_camera(page, "#add")
     cell = page.locator(f"input[name=q-{skus['A1024-白色-M']}]")
-    expect(cell).to_have_value("1", timeout=10_000)
+    expect(cell).to_have_value("1", timeout=15_000)
     expect(page.locator("#add").locator("xpath=..").locator(".camera-button")).to_have_text(
         "Camera"
     )
-    expect(cell).to_have_value("2", timeout=10_000)
-    assert len(page.evaluate("() => window.feeds")) == 2
-    expect(page.locator("#camera .camera-result")).to_have_text("A1024 白色 M → 2")
+    page.wait_for_function("() => window.feeds.length >= 2", timeout=15_000)
+    expect(page.locator("#camera .camera-result")).to_have_text(re.compile(r"^A1024 白色 M → \d+$"))
     page.keyboard.press("Escape")  # closes the overlay, like ✕ and Done
     expect(page.locator("#camera")).not_to_have_attribute("open", "")
     expect(page.locator("#add")).to_be_focused()
+    # Every read after the first counted on the form: the new add field got them.
+    pieces = len(page.evaluate("() => window.feeds"))
+    expect(cell).to_have_value(str(pieces))
     page.locator("#order-submit").click()
     expect(page.locator(".totals")).to_be_visible()
     with app.app_context():
         lines = db.session.execute(sa.text("SELECT variant_id, ordered FROM order_lines")).all()
-    assert [tuple(line) for line in lines] == [(skus["A1024-白色-M"], 2)]
+    assert [tuple(line) for line in lines] == [(skus["A1024-白色-M"], pieces)]
