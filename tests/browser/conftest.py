@@ -15,7 +15,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.apps import serving
-from tests.support.browser import BROWSER_ENV, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORTS
+from tests.support.browser import (
+    BROWSER_ENV,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FAKE_CAMERA_ARGS,
+    PLAIN_HTTP_HOST,
+    TIMEOUT_MS,
+    VIEWPORTS,
+)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -36,14 +44,37 @@ def app_config():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def camera_browser(playwright):
+    """``camera_browser(video)``: a Chromium of its own whose camera films ``video`` (a
+    .y4m file, see tests/support/camera.py), allowed without asking. It also reaches
+    this app as http://PLAIN_HTTP_HOST:<port>, which, unlike 127.0.0.1, is not a
+    secure context: there the browser offers no camera."""
+    launched = []
+
+    def launch(video):
+        args = [*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"]
+        launched.append(playwright.chromium.launch(executable_path=CHROMIUM, args=args))
+        return launched[-1]
+
+    yield launch
+    for browser in launched:
         browser.close()
 
 
@@ -61,20 +92,29 @@ def viewport(request):
 
 
 @pytest.fixture
-def page(browser, live_server, viewport):
+def page(request, browser, camera_browser, live_server, viewport):
     """A fresh page (own cookies) in Chinese, the app's first language.
 
     Requests leaving 127.0.0.1 are blocked and fail the test, and so do an
     uncaught JavaScript error, a 5xx answer from the server and anything the
     Content-Security-Policy blocked.
+
+    A test marked ``camera`` gets a browser whose camera films the test's
+    ``camera_video`` fixture; ``@pytest.mark.camera(secure=False)`` opens the app
+    over plain HTTP by a host name, where browsers refuse the camera.
     """
+    camera = request.node.get_closest_marker("camera")
+    if camera:
+        browser = camera_browser(request.getfixturevalue("camera_video"))
+        if not camera.kwargs.get("secure", True):
+            live_server = live_server.replace("127.0.0.1", PLAIN_HTTP_HOST)
     context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     foreign, js_errors, server_errors = [], [], []
 
     def only_localhost(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", PLAIN_HTTP_HOST):
             route.continue_()
         else:
             foreign.append(route.request.url)

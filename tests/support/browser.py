@@ -17,6 +17,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# A camera that films a file (--use-file-for-fake-video-capture), allowed without asking.
+# The host name leads to 127.0.0.1 too, but over plain HTTP by a name, like a tablet on
+# the shop's Wi-Fi without HTTPS: not a secure context, so no camera.
+PLAIN_HTTP_HOST = "stockapp.test"
+FAKE_CAMERA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    f"--host-resolver-rules=MAP {PLAIN_HTTP_HOST} 127.0.0.1",
+]
 # Portrait and landscape tablet.
 VIEWPORTS = [(768, 1024), (1024, 768)]
 # Fail fast: a local page that has not answered in this long is broken.
