@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..database import write_transaction
+from ..database import mark_stock_changed, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import AuditAction, AuditSubject, Balance, Location, OrderLine, Style, Variant
@@ -317,6 +317,7 @@ def set_thresholds(thresholds: dict[int, int | None], *, actor_id: int | None = 
                     {"low_stock_threshold": threshold},
                 )
                 variant.low_stock_threshold = threshold
+                mark_stock_changed()  # the managers' to-do counts the low variants
 
 
 def set_barcode(variant_id: int, barcode: str, *, actor_id: int | None = None) -> None:
