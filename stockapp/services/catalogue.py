@@ -21,6 +21,7 @@ from ..models.catalogue import (
     MAX_SIZE,
     MAX_UNIT,
 )
+from ..models.warehouse import shown_name
 from . import audit
 from .errors import InvalidInput, InvalidTransition, NotFound
 from .size_groups import size_groups
@@ -249,13 +250,13 @@ def _refuse_if_held(session: Session, variants) -> None:
     its reserved pieces, when any of ``variants`` has some."""
     ids = [v.id for v in variants]
     where: dict[int, list[str]] = {}
-    for variant_id, location, qty in session.execute(
-        select(Balance.variant_id, Location.code, Balance.qty)
+    for variant_id, code, name, is_default, qty in session.execute(
+        select(Balance.variant_id, Location.code, Location.name, Location.is_default, Balance.qty)
         .join(Location, Location.id == Balance.location_id)
         .where(Balance.variant_id.in_(ids), Balance.qty != 0)
         .order_by(Location.code)
     ):
-        where.setdefault(variant_id, []).append(f"{location} ({qty})")
+        where.setdefault(variant_id, []).append(f"{shown_name(code, name, is_default)} ({qty})")
     held = dict(
         session.execute(
             select(OrderLine.variant_id, func.sum(OrderLine.ordered))
