@@ -244,7 +244,8 @@ def write_transaction() -> Iterator[Session]:
 
 
 def mark_stock_changed() -> None:
-    """Note that this transaction changes what the live counts show.
+    """Note that this transaction changes what the live counts show (stock,
+    reservations, picks, or what waits for a manager: the header's to-do).
 
     The stock version rises once, just before the commit: on PostgreSQL its row
     is then locked only for the commit itself.

@@ -68,7 +68,8 @@ class Variant(db.Model):
     sku: Mapped[str] = mapped_column(String(MAX_SKU), unique=True)
     # Filled with a generated EAN-13 right after insert when none is given.
     barcode: Mapped[str | None] = mapped_column(String(MAX_BARCODE), unique=True)
-    low_stock_threshold: Mapped[int | None] = mapped_column(Int64)
+    # Indexed: the managers' to-do counts the low variants among those with a threshold.
+    low_stock_threshold: Mapped[int | None] = mapped_column(Int64, index=True)
     archived: Mapped[bool] = mapped_column(default=False)
 
     style: Mapped[Style] = relationship(back_populates="variants")

@@ -92,11 +92,11 @@ class DocumentStatus(Vocabulary):
     """A document's state; the labels are a receipt's, the one document a user moves
     through them by hand ("Receipt RC12 is waiting for approval")."""
 
-    DRAFT = "draft", _l("a draft")
-    SUBMITTED = "submitted", _l("waiting for approval")
-    POSTED = "posted", _l("approved")
-    REVERSED = "reversed", _l("reversed")
-    REJECTED = "rejected", _l("rejected")
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Waiting for approval")
+    POSTED = "posted", _l("Approved")
+    REVERSED = "reversed", _l("Reversed")
+    REJECTED = "rejected", _l("Rejected")
 
 
 class Document(db.Model):

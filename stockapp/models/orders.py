@@ -24,10 +24,10 @@ MAX_CUSTOMER = 120
 
 
 class OrderStatus(Vocabulary):
-    OPEN = "open", _l("open")
-    PICKING = "picking", _l("picking")
-    COMPLETED = "completed", _l("complete")
-    CANCELLED = "cancelled", _l("cancelled")
+    OPEN = "open", _l("Open")
+    PICKING = "picking", _l("Picking")
+    COMPLETED = "completed", _l("Completed")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 # While an order is in one of these states its lines reserve stock and may be picked.

@@ -54,11 +54,11 @@ class Supplier(db.Model):
 
 
 class POStatus(Vocabulary):
-    DRAFT = "draft", _l("draft")
-    ORDERED = "ordered", _l("ordered")
-    PARTIALLY_RECEIVED = "partially_received", _l("partially received")
-    RECEIVED = "received", _l("received")
-    CLOSED = "closed", _l("closed")
+    DRAFT = "draft", _l("Draft")
+    ORDERED = "ordered", _l("Placed")
+    PARTIALLY_RECEIVED = "partially_received", _l("Partially received")
+    RECEIVED = "received", _l("Received")
+    CLOSED = "closed", _l("Closed")
 
 
 # A PO in these states is waiting for goods: receipts may be made against it.

@@ -1,6 +1,6 @@
 """Enums that carry the user's word for each of their members.
 
-``OrderStatus.OPEN.label`` is the translated display name (待配货 / open); the value
+``OrderStatus.OPEN.label`` is the translated display name (待配货 / Open); the value
 (``"open"``) is what the database and the API store. One definition serves the
 pages, the API's messages and the exports.
 """

@@ -4,9 +4,22 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 
 MAX_LOCATION = 32
 MAX_ZONE = 40
+MAX_LOCATION_NAME = 40
+
+# The default location until a manager names it: its code, DEFAULT, is not a word.
+DEFAULT_LOCATION_NAME = _l("Default location")
+
+
+def shown_name(code: str, name: str, is_default: bool) -> str:
+    """What screens and printouts call a location: the name a manager gave it, else
+    for the default location "Default location" in the user's language, else its code."""
+    if name:
+        return name
+    return str(DEFAULT_LOCATION_NAME) if is_default else code
 
 
 class Warehouse(db.Model):
@@ -28,5 +41,12 @@ class Location(db.Model):
     # Server defaults too: these columns came after locations were in use.
     zone: Mapped[str] = mapped_column(String(MAX_ZONE), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # What screens and printouts call it; "" shows the code (the default location's
+    # translated name for the default location).
+    name: Mapped[str] = mapped_column(String(MAX_LOCATION_NAME), default="", server_default="")
     # Damaged goods are kept here, apart from sellable stock.
     is_quarantine: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    @property
+    def shown_name(self) -> str:
+        return shown_name(self.code, self.name, self.is_default)

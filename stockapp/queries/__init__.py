@@ -15,6 +15,7 @@ from .catalogue import (
     variant_ids_by_sku,
 )
 from .documents import id_by_number_or_id
+from .insight import manager_todo
 from .numbers import next_number
 from .orders import (
     order_by_id,
@@ -61,6 +62,7 @@ __all__ = [
     "id_by_number_or_id",
     "locations_of",
     "main_locations",
+    "manager_todo",
     "movements",
     "next_number",
     "order_by_id",

@@ -61,15 +61,27 @@ def order_page(order: Order) -> dict:
     }
 
 
+def picked_in_full():
+    """SQL: the order (``Order``) is open or picking and every line of it is picked in
+    full: it waits for a manager's 配货完成."""
+    unpicked = (
+        select(OrderLine.id)
+        .where(OrderLine.order_id == Order.id, OrderLine.picked < OrderLine.ordered)
+        .exists()
+    )
+    return Order.status.in_(ACTIVE) & ~unpicked
+
+
 def order_list(
     *,
     statuses=None,
+    picked: bool = False,
     search: str = "",
     cursor: Cursor = FIRST,
     per_page: int = 50,
 ) -> Page:
-    """One page of orders, newest first (keyset by id), in ``statuses`` (None: all),
-    with their piece counts.
+    """One page of orders, newest first (keyset by id), in ``statuses`` (None: all)
+    and with ``picked`` only those picked in full, with their piece counts.
 
     A search (number or customer containing it) puts exact matches first, then
     prefixes (``search.match``); ranked, its pages are numbered, not keyset.
@@ -78,6 +90,8 @@ def order_list(
     query = select(Order)
     if statuses is not None:
         query = query.where(Order.status.in_(statuses))
+    if picked:
+        query = query.where(picked_in_full())
     if search:
         found = match(search, Order.number, Order.customer)
         query, cursor = ranked(query, found), cursor_for(found, cursor)

@@ -27,9 +27,12 @@ from .search import Match, cursor_for, either, exactly, match, ranked
 
 def po_page(po: PurchaseOrder) -> dict:
     """A PO as its page shows it: per style a colour × size grid of ordered,
-    received (approved receipts), cancelled and remaining (its receipts are
-    ``receipt_list(po_id=…)``, a page at a time)."""
+    received (approved receipts), cancelled and remaining, and what receipts waiting
+    for approval hold (``waiting``) with what is due after them (``due``: what a
+    clerk may still expect to arrive). Its receipts are ``receipt_list(po_id=…)``,
+    a page at a time."""
     received = po_received(po.id)
+    counted = po_received(po.id, waiting=True)
     lines = list(
         db.session.scalars(
             select(POLine)
@@ -37,20 +40,28 @@ def po_page(po: PurchaseOrder) -> dict:
             .options(selectinload(POLine.variant).selectinload(Variant.style))
         )
     )
-    cells = [
-        {
-            "line": line,
-            "variant": line.variant,
-            "received": received.get(line.variant_id, 0),
-            "remaining": max(line.ordered - received.get(line.variant_id, 0) - line.cancelled, 0),
-        }
-        for line in lines
-    ]
+    cells = []
+    for line in lines:
+        got = received.get(line.variant_id, 0)
+        remaining = max(line.ordered - got - line.cancelled, 0)
+        waiting = counted.get(line.variant_id, 0) - got
+        cells.append(
+            {
+                "line": line,
+                "variant": line.variant,
+                "received": got,
+                "remaining": remaining,
+                "waiting": waiting,
+                "due": max(remaining - waiting, 0),
+            }
+        )
     return {
         "styles": grids_by_style(cells),
         "ordered": sum(c["line"].ordered for c in cells),
         "received": sum(c["received"] for c in cells),
         "remaining": sum(c["remaining"] for c in cells),
+        "waiting": sum(c["waiting"] for c in cells),
+        "due": sum(c["due"] for c in cells),
         "cancelled": sum(c["line"].cancelled for c in cells),
     }
 

@@ -86,13 +86,12 @@ def receipt_page(receipt: Receipt) -> dict:
             .options(selectinload(ReceiptLine.variant).selectinload(Variant.style))
         )
     )
-    codes = dict(
-        db.session.execute(
-            select(Location.id, Location.code).where(
-                Location.id.in_({line.location_id for line in lines})
-            )
-        ).all()
-    )
+    names = {
+        location.id: location.shown_name
+        for location in db.session.scalars(
+            select(Location).where(Location.id.in_({line.location_id for line in lines}))
+        )
+    }
     rows = []
     for line in lines:
         po_line = po_lines.get(line.variant_id)
@@ -103,7 +102,7 @@ def receipt_page(receipt: Receipt) -> dict:
             {
                 "line": line,
                 "variant": line.variant,
-                "location": codes.get(line.location_id, ""),
+                "location": names.get(line.location_id, ""),
                 "ordered": po_line.ordered if po_line else None,
                 "due": due,
                 "wrong": po is not None and po_line is None,

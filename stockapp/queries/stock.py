@@ -14,6 +14,7 @@ from ..models import (
     Variant,
     Warehouse,
 )
+from ..models.warehouse import shown_name
 from ..services.warehouses import MAIN_WAREHOUSE
 
 
@@ -64,19 +65,19 @@ def _on_hand_and_held():
     return on_hand, held
 
 
-def has_low_variant(style_id):
-    """SQL: the style ``style_id`` has a variant at or below its threshold (``is_low``)."""
+def low_variant():
+    """SQL: the variant (``Variant``) is active and at or below its threshold (``is_low``)."""
     on_hand, held = _on_hand_and_held()
     return (
-        select(Variant.id)
-        .where(
-            Variant.style_id == style_id,
-            ~Variant.archived,
-            Variant.low_stock_threshold.is_not(None),
-            on_hand - held <= Variant.low_stock_threshold,
-        )
-        .exists()
+        ~Variant.archived
+        & Variant.low_stock_threshold.is_not(None)
+        & (on_hand - held <= Variant.low_stock_threshold)
     )
+
+
+def has_low_variant(style_id):
+    """SQL: the style ``style_id`` has a variant at or below its threshold (``is_low``)."""
+    return select(Variant.id).where(Variant.style_id == style_id, low_variant()).exists()
 
 
 def stock_per_size(style_ids) -> dict[int, list[tuple[str, int, int]]]:
@@ -129,7 +130,8 @@ def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
 
 
 def stock_version() -> int:
-    """A number that rises with every committed change of stock, reservations or picks."""
+    """A number that rises with every committed change of stock, reservations, picks,
+    or what waits for a manager (a receipt's state, a low-stock threshold)."""
     return run(STOCK_VERSION).scalar()
 
 
@@ -149,16 +151,16 @@ def stock_by_location(variant_id: int) -> list[dict]:
 
 
 def locations_of(variant_ids) -> dict[int, list[str]]:
-    """The location codes that hold each variant, for a picking list."""
+    """The locations (their shown names) that hold each variant, for a picking list."""
     rows = db.session.execute(
-        select(Balance.variant_id, Location.code)
+        select(Balance.variant_id, Location.code, Location.name, Location.is_default)
         .join(Location, Location.id == Balance.location_id)
         .where(Balance.variant_id.in_(list(variant_ids)), Balance.qty > 0)
         .order_by(Location.code)
     )
     found: dict[int, list[str]] = {}
-    for variant_id, code in rows:
-        found.setdefault(variant_id, []).append(code)
+    for variant_id, code, name, is_default in rows:
+        found.setdefault(variant_id, []).append(shown_name(code, name, is_default))
     return found
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..database import write_transaction
+from ..database import mark_stock_changed, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import AuditAction, AuditSubject, Balance, Location, OrderLine, Style, Variant
@@ -21,6 +21,7 @@ from ..models.catalogue import (
     MAX_SIZE,
     MAX_UNIT,
 )
+from ..models.warehouse import shown_name
 from . import audit
 from .errors import InvalidInput, InvalidTransition, NotFound
 from .size_groups import size_groups
@@ -249,13 +250,13 @@ def _refuse_if_held(session: Session, variants) -> None:
     its reserved pieces, when any of ``variants`` has some."""
     ids = [v.id for v in variants]
     where: dict[int, list[str]] = {}
-    for variant_id, location, qty in session.execute(
-        select(Balance.variant_id, Location.code, Balance.qty)
+    for variant_id, code, name, is_default, qty in session.execute(
+        select(Balance.variant_id, Location.code, Location.name, Location.is_default, Balance.qty)
         .join(Location, Location.id == Balance.location_id)
         .where(Balance.variant_id.in_(ids), Balance.qty != 0)
         .order_by(Location.code)
     ):
-        where.setdefault(variant_id, []).append(f"{location} ({qty})")
+        where.setdefault(variant_id, []).append(f"{shown_name(code, name, is_default)} ({qty})")
     held = dict(
         session.execute(
             select(OrderLine.variant_id, func.sum(OrderLine.ordered))
@@ -317,6 +318,7 @@ def set_thresholds(thresholds: dict[int, int | None], *, actor_id: int | None = 
                     {"low_stock_threshold": threshold},
                 )
                 variant.low_stock_threshold = threshold
+                mark_stock_changed()  # the managers' to-do counts the low variants
 
 
 def set_barcode(variant_id: int, barcode: str, *, actor_id: int | None = None) -> None:

@@ -368,7 +368,7 @@ def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) ->
     if to == OrderStatus.PICKING:
         raise InvalidTransition(
             _l(
-                "Order %(number)s is %(status)s: picks can no longer change.",
+                "Order %(number)s (%(status)s): picks can no longer change.",
                 number=found.number,
                 status=OrderStatus.label_of(found.status),
             )

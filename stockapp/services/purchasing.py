@@ -111,7 +111,7 @@ def place(po_id: int, *, operator_id: int, idempotency_key: str | None = None) -
         if po.status != POStatus.DRAFT:
             raise InvalidTransition(
                 _l(
-                    "Purchase order %(number)s is %(status)s: only a draft can be ordered.",
+                    "Purchase order %(number)s (%(status)s): only a draft can be ordered.",
                     number=po.number,
                     status=POStatus.label_of(po.status),
                 )
@@ -132,7 +132,7 @@ def close(po_id: int, *, operator_id: int, idempotency_key: str | None = None) -
         if po.status in (POStatus.DRAFT, POStatus.CLOSED):
             raise InvalidTransition(
                 _l(
-                    "Purchase order %(number)s is %(status)s: it cannot be closed.",
+                    "Purchase order %(number)s (%(status)s): it cannot be closed.",
                     number=po.number,
                     status=POStatus.label_of(po.status),
                 )

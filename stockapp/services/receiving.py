@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 
-from ..database import run, utcnow
+from ..database import mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -200,6 +200,8 @@ def _write(
         },
     )
     run(_INSERT_LINES, [{"document_id": document["id"], **line.__dict__} for line in lines])
+    if status == DocumentStatus.SUBMITTED:
+        mark_stock_changed()  # the managers' to-do shows it
     if po is not None and submitted and not decision.manager:
         _check_tolerance(lines, po)
     movements = _post(document, lines, po, operator_id) if posted else []
@@ -342,21 +344,32 @@ def _check_tolerance(lines, po: PurchaseOrder) -> None:
     # the other, nor one variant split over two lines.
     received = purchasing.received_by_variant(po.id, waiting=True)
     ordered = {line.variant_id: line for line in po.lines}
-    over = []
-    for variant_id in sorted({line.variant_id for line in lines} & set(ordered)):
-        po_line, total = ordered[variant_id], received.get(variant_id, 0)
-        if total * 100 > po_line.ordered * (100 + tolerance):
-            over.append((po_line.variant.sku, po_line.ordered, total))
-    if over:
+    errors = {}
+    for i, line in enumerate(lines):
+        po_line, total = ordered.get(line.variant_id), received.get(line.variant_id, 0)
+        if po_line is None or total * 100 <= po_line.ordered * (100 + tolerance):
+            continue
+        # The variant's first line carries the message: the line to correct.
+        errors.setdefault(
+            po_line.variant_id,
+            (
+                f"lines[{i}]",
+                _l(
+                    "%(sku)s: %(total)d received with the receipts waiting, %(ordered)d ordered.",
+                    sku=po_line.variant.sku,
+                    total=total,
+                    ordered=po_line.ordered,
+                ),
+            ),
+        )
+    if errors:
         raise NotPermitted(
             _l(
-                "Over the %(tolerance)d%% tolerance, a manager must submit: %(lines)s.",
+                "Over the %(tolerance)d%% tolerance: a manager must submit this receipt. "
+                "The lines over it are marked.",
                 tolerance=tolerance,
-                lines=", ".join(
-                    str(_l("%(sku)s %(total)d of %(ordered)d", sku=sku, total=t, ordered=o))
-                    for sku, o, t in over
-                ),
-            )
+            ),
+            dict(errors.values()),
         )
 
 
@@ -370,6 +383,7 @@ def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> N
         .returning(table.c.id)
     ).first()
     if done is not None:
+        mark_stock_changed()  # the managers' to-do counts the receipts waiting
         return
     status = db.session.scalar(select(Document.status).where(Document.id == document_id))
     number = _document(document_id)["number"]
@@ -377,7 +391,7 @@ def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> N
         raise AlreadyApproved(_l("Receipt %(number)s is already approved.", number=number))
     raise InvalidTransition(
         _l(
-            "Receipt %(number)s is %(status)s: you cannot %(action)s it.",
+            "Receipt %(number)s (%(status)s): you cannot %(action)s it.",
             number=number,
             status=DocumentStatus.label_of(status),
             action=ACTION_NAMES[after],
@@ -433,7 +447,7 @@ def _check_expecting(po: PurchaseOrder) -> None:
     if po.status not in RECEIVING:
         raise InvalidTransition(
             _l(
-                "Purchase order %(number)s is %(status)s: nothing is expected on it.",
+                "Purchase order %(number)s (%(status)s): nothing is expected on it.",
                 number=po.number,
                 status=POStatus.label_of(po.status),
             )

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import AuditAction, AuditSubject, Balance, Location, Variant, Warehouse
 from ..models.ledger import MAX_NOTE
-from ..models.warehouse import MAX_LOCATION, MAX_ZONE
+from ..models.warehouse import MAX_LOCATION, MAX_LOCATION_NAME, MAX_ZONE
 from . import audit
 from .errors import InvalidInput, NotFound
 
@@ -99,6 +99,34 @@ def create_location(
             after={"zone": zone, "note": note, "is_quarantine": is_quarantine},
         )
         return location.id
+
+
+def name_location(*, location_id: int, name: str, actor_id: int | None = None) -> None:
+    """Give a location the name screens and printouts show (the default location's
+    DEFAULT is not a word), with its audit row; "" shows its code again (for the
+    default location, "Default location" in the user's language)."""
+    name = name.strip()
+    if len(name) > MAX_LOCATION_NAME:
+        raise InvalidInput(
+            _l("Some fields need attention."),
+            {"name": _l("At most %(max)d characters.", max=MAX_LOCATION_NAME)},
+        )
+    with write_transaction() as session:
+        location = session.get(Location, location_id)
+        if location is None:
+            raise NotFound(_l("Location %(id)s does not exist.", id=location_id))
+        if location.name == name:
+            return
+        audit.record(
+            session,
+            actor_id=actor_id,
+            subject=AuditSubject.LOCATION,
+            key=f"{session.get(Warehouse, location.warehouse_id).code} {location.code}",
+            action=AuditAction.CHANGED,
+            before={"name": location.name},
+            after={"name": name},
+        )
+        location.name = name
 
 
 def quarantine_location_id(warehouse_id: int) -> int | None:

@@ -36,7 +36,7 @@ def require_login():
         if current_user.must_change_password and request.endpoint not in BEFORE_A_NEW_PASSWORD:
             return client_redirect(url_for("auth.password"))
         return None
-    if request.endpoint == "live.version":
+    if request.endpoint in ("live.version", "live.todo"):
         # A screen left open after its session ended: no redirect, no flashed message.
         return "", 401
     ended = session.pop("_user_id", None) is not None  # flask-login's key: a session that ended

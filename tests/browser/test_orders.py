@@ -134,7 +134,7 @@ def test_new_order_by_scanning_and_typing(app, page, shop, screenshot):
     assert small_targets(page) == []
     page.locator("#order-submit").click()
 
-    expect(page.locator("h1")).to_contain_text(translated(app, "open"))
+    expect(page.locator("h1")).to_contain_text(translated(app, "Open"))
     expect(page.locator(".totals")).to_contain_text("7")
     short = page.locator(f"#cell-{skus['A1024-Black-L']} .short")
     expect(short).to_have_text(translated(app, "Short %(n)d", n=5))
@@ -150,7 +150,7 @@ def test_return_and_picking_list(app, page, shop, screenshot):
         orders.complete(order_id, operator_id=manager)
     sign_in(page, "li")
     page.goto(f"/orders/{order_id}/picking-list")
-    expect(page.locator("table").first).to_contain_text("DEFAULT")
+    expect(page.locator("table").first).to_contain_text(translated(app, "Default location"))
     screenshot("picking-list")
 
     page.goto(f"/orders/{order_id}")

@@ -240,6 +240,11 @@ def state() -> dict:
     return snapshot
 
 
+def over_lines(error: DomainError) -> dict[str, str]:
+    """The messages of a refusal beside its lines, as text."""
+    return {path: str(message) for path, message in error.errors.items()}
+
+
 def refused(error_class, call, *args, **kwargs) -> DomainError:
     """Run a call that must be refused with exactly ``error_class``; assert it wrote nothing."""
     before = state()
@@ -804,7 +809,11 @@ def test_without_approval_for_po_receipts_a_clerks_submit_posts_at_once(w):
 def test_a_clerk_over_the_tolerance_is_refused_and_nothing_changes(w):
     po_id = new_po(w, (w.s, 10), (w.m, 5))
     error = refused(NotPermitted, arrive, w, po_id, (w.s, 11), (w.m, 5))
-    assert S in str(error.detail) and "11 of 10" in str(error.detail) and M not in str(error.detail)
+    assert "0% tolerance" in str(error.detail)
+    # The line over it carries the message, in the user's words; the M line within it none.
+    assert over_lines(error) == {
+        "lines[0]": f"{S}: 11 received with the receipts waiting, 10 ordered."
+    }
     assert row_count("documents") == 0
     # A draft over the tolerance may be kept, but a clerk cannot submit it.
     draft = arrive(w, po_id, (w.s, 11), submit=False)["document"]["id"]
@@ -822,7 +831,10 @@ def test_the_tolerance_counts_what_earlier_receipts_brought(w):
     assert figures(po_id) == {w.s: (10, 11, 0, 0), w.m: (20, 22, 0, 0), w.l: (5, 0, 0, 5)}
     assert po_status(po_id) == POStatus.PARTIALLY_RECEIVED
     error = refused(NotPermitted, arrive, w, po_id, (w.s, 1))  # would be 12 of 10
-    assert "10%" in str(error.detail) and "12 of 10" in str(error.detail)
+    assert "10%" in str(error.detail)
+    assert over_lines(error) == {
+        "lines[0]": f"{S}: 12 received with the receipts waiting, 10 ordered."
+    }
     assert level(w.s) == 11
     # A wrong item is not an over-receipt of the PO: a clerk may record it.
     other = new_po(w, (w.m, 1))
@@ -836,7 +848,7 @@ def test_the_tolerance_counts_receipts_still_waiting_for_approval(w):
     assert doc_status(first) == DocumentStatus.SUBMITTED
     # A second 10 while the first still waits would make 20 of 10 once both are approved.
     error = refused(NotPermitted, arrive, w, po_id, (w.s, 10))
-    assert "20 of 10" in str(error.detail)
+    assert "20 received" in over_lines(error)["lines[0]"]
     # Once the first is rejected, its pieces no longer count.
     receiving.reject(first, operator_id=w.manager, reason="wrong count")
     assert arrive(w, po_id, (w.s, 10))["document"]["status"] == "submitted"
@@ -848,7 +860,8 @@ def test_a_clerk_cannot_split_an_over_receipt_across_lines_of_one_variant(w):
     error = refused(
         NotPermitted, arrive, w, po_id, ArrivedLine(w.s, 6), ArrivedLine(w.s, 6, location_id=shelf)
     )
-    assert "12 of 10" in str(error.detail)
+    assert list(over_lines(error)) == ["lines[0]"], "the variant's first line is marked"
+    assert "12 received" in over_lines(error)["lines[0]"]
     # Two lines that together stay within what was ordered are fine.
     document_id = delivered(w, po_id, ArrivedLine(w.s, 6), ArrivedLine(w.s, 4, location_id=shelf))
     assert movements_of(document_id) == [

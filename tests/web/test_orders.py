@@ -487,7 +487,7 @@ def test_picks_on_a_completed_order_are_refused(app, client, shop):
     response = post_picks(client, order_id, "late", {s: (2, 3)})
     assert response.status_code == 422
     answer = response.get_json()
-    assert answer["errors"] == {"form": "Order PH-1 is complete: picks can no longer change."}
+    assert answer["errors"] == {"form": "Order PH-1 (Completed): picks can no longer change."}
     assert answer["picked"] == {str(s): 2}
     assert lines_of(app, order_id)[s] == (4, 2, 2, 0) and stock_of(app, s) == (8,)
 
@@ -664,7 +664,7 @@ def test_the_picking_list_groups_by_style_with_sizes_across(app, client, shop, m
         colour: [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
         for colour, r in rows
     }
-    assert cells == {"Black": ["4", "2", "6", "DEFAULT"], "White": ["1", "", "1", "—"]}
+    assert cells == {"Black": ["4", "2", "6", "Default location"], "White": ["1", "", "1", "—"]}
     assert re.findall(r'<th scope="col">([^<]+)</th>', b2048) == [
         "Colour",
         "38",

@@ -215,7 +215,8 @@ def selected(page: str, name: str) -> str | None:
 def due_on_sheet(page: str, label: str) -> str:
     """The "Due" figure of a receiving-sheet row (label: "Black S")."""
     found = re.search(
-        rf'<th scope="row">{re.escape(label)}(?:<br>[^\n]*?)?</th>\s*<td class="num">([^<]*)</td>',
+        rf'<th scope="row">{re.escape(label)}(?:<br>[^\n]*?)?</th>\s*'
+        r'<td class="num">([^<]*)(?:<br><span class="waiting">[^<]*</span>)?</td>',
         page,
     )
     assert found, f"no row {label}"
@@ -404,7 +405,7 @@ def test_the_po_list_filters_by_state_and_search(app, client, mill):
     assert "PO-1" in waiting and "PO-2" in waiting and "PO-3" not in waiting
     row = row_of(waiting, "PO-1")
     assert re.findall(r'<td class="num">([^<]+)</td>', row) == ["15", "6", "9"]
-    assert "partially received" in row and "Hangzhou Mill" in row
+    assert "Partially received" in row and "Hangzhou Mill" in row
     drafts = text(client.get("/purchase-orders?state=draft"))
     assert "PO-3" in drafts and "PO-1" not in drafts
     found = text(client.get("/purchase-orders?state=all&q=ningbo", headers=HTMX))
@@ -622,7 +623,7 @@ def test_closing_records_the_remainder_as_cancelled(app, client, mill):
     assert stock_of(app, s, m) == (6, 0)
     again = client.post(f"/purchase-orders/{po_id}/close", data={"key": "c3"})
     assert again.status_code == 302
-    assert "is closed: it cannot be closed." in text(client.get(f"/purchase-orders/{po_id}"))
+    assert "(Closed): it cannot be closed." in text(client.get(f"/purchase-orders/{po_id}"))
 
 
 def test_the_close_button_names_what_will_be_cancelled(app, client, mill):
@@ -648,7 +649,7 @@ def test_a_draft_cannot_be_closed(app, client, mill):
     po_id = new_po(app, mill, {"A1024-Black-S": 3}, place=False)
     as_user(client, "boss")
     assert client.post(f"/purchase-orders/{po_id}/close", data={"key": "c1"}).status_code == 302
-    assert "is draft: it cannot be closed." in text(client.get(f"/purchase-orders/{po_id}"))
+    assert "(Draft): it cannot be closed." in text(client.get(f"/purchase-orders/{po_id}"))
     assert po_status(app, po_id) == "draft"
 
 
@@ -706,14 +707,14 @@ def test_a_po_not_waiting_for_goods_sends_the_sheet_back(app, client, mill, thre
     draft, closed = po_id_of(app, "PO-3"), po_id_of(app, "PO-4")
     response = client.get(f"/purchase-orders/{draft}/receive")
     assert response.status_code == 302 and response.location == f"/purchase-orders/{draft}"
-    assert "Purchase order PO-3 is draft: nothing is expected on it." in text(
+    assert "Purchase order PO-3 (Draft): nothing is expected on it." in text(
         client.get(response.location)
     )
     before = snapshot(app)
     form = sheet(mill, r_B2048_Navy_40=2)
     posted = client.post(f"/purchase-orders/{closed}/receive", data=form, headers=HTMX)
     assert posted.status_code == 302 and posted.location == f"/purchase-orders/{closed}"
-    assert "Purchase order PO-4 is closed: nothing is expected on it." in text(
+    assert "Purchase order PO-4 (Closed): nothing is expected on it." in text(
         client.get(f"/purchase-orders/{closed}")
     )
     assert snapshot(app) == before
@@ -864,7 +865,7 @@ def test_a_submitted_receipt_waits_for_approval(app, client, mill, po):
     number = receipt_number(app, document_id)
     page = text(client.get(f"/receipts/{document_id}"))  # where HX-Redirect leads
     assert f"Receipt {number} submitted for approval." in page
-    assert "waiting for approval" in page
+    assert "Waiting for approval" in page
     # A double tap of the same sheet makes no second receipt.
     again = client.post(f"/purchase-orders/{po}/receive", data=form, headers=HTMX)
     assert again.status_code == 204 and again.headers["HX-Redirect"] == f"/receipts/{document_id}"
@@ -901,7 +902,16 @@ def test_a_clerk_over_the_tolerance_is_refused(app, client, mill, po):
     response = client.post(f"/purchase-orders/{po}/receive", data=form, headers=HTMX)
     assert response.status_code == 422
     page = text(response)
-    assert "Over the 0% tolerance, a manager must submit: A1024-Black-S 11 of 10." in page
+    assert (
+        "Over the 0% tolerance: a manager must submit this receipt. The lines over it are marked."
+        in page
+    )
+    # The line over it is marked, its message beside it; the line within it is not.
+    assert error_beside(page, f"e-r-{s}") == (
+        "A1024-Black-S: 11 received with the receipts waiting, 10 ordered."
+    )
+    assert 'aria-invalid="true" aria-describedby="e-r-' + str(s) + '"' in page
+    assert f'id="e-r-{mill.v["A1024-Black-M"]}"' not in page
     assert value_of(page, f"r-{s}") == "11"  # kept, to correct
     assert snapshot(app) == before
     # Within a 10 % tolerance the same sheet is submitted.
@@ -910,6 +920,80 @@ def test_a_clerk_over_the_tolerance_is_refused(app, client, mill, po):
     assert response.status_code == 204
     assert receipt_status(app, last_receipt(app)) == "submitted"
     assert stock_of(app, s) == (0,)
+
+
+ZH = {"Accept-Language": "zh-CN"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "form_message", "line_message"),
+    [
+        (
+            {},
+            "Over the 0% tolerance: a manager must submit this receipt. "
+            "The lines over it are marked.",
+            "A1024-Black-L: 3 received with the receipts waiting, 2 ordered.",
+        ),
+        (
+            ZH,
+            "超出 0% 的允差，须由管理员提交此入库单。超出的行已标出。",
+            "A1024-Black-L：连同待审核的入库单共收 3 件，订购 2 件。",
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_the_over_receipt_message_is_in_the_users_words_beside_its_line(
+    app, client, mill, po, headers, form_message, line_message
+):
+    s, big = mill.v["A1024-Black-S"], mill.v["A1024-Black-L"]
+    before = snapshot(app)
+    form = sheet(mill, r_A1024_Black_S=2, r_A1024_Black_L=3)
+    response = client.post(f"/purchase-orders/{po}/receive", data=form, headers=HTMX | headers)
+    assert response.status_code == 422
+    page = text(response)
+    assert form_message in html.unescape(page)
+    assert html.unescape(error_beside(page, f"e-r-{big}")) == line_message
+    # The L row is highlighted and its input marked invalid; the S row, within it, is not.
+    rows = re.findall(r'<tr class="([^"]*)">\s*<th scope="row">Black (S|L)', page)
+    assert dict((size, classes.strip()) for classes, size in rows) == {"S": "", "L": "has-error"}
+    assert f'aria-invalid="true" aria-describedby="e-r-{big}"' in page
+    assert f"e-r-{s}" not in page
+    assert snapshot(app) == before
+
+
+def waiting_on_sheet(page: str, label: str) -> str | None:
+    """The "waiting n" beside the Due figure of a receiving-sheet row, or None."""
+    found = re.search(
+        rf'<th scope="row">{re.escape(label)}</th>\s*<td class="num">[^<]*'
+        r'(?:<br><span class="waiting">([^<]*)</span>)?</td>',
+        page,
+    )
+    assert found, f"no row {label}"
+    return found[1]
+
+
+@pytest.mark.parametrize(
+    ("headers", "waiting", "note"),
+    [({}, "waiting 4", "hold 4 pcs of this PO"), (ZH, "待审核 4", "已含本采购单 4 件")],
+    ids=["en", "zh"],
+)
+def test_due_leaves_out_what_receipts_waiting_for_approval_hold(
+    app, client, mill, po, headers, waiting, note
+):
+    """A second clerk sees the pieces a first one has received (waiting for approval)
+    taken off what is due, so the same goods are not received twice."""
+    new_receipt(app, mill, po, {"A1024-Black-S": 4})
+    page = text(client.get(f"/purchase-orders/{po}/receive", headers=headers))
+    labels = ["Black S", "Black M", "Black L"]
+    assert [due_on_sheet(page, label) for label in labels] == ["6", "5", "2"]
+    assert [waiting_on_sheet(page, label) for label in labels] == [waiting, None, None]
+    assert note in page
+    # Approved, the pieces are received: due stays 6 and nothing waits any more.
+    approve(app, mill, last_receipt(app))
+    page = text(client.get(f"/purchase-orders/{po}/receive", headers=headers))
+    assert [due_on_sheet(page, label) for label in labels] == ["6", "5", "2"]
+    assert [waiting_on_sheet(page, label) for label in labels] == [None, None, None]
+    assert note not in page
 
 
 def test_a_managers_receipt_posts_at_once(app, client, mill, po):
@@ -1008,7 +1092,7 @@ def test_the_queue_lists_receipts_waiting_for_approval(app, client, mill, po):
         numbers[waiting],
         "PO-1",
         "Hangzhou Mill",
-        "waiting for approval",
+        "Waiting for approval",
         "3",
         "li",
     ]
@@ -1064,22 +1148,46 @@ def test_the_receipt_page_shows_what_differs(app, client, mill, po):
     )
     page = text(client.get(f"/receipts/{document_id}"))
     number = receipt_number(app, document_id)
-    assert f"Receipt {number}" in page and "waiting for approval" in page
+    assert f"Receipt {number}" in page and "Waiting for approval" in page
     assert "PO-1" in page and "Hangzhou Mill" in page and "van 9" in page
     rows = receipt_rows(page)
     # Due, received, damaged, difference, location, unit cost, reason and note.
-    assert rows["A1024-Black-S"] == ["6", "8", "0", "Over 2", "DEFAULT", "45.00 PO: 42.50", "Over"]
+    assert rows["A1024-Black-S"] == [
+        "6",
+        "8",
+        "0",
+        "Over 2",
+        "Default location",
+        "45.00 PO: 42.50",
+        "Over",
+    ]
     assert rows["A1024-Black-M"] == [
         "5",
         "3",
         "0",
         "Short 2",
-        "DEFAULT",
+        "Default location",
         "42.50",
         "Short · rest next week",
     ]
-    assert rows["A1024-Black-L"] == ["2", "1", "1", "Short 1", "DEFAULT", "42.50", "Damaged · wet"]
-    assert rows["B2048-Navy-38"] == ["—", "1", "0", "Wrong item", "DEFAULT", "—", "Wrong item"]
+    assert rows["A1024-Black-L"] == [
+        "2",
+        "1",
+        "1",
+        "Short 1",
+        "Default location",
+        "42.50",
+        "Damaged · wet",
+    ]
+    assert rows["B2048-Navy-38"] == [
+        "—",
+        "1",
+        "0",
+        "Wrong item",
+        "Default location",
+        "—",
+        "Wrong item",
+    ]
     assert re.search(r"<dt>Received</dt><dd>13</dd>", page)
     assert re.search(r"<dt>Damaged</dt><dd>1</dd>", page)
     assert re.search(r'<dt>Differences</dt><dd class="short">4</dd>', page)
@@ -1122,7 +1230,7 @@ def test_approving_posts_what_was_received_and_the_po_follows(app, client, mill,
     assert re.search(r'id="po-remaining">6<', page)
     assert re.search(r"<dt>Received</dt><dd>11</dd>", page)
     assert "Remaining 4" in plain(re.search(rf'id="po-cell-{s}">(.*?)</div>', page, re.S)[1])
-    assert "approved" in text(client.get(f"/receipts/{first}"))
+    assert "Approved" in text(client.get(f"/receipts/{first}"))
     # The rest arrives: the PO is received.
     second = new_receipt(app, mill, po, {"A1024-Black-S": 4, "A1024-Black-L": 2})
     assert client.post(f"/receipts/{second}/approve", data={"key": "a2"}).status_code == 302
@@ -1217,9 +1325,9 @@ def test_rejecting_needs_a_reason_and_posts_nothing(app, client, mill, po):
     assert "Rejected: wrong van, sent back" in page and 'id="approve"' not in page
     late = client.post(f"/receipts/{document_id}/approve", data={"key": "a1"}, headers=HTMX)
     assert late.status_code == 422
-    assert f"Receipt {number} is rejected: you cannot approve it." in text(late)
+    assert f"Receipt {number} (Rejected): you cannot approve it." in text(late)
     twice = client.post(f"/receipts/{document_id}/reject", data={"key": "x3", "reason": "again"})
-    assert twice.status_code == 422 and "is rejected: you cannot reject it." in text(twice)
+    assert twice.status_code == 422 and "(Rejected): you cannot reject it." in text(twice)
     assert stock_of(app, s) == (0,)
 
 
@@ -1228,7 +1336,7 @@ def test_a_draft_is_submitted_from_its_page(app, client, mill, po):
     draft = new_receipt(app, mill, po, {"A1024-Black-S": 3}, submit=False)
     number = receipt_number(app, draft)
     page = text(client.get(f"/receipts/{draft}"))
-    assert 'id="submit"' in page and "a draft" in page
+    assert 'id="submit"' in page and "Draft" in page
     assert number not in text(client.get("/receipts"))  # not waiting for approval yet
     response = client.post(f"/receipts/{draft}/submit", data={"key": "s1"}, headers=HTMX)
     assert response.status_code == 204
@@ -1241,7 +1349,7 @@ def test_a_draft_is_submitted_from_its_page(app, client, mill, po):
     assert 'id="submit"' not in text(client.get(f"/receipts/{draft}"))
     again = client.post(f"/receipts/{draft}/submit", data={"key": "s2"}, headers=HTMX)
     assert again.status_code == 422
-    assert f"Receipt {number} is waiting for approval: you cannot submit it." in text(again)
+    assert f"Receipt {number} (Waiting for approval): you cannot submit it." in text(again)
     # A manager's draft posts as it is submitted.
     other = new_receipt(app, mill, po, {"A1024-Black-M": 2}, submit=False)
     as_user(client, "boss")

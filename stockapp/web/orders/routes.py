@@ -1,6 +1,7 @@
 """Allocation orders (配货单) on the floor: list, new order, picking, 配货完成, cancel,
 and the printable picking list."""
 
+from functools import partial
 from uuid import uuid4
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -24,7 +25,9 @@ from .forms import CancelForm, OrderForm
 
 STATES = {
     "active": (_l("Open and picking"), ACTIVE),
-    "completed": (_l("Complete"), (OrderStatus.COMPLETED,)),
+    # Open or picking, every line picked: waiting for a manager's 配货完成 (the to-do).
+    "picked": (_l("Picked in full"), ACTIVE),
+    "completed": (_l("Completed"), (OrderStatus.COMPLETED,)),
     "cancelled": (_l("Cancelled"), (OrderStatus.CANCELLED,)),
     "all": (_l("All"), None),
 }
@@ -34,8 +37,13 @@ STATES = {
 @role_required(Reads.ORDERS)
 def index():
     """Orders, newest first: open and picking by default, searchable by number or customer."""
+    picked = request.args.get("state") == "picked"
     return state_list(
-        queries.order_list, STATES, "active", "orders/index.html", "orders/_rows.html"
+        partial(queries.order_list, picked=picked),
+        STATES,
+        "active",
+        "orders/index.html",
+        "orders/_rows.html",
     )
 
 

@@ -45,7 +45,7 @@ def receive(po_id: int):
     if po.status not in RECEIVING:
         flash(
             _(
-                "Purchase order %(number)s is %(status)s: nothing is expected on it.",
+                "Purchase order %(number)s (%(status)s): nothing is expected on it.",
                 number=po.number,
                 status=POStatus.label_of(po.status),
             ),

@@ -15,7 +15,7 @@ from ...models.catalogue import (
     MAX_SIZE,
 )
 from ...models.ledger import MAX_NOTE
-from ...models.warehouse import MAX_ZONE
+from ...models.warehouse import MAX_LOCATION_NAME, MAX_ZONE
 from ...services import settings, size_groups, suppliers
 from ..entry_form import TOO_LONG
 from ..inputs import Form
@@ -66,6 +66,15 @@ class LocationForm(Form):
         _l("Note"), filters=[_strip], validators=[Length(max=MAX_NOTE, message=TOO_LONG)]
     )
     is_quarantine = BooleanField(_l("Quarantine: damaged goods are kept here"))
+
+
+class LocationNameForm(Form):
+    name = StringField(
+        _l("Name of the default location"),
+        filters=[_strip],
+        validators=[Length(max=MAX_LOCATION_NAME, message=TOO_LONG)],
+        render_kw={"autocomplete": "off"},
+    )
 
 
 def _label_number(key: str, label) -> StringField:

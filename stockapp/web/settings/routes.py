@@ -14,7 +14,7 @@ from ...services.errors import DomainError, NotFound
 from .. import entry_form
 from ..access import role_required
 from . import bp
-from .forms import LocationForm, SettingsForm, SupplierForm
+from .forms import LocationForm, LocationNameForm, SettingsForm, SupplierForm
 
 # The pages' tabs: endpoint and label.
 SECTIONS = [
@@ -136,10 +136,41 @@ def add_location():
     return client_redirect(url_for("settings.location_list"))
 
 
-def _locations_page(form: LocationForm, status: int = 200):
+@bp.post("/locations/default-name")
+@role_required(Role.MANAGER)
+def name_default_location():
+    """Name the default location as screens and printouts show it (empty: "Default location")."""
+    form = LocationNameForm()
+    if not entry_form.validate(form):
+        return _location_name_form(form, 422)
+    try:
+        warehouses.name_location(
+            location_id=warehouses.default_location_id(),
+            name=form.name.data or "",
+            actor_id=current_user.id,
+        )
+    except DomainError as refused:
+        entry_form.show_refusal(form, refused)
+        return _location_name_form(form, 422)
+    location = db.session.get(Location, warehouses.default_location_id())
+    flash(_("The default location is now called %(name)s.", name=location.shown_name), "success")
+    return client_redirect(url_for("settings.location_list"))
+
+
+def _location_name_form(form: LocationNameForm, status: int):
+    if is_htmx():
+        return render_template("settings/_location_name_form.html", name_form=form), status
+    return _locations_page(LocationForm(formdata=None), status, name_form=form)
+
+
+def _locations_page(form: LocationForm, status: int = 200, name_form=None):
     if is_htmx():
         return render_template("settings/_location_form.html", form=form), status
+    if name_form is None:
+        default = db.session.get(Location, warehouses.default_location_id())
+        name_form = LocationNameForm(formdata=None, name=default.name)
     context = {
+        "name_form": name_form,
         "form": form,
         "rows": _main_locations(),
         "warehouse": db.session.get(Warehouse, warehouses.main_warehouse_id()),
