@@ -234,3 +234,26 @@ def test_table_headers_and_badges_keep_their_words_whole(app, page, wide, langua
             }"""
         )
         assert lines <= 1.2, f"{cell.text_content()!r} wraps ({lines:.1f} lines)"
+
+
+def test_twelve_sizes_by_eight_colours_show_whole(app, page, make_user, make_style):
+    """The issue's widest run that must fit: 12 sizes × 8 colours, whole on the three screens."""
+    sizes = tuple(str(n) for n in range(35, 47))
+    colours = (*COLOURS, "米白", "军绿")
+    make_style("D1247", sizes=sizes, colours=colours, name="短靴")
+    make_user(Role.MANAGER, username="boss")
+    open_as(page, "zh", "/products/D1247")
+    whole(page.locator("#matrix table.grid"))
+    page.locator("button.manage").click()
+    grid = page.locator("#modal[open] table.grid")
+    expect(grid.locator("tbody tr")).to_have_count(len(colours))
+    whole(grid)
+    on_screen(page, "#modal #stock-submit")
+    assert small_targets(page) == []
+    page.goto("/orders/new")
+    page.fill("#add", "D1247")
+    page.locator("[data-add-button]").click()
+    grid = page.locator(".entry-style table.grid")
+    expect(grid.locator("thead th")).to_have_count(1 + len(sizes))
+    whole(grid)
+    assert not page_scrolls_sideways(page)
