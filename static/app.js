@@ -30,6 +30,16 @@
     if (event.target.closest("[data-close-modal]")) modal().close();
   });
 
+  // The header's menus ("More", the user's name; issue 13): one open at a time, closed by a
+  // tap anywhere else or by Escape.
+  const closeMenus = (except) => {
+    document.querySelectorAll("details.menu[open]").forEach((menu) => {
+      if (menu !== except) menu.open = false;
+    });
+  };
+  document.addEventListener("click", (event) => closeMenus(event.target.closest("details.menu")));
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenus(null); });
+
   // Short confirmations ("入库 12 件") sent by the server in an HX-Trigger header.
   let toastTimer;
   document.body.addEventListener("show-message", (event) => {

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import receiving
-from tests.support.browser import sign_in, small_targets, translated
+from tests.support.browser import open_more, sign_in, sign_out, small_targets, translated
 from tests.support.db import on_hand
 
 pytestmark = pytest.mark.browser
@@ -154,8 +154,9 @@ def test_the_manager_finds_the_day_in_both_logs_and_exports_it(
     page.goto("/logs/mine")
     expect(page.locator("#log-rows tbody tr")).to_have_count(3)
 
-    page.locator("header form[action='/logout'] button").click()
+    sign_out(page)
     sign_in(page, "boss")
+    open_more(page)
     page.click("nav a[href='/logs']")
     page.locator(".log-tabs a[href*='inbound']").click()
     rows = page.locator("#log-rows tbody tr")

@@ -13,7 +13,7 @@ from stockapp.models import Role
 from stockapp.services import accounts
 from tests.support.api import STYLE
 from tests.support.apps import PASSWORD
-from tests.support.browser import sign_in, translated
+from tests.support.browser import sign_in, sign_out, translated
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def test_a_copied_cookie_is_refused_once_its_owner_signs_out(
     stolen.goto("/")
     expect(stolen.locator("header .who")).to_contain_text("li")
 
-    page.click("header form[action='/logout'] button")
+    sign_out(page)
     assert path_of(page) == "/login"
     stolen.goto("/")
     assert path_of(stolen).startswith("/login")
@@ -91,7 +91,7 @@ def test_a_viewers_figures_are_not_buttons_and_a_clerks_open_why(
     expect(page.locator("#matrix span.figure")).to_have_count(3)
     expect(page.locator("#matrix button.figure")).to_have_count(0)
     screenshot("product-viewer")
-    page.click("header form[action='/logout'] button")
+    sign_out(page)
     sign_in(page, "li")
     page.goto(f"/products/{STYLE}")
     page.locator("#matrix button.figure").first.click()

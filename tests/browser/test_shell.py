@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from tests.support.apps import PASSWORD
-from tests.support.browser import MIN_TARGET_PX, sign_in, small_targets, translated
+from tests.support.browser import MIN_TARGET_PX, sign_in, sign_out, small_targets, translated
 from tests.support.db import row_count
 
 pytestmark = pytest.mark.browser
@@ -175,7 +175,7 @@ def test_sign_in_wrong_password_and_sign_out(app, page, make_user, screenshot):
     expect(page.locator("header .who")).to_have_text(who(app, username, Role.CLERK))
     expect(page.locator("main .form-error")).to_have_count(0)
 
-    page.click("header form[action='/logout'] button")
+    sign_out(page)
     assert path_of(page) == "/login"
     expect(page.locator("header .who")).to_have_count(0)
     expect(page.locator("#username")).to_be_visible()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from stockapp.models import Role
-from tests.support.browser import MIN_TARGET_PX, sign_in, small_targets, translated
+from tests.support.browser import MIN_TARGET_PX, open_more, sign_in, small_targets, translated
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +25,7 @@ def test_a_manager_adds_a_clerk_who_must_change_the_password(
 ):
     make_user(Role.MANAGER, username="boss")
     sign_in(page, "boss")
+    open_more(page)
     page.click(f"header a:text-is('{translated(app, 'Settings')}')")
     page.click(f".log-tabs a:text-is('{translated(app, 'Users')}')")
     assert path_of(page) == "/users"

@@ -53,6 +53,17 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_load_state("load")
 
 
+def sign_out(page) -> None:
+    """Sign out through the header's name menu."""
+    page.locator("header .user-menu summary").click()
+    page.locator("header form[action='/logout'] button").click()
+
+
+def open_more(page) -> None:
+    """Open the header's "More" menu (a manager's stock logs, import and settings)."""
+    page.locator("header nav details.menu summary").click()
+
+
 def scan(page, code: str, field: str = "#scan") -> None:
     """A keyboard-wedge scanner: fast keystrokes into the scan field, then Enter."""
     page.locator(field).type(code, delay=5)

@@ -264,7 +264,7 @@ def test_add_by_style_code_brings_in_the_grid_and_keeps_what_was_typed(client, s
     assert value_of(page, "customer") == "Zhou" and value_of(page, "number") == "PH-9"
     for variant_id in shop.v.values():
         assert value_of(page, f"q-{variant_id}") == ""
-    assert "Available <strong>10</strong>" in page
+    assert "Available</span> <strong>10</strong>" in page
     # Adding it again does not add a second grid.
     args |= {"style": "A1024", f"q-{shop.v['A1024-White-M']}": "7"}
     page = text(client.get("/orders/new", query_string=args, headers=HTMX))
@@ -691,7 +691,7 @@ def test_a_return_against_an_order_shows_what_can_come_back(app, client, shop, s
     s, m, wl = shop.v["A1024-Black-S"], shop.v["A1024-Black-M"], shop.v["A1024-White-L"]
     page = text(client.get(f"/returns/new?order={shipped}"))
     assert "Return against PH-1" in page
-    assert re.findall(r"Returnable <strong>(\d+)</strong>", page) == ["3", "2"]
+    assert re.findall(r"Returnable</span> <strong>(\d+)</strong>", page) == ["3", "2"]
     for name in (f"r-{s}", f"d-{s}", f"r-{m}", f"d-{m}"):
         assert value_of(page, name) == ""
     assert value_of(page, f"r-{wl}") is None  # not on the order
@@ -711,7 +711,7 @@ def test_resellable_returns_go_back_into_stock(app, client, shop, shipped):
     assert client.post("/returns/new", data=form).status_code == 302  # a double tap
     assert stock_of(app, s) == (9,)
     again = text(client.get(f"/returns/new?order={shipped}"))
-    assert re.findall(r"Returnable <strong>(\d+)</strong>", again) == ["1", "2"]
+    assert re.findall(r"Returnable</span> <strong>(\d+)</strong>", again) == ["1", "2"]
 
 
 def test_damaged_returns_are_written_off(app, client, shop, shipped):
@@ -763,7 +763,7 @@ def test_a_standalone_return_adds_stock_after_adding_a_style(app, client, shop):
     page = text(client.post("/returns/new", data={"key": "r1", "add": "A1024"}, headers=HTMX))
     assert value_of(page, "style") == "A1024" and value_of(page, f"r-{wl}") == ""
     assert value_of(page, "order") is None
-    assert "Available <strong>3</strong>" in page
+    assert "Available</span> <strong>3</strong>" in page
     form = {"key": "r1", "style": "A1024", f"r-{wl}": "2", f"d-{wl}": ""}
     response = client.post("/returns/new", data=form)
     assert response.status_code == 302 and response.location == "/orders"
