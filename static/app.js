@@ -301,14 +301,18 @@
     scanSay(field, target.dataset.label + " → " + target.value, false);
   }
 
+  // The server could not be reached (htmx's request failed, or fetch did).
+  class Unreachable extends Error {}
+  const reach = (promise) => promise.catch(() => { throw new Unreachable(); });
+
   // A code the screen does not know: the server adds it to the form (data-scan-add) or
   // finds its style (data-scan-lookup); else it is named and nothing changes. Throws
-  // when the server cannot be reached, so the code is tried again.
+  // Unreachable when the server cannot be reached, so the code is tried again.
   async function scanAsk(field, code) {
     if (field.dataset.scanAdd) {
-      await htmx.ajax("GET", field.dataset.scanAdd, {
+      await reach(htmx.ajax("GET", field.dataset.scanAdd, {
         source: field, target: field.form, swap: "outerHTML", values: { [field.name]: code },
-      });
+      }));
       // The server counted the piece; say so unless it refused the code.
       const now = liveField(field);
       const target = now && cellFor(now, code);
@@ -321,9 +325,9 @@
     if (field.dataset.scanLookup) {
       const url = new URL(field.dataset.scanLookup, location.href);
       url.searchParams.set("q", code);
-      const response = await fetch(url, {
+      const response = await reach(fetch(url, {
         credentials: "same-origin", headers: { "HX-Request": "true", "HX-Trigger": "search" },
-      });
+      }));
       const found = response.headers.get("HX-Redirect");
       if (found) {
         scanQueue.length = 0;  // this page is left
@@ -355,6 +359,11 @@
         }
         scanQueue.shift();
       } catch (error) {
+        if (!(error instanceof Unreachable)) {
+          scanQueue.shift();
+          scanning = false;
+          throw error;
+        }
         // No connection: this code and those after it wait, in order, and are tried again.
         offline(true);
         await new Promise((resolve) => { setTimeout(resolve, 2000); });
