@@ -652,6 +652,7 @@ def pages(app, shape: Shape) -> list[Page]:
         Page("purchase orders", "/purchase-orders"),
         Page("receipts", "/receipts"),
         Page("live check", "/live"),
+        Page("a manager's to-do", "/live/todo"),
     ]
 
 

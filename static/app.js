@@ -65,6 +65,8 @@
     const input = button.parentElement.querySelector("input");
     const next = (parseInt(input.value, 10) || 0) + parseInt(button.dataset.step, 10);
     input.value = clamp(input, next);
+    // A stocktake's cell stepped by hand is counted (the unscanned rule leaves it).
+    if (input.dataset.shown !== undefined) input.closest(".cell").classList.add("counted");
     input.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
@@ -80,48 +82,8 @@
     diff.className = "diff" + (delta > 0 ? " up" : delta < 0 ? " down" : "");
   });
 
-  // A keyboard-wedge scanner types the barcode and presses Enter.
-  document.addEventListener("keydown", (event) => {
-    const scan = event.target;
-    if (event.key !== "Enter" || !scan.matches("input[data-scan]")) return;
-    event.preventDefault();
-    const code = scan.value.trim();
-    scan.value = "";
-    if (!code) return;
-    const form = scan.form;
-    const message = form.querySelector(".scan-message");
-    const input = form.querySelector(`input[data-barcode="${CSS.escape(code)}"]`);
-    if (!input && scan.matches("[data-add]")) {
-      // Not on the form yet: the server adds its style (and this piece).
-      scan.value = code;
-      htmx.trigger(scan, "add-style");
-      return;
-    }
-    if (!input) {
-      message.textContent = scan.dataset.unknown.replace("%s", code);
-      message.classList.add("error");
-      return;
-    }
-    const base = input.value === "" ? parseInt(input.dataset.shown || "0", 10) : parseInt(input.value, 10) || 0;
-    if (input.dataset.max && base >= parseInt(input.dataset.max, 10)) {
-      message.textContent = scan.dataset.full.replace("%s", input.dataset.label);
-      message.classList.add("error");
-      return;
-    }
-    input.value = base + 1;
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-    message.textContent = input.dataset.label + " → " + input.value;
-    message.classList.remove("error");
-    const cell = input.closest(".cell");
-    cell.classList.remove("scanned");
-    void cell.offsetWidth;  // restart the highlight
-    cell.classList.add("scanned");
-  });
-
-  // The "Add" button beside a style field, and the print button of a printout.
+  // The print button of a printout.
   document.addEventListener("click", (event) => {
-    const add = event.target.closest("[data-add-button]");
-    if (add) htmx.trigger(add.parentElement.querySelector("[data-add]"), "add-style");
     if (event.target.closest("[data-print]")) window.print();
   });
 
@@ -203,6 +165,7 @@
 
   async function savePicks() {
     pick.timer = null;
+    // One send at a time: the one on its way sends what changed meanwhile once answered.
     const form = pickForm();
     if (!form || pick.pending) return;
     const body = new FormData(form);
@@ -273,4 +236,243 @@
       savePicks();
     }
   });
+
+  // ---- Scanning --------------------------------------------------------------------
+  // One behaviour for every scan field (templates/_macros/scan.html, marked data-scan).
+  // A keyboard-wedge scanner types a code and presses Enter; the camera sets the field's
+  // value and dispatches the same keydown Enter (or calls StockApp.scan(field, code)).
+  // Every code is queued and handled in order, one at a time: a code the screen knows
+  // (a cell's data-barcode) at once, any other after the server's answer, so scans that
+  // arrive while a form is being rendered again wait their turn and none is lost or
+  // glued to the next. The field is cleared at once, whatever the code turns out to be.
+  const scanQueue = [];
+  let scanning = false;
+  // Keys closer together than this, ending in Enter, are a scanner's, not a hand's.
+  const WEDGE_MS = 50;
+
+  // The field a code was fed to, or, once its form was rendered again, the one in front.
+  const liveField = (field) => (field.isConnected ? field : scanField());
+  // Where a field's codes are: its form, or the page (the product page's matrix).
+  const cellFor = (field, code) =>
+    (field.form || field.closest("main") || document).querySelector(`[data-barcode="${CSS.escape(code)}"]`);
+
+  function scanSay(field, text, error) {
+    const box = field.closest(".field");
+    const message = box.querySelector(".scan-message");
+    message.textContent = text;
+    message.classList.toggle("error", error);
+    box.classList.toggle("has-error", error);
+    if (error) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+  }
+
+  // The scanned cell: marked (until the next scan), and scrolled into view.
+  let scanMarked = null;
+  function scanMark(target) {
+    const cell = target.closest(".cell, td") || target;
+    if (scanMarked) scanMarked.classList.remove("scanned");
+    scanMarked = cell;
+    void cell.offsetWidth;  // restart the highlight
+    cell.classList.add("scanned");
+    cell.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  // A code of a cell on the screen: one more in it. A stocktake's cell (data-shown)
+  // counts from 0 at its first scan; a cell at its data-max (fully picked) is refused.
+  function scanCount(field, target) {
+    const cell = target.closest(".cell");
+    const counting = target.dataset.shown !== undefined;
+    const base = counting && !cell.classList.contains("counted") ? 0 : parseInt(target.value, 10) || 0;
+    scanMark(target);
+    if (target.dataset.max && base >= parseInt(target.dataset.max, 10)) {
+      scanSay(field, field.dataset.full.replace("%s", target.dataset.label), true);
+      return;
+    }
+    target.value = base + 1;
+    if (counting) {
+      cell.classList.add("counted");
+      cell.classList.remove("zeroed");
+    }
+    target.dispatchEvent(new Event("input", { bubbles: true }));
+    scanSay(field, target.dataset.label + " → " + target.value, false);
+  }
+
+  // The server could not be reached (htmx's request failed, or fetch did).
+  class Unreachable extends Error {}
+  const reach = (promise) => promise.catch(() => { throw new Unreachable(); });
+
+  // A code the screen does not know: the server adds it to the form (data-scan-add) or
+  // finds its style (data-scan-lookup); else it is named and nothing changes. Throws
+  // Unreachable when the server cannot be reached, so the code is tried again.
+  async function scanAsk(field, code) {
+    if (field.dataset.scanAdd) {
+      await reach(htmx.ajax("GET", field.dataset.scanAdd, {
+        source: field, target: field.form, swap: "outerHTML", values: { [field.name]: code },
+      }));
+      // The server counted the piece; say so unless it refused the code.
+      const now = liveField(field);
+      const target = now && cellFor(now, code);
+      if (target && !now.closest(".field").classList.contains("has-error")) {
+        scanSay(now, target.dataset.label + " → " + target.value, false);
+        scanMark(target);
+      }
+      return true;
+    }
+    if (field.dataset.scanLookup) {
+      const url = new URL(field.dataset.scanLookup, location.href);
+      url.searchParams.set("q", code);
+      const response = await reach(fetch(url, {
+        credentials: "same-origin", headers: { "HX-Request": "true", "HX-Trigger": "search" },
+      }));
+      const found = response.headers.get("HX-Redirect");
+      if (found) {
+        scanQueue.length = 0;  // this page is left
+        location.assign(found);
+        return false;
+      }
+    }
+    scanSay(field, field.dataset.unknown.replace("%s", code), true);
+    return true;
+  }
+
+  async function scanDrain() {
+    if (scanning) return;
+    scanning = true;
+    while (scanQueue.length) {
+      const [fed, code] = scanQueue[0];
+      const field = liveField(fed);
+      try {
+        const target = field && cellFor(field, code);
+        if (!field) {
+          // The field is gone (the page changed under it): nothing to scan into.
+        } else if (target && target.matches("input")) {
+          scanCount(field, target);
+        } else if (target) {
+          scanSay(field, target.dataset.label, false);  // the product page: show its figures
+          scanMark(target);
+        } else if (!(await scanAsk(field, code))) {
+          break;
+        }
+        scanQueue.shift();
+      } catch (error) {
+        if (!(error instanceof Unreachable)) {
+          scanQueue.shift();
+          scanning = false;
+          throw error;
+        }
+        // No connection: this code and those after it wait, in order, and are tried again.
+        StockApp.connection.lost();
+        await new Promise((resolve) => { setTimeout(resolve, 2000); });
+      }
+    }
+    scanning = false;
+    scanFocus();
+  }
+
+  function scan(field, code) {
+    const text = String(code).trim();
+    if (text) {
+      scanQueue.push([field, text.slice(0, 100)]);
+      scanDrain();
+    }
+  }
+  window.StockApp = Object.assign(window.StockApp || {}, { scan });
+
+  document.addEventListener("keydown", (event) => {
+    const field = event.target;
+    if (event.key !== "Enter" || !(field instanceof HTMLInputElement) || !field.matches("[data-scan]")) return;
+    event.preventDefault();
+    const code = field.value;
+    field.value = "";
+    scan(field, code);
+  });
+  // The Add button beside a field that takes a typed style code too.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-scan-button]");
+    if (!button) return;
+    const field = button.parentElement.querySelector("[data-scan]");
+    const code = field.value;
+    field.value = "";
+    scan(field, code);
+  });
+
+  // The scan field of what is in front: the open dialog's, else the page's.
+  function scanField() {
+    const dialog = modal();
+    if (dialog && dialog.open) return dialog.querySelector("[data-scan]");
+    return Array.from(document.querySelectorAll("[data-scan]")).find((field) => !field.closest("dialog"));
+  }
+  const typing = (element) => element instanceof Element &&
+    element.matches("input:not([data-scan]):not([type=checkbox]):not([type=radio]):not([type=button]), textarea, select");
+
+  // The scan field has the focus on load and after every action that is not typing in
+  // another field: a tap, a dialog opened, swapped or closed, a form rendered again.
+  function scanFocus() {
+    const field = scanField();
+    const active = document.activeElement;
+    if (!field || active === field) return;
+    const dialog = modal();
+    if (typing(active) && (!dialog || !dialog.open || dialog.contains(active))) return;
+    field.focus({ preventScroll: true });
+  }
+  const scanFocusSoon = () => { setTimeout(scanFocus, 0); };
+  scanFocus();
+  document.addEventListener("htmx:afterSettle", scanFocusSoon);
+  document.addEventListener("click", scanFocusSoon);
+  if (modal()) modal().addEventListener("close", scanFocusSoon);
+
+  // A scanner's burst that lands in another field (a cell being typed in, the note): on
+  // its Enter the field gets back what it had, and the code goes to the scan field.
+  const burst = { field: null, before: "", counted: false, keys: "", last: 0 };
+  // A stocktake's cell the burst typed in is as counted as it was before it.
+  const countedCell = (field) => (field.dataset.shown === undefined ? null : field.closest(".cell"));
+  document.addEventListener("keydown", (event) => {
+    const field = event.target;
+    if (!typing(field) || field.matches("select")) {
+      burst.field = null;
+      return;
+    }
+    const plain = event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey;
+    const quick = burst.field === field && event.timeStamp - burst.last <= WEDGE_MS;
+    if (plain) {
+      if (!quick) {
+        const cell = countedCell(field);
+        const counted = Boolean(cell && cell.classList.contains("counted"));
+        Object.assign(burst, { field, before: field.value, counted, keys: "" });
+      }
+      burst.keys += event.key;
+      burst.last = event.timeStamp;
+      return;
+    }
+    const scanner = (field.form && field.form.querySelector("[data-scan]")) || scanField();
+    if (event.key === "Enter" && quick && burst.keys.length >= 4 && scanner) {
+      event.preventDefault();
+      field.value = burst.before;
+      if (countedCell(field)) countedCell(field).classList.toggle("counted", burst.counted);
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+      scanner.focus({ preventScroll: true });
+      scan(scanner, burst.keys);
+    }
+    burst.field = null;
+  }, true);
+
+  // Counting by scanner (盘点): a size typed or stepped by hand is counted too, and
+  // "every unscanned size to 0" shows 0 in each size not counted before it is saved.
+  document.addEventListener("input", (event) => {
+    if (event.isTrusted && event.target.matches("input[data-shown]")) {
+      event.target.closest(".cell").classList.add("counted");
+    }
+  });
+  document.addEventListener("change", (event) => {
+    const rule = event.target;
+    if (!rule.matches("[data-zero-unscanned]")) return;
+    rule.form.querySelectorAll("input[data-shown]").forEach((input) => {
+      const cell = input.closest(".cell");
+      if (cell.classList.contains("counted")) return;
+      cell.classList.toggle("zeroed", rule.checked);
+      input.value = rule.checked ? "0" : input.defaultValue;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  });
+  // ---- end of Scanning -------------------------------------------------------------
 })();

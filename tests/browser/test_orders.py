@@ -128,7 +128,7 @@ def test_new_order_by_scanning_and_typing(app, page, shop, screenshot):
     expect(cell).to_have_value("2")
     page.locator(f"input[name=q-{skus['A1024-Black-L']}]").fill("5")  # none in stock
     scan(page, "NOPE-404", "#add")
-    expect(page.locator("#add-error")).to_contain_text("NOPE-404")
+    expect(page.locator("#add-message.error")).to_contain_text("NOPE-404")
     expect(cell).to_have_value("2")  # what was typed survives the refusal
     screenshot("order-new")
     assert small_targets(page) == []

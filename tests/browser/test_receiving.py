@@ -111,7 +111,7 @@ def test_manager_creates_a_purchase_order_from_size_grids(app, page, po, screens
     page.locator("#supplier").select_option(label="广州服装厂")
     page.fill("#expected_on", "2026-12-01")
     page.fill("#add", "A1024")
-    page.locator("[data-add-button]").click()
+    page.locator("[data-scan-button]").click()
     page.locator(f"input[name=q-{skus['A1024-Black-L']}]").fill("12")
     page.fill("#cost-A1024", "35.50")
     screenshot("po-new")

@@ -55,6 +55,14 @@ def error_beside(page: str, element_id: str) -> str | None:
     return found[1] if found else None
 
 
+def scan_error(page: str, field_id: str) -> str | None:
+    """The error under the scan field ``field_id`` (templates/_macros/scan.html), or None."""
+    found = re.search(
+        rf'<p class="scan-message error" id="{re.escape(field_id)}-message"[^>]*>([^<]*)</p>', page
+    )
+    return found[1] if found else None
+
+
 def inbound(skus, **qty):
     """The manage-stock dialog's inbound form: ``qty`` pieces of each SKU, from ``skus``
     ({sku: variant id})."""

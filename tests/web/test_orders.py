@@ -19,6 +19,7 @@ from tests.support.pages import (
     error_beside,
     events,
     inbound,
+    scan_error,
     sign_in,
     text,
     today_where_the_app_is,
@@ -294,7 +295,7 @@ def test_an_unknown_add_is_named_beside_the_field(app, client, shop):
     args = {"key": "k1", "number": "PH-9", "customer": "Zhou", "add": "NOPE-1"}
     response = client.get("/orders/new", query_string=args)
     assert response.status_code == 200
-    assert error_beside(text(response), "add-error") == "No style, SKU or barcode NOPE-1."
+    assert scan_error(text(response), "add") == "No style, SKU or barcode NOPE-1."
     assert value_of(text(response), "style") is None
 
 

@@ -23,6 +23,7 @@ from tests.support.pages import (
     error_beside,
     events,
     inbound,
+    scan_error,
     sign_in,
     text,
     today_where_the_app_is,
@@ -458,7 +459,7 @@ def test_adding_a_style_brings_its_grid_with_its_cost_price(app, client, mill):
     assert value_of(page, "cost-A1024") == "40.00" and value_of(page, f"q-{m}") == "6"
     assert value_of(page, f"q-{mill.v['B2048-Navy-40']}") == "1"
     unknown = text(client.get("/purchase-orders/new", query_string=args | {"add": "NOPE"}))
-    assert error_beside(unknown, "add-error") == "No style, SKU or barcode NOPE."
+    assert scan_error(unknown, "add") == "No style, SKU or barcode NOPE."
     assert snapshot(app) == (0,) * len(WRITES)
 
 
@@ -802,7 +803,7 @@ def test_an_unknown_code_is_named_beside_the_scan_field(app, client, mill, po):
     response = client.get(f"/purchase-orders/{po}/receive", query_string=args)
     assert response.status_code == 200
     page = text(response)
-    assert error_beside(page, "add-error") == "No SKU or barcode NOPE-1."
+    assert scan_error(page, "add") == "No SKU or barcode NOPE-1."
     assert value_of(page, f"r-{mill.v['A1024-Black-S']}") == "3"
     assert 'name="extra"' not in page
 

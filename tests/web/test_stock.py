@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import catalogue, receiving
+from stockapp.services import catalogue, ledger, receiving
 from tests.support.apps import PASSWORD
 from tests.support.db import on_hand, row_count
 from tests.support.pages import HTMX, inbound
@@ -194,6 +194,44 @@ def test_a_stale_stocktake_shows_the_new_figures_and_writes_nothing(app, client,
     assert client.post("/products/A1024/stock", data=form, headers=HTMX).status_code == 204
     with app.app_context():
         assert on_hand(shop["A1024-Black-S"]) == 1
+
+
+def test_a_count_by_scanner_posts_the_counted_figures(app, client, shop):
+    """Counting by scanner: scanned sizes from 0, every unscanned size set to 0 (the
+    dialog's rule fills 0 into them): the books become exactly what was counted."""
+    counted = {"A1024-Black-S": 2, "A1024-White-L": 3} | {
+        sku: 0 for sku in shop if sku not in ("A1024-Black-S", "A1024-White-L")
+    }
+    books = {sku: 0 for sku in shop} | {"A1024-Black-S": 4, "A1024-White-M": 6}
+    form = stocktake(shop, shown=books, counted=counted) | {"key": "counted-by-scanner"}
+    response = client.post("/products/A1024/stock", data=form, headers=HTMX)
+    assert response.status_code == 204
+    assert json.loads(response.headers["HX-Trigger"])["show-message"] == (
+        "Count saved: 3 sizes changed, difference -5 pcs"
+    )
+    with app.app_context():
+        assert {sku: on_hand(v) for sku, v in shop.items()} == counted
+        assert ledger.discrepancies() == []
+
+
+def test_the_stocktake_dialog_offers_counting_by_scanner(client, shop):
+    page = client.get("/products/A1024/stock?mode=stocktake", headers=HTMX).get_data(as_text=True)
+    assert "data-zero-unscanned" in page and "Set every unscanned size of this style to 0" in page
+    assert "Scan here: each scan counts one" in page
+    inbound_page = client.get("/products/A1024/stock", headers=HTMX).get_data(as_text=True)
+    assert "data-zero-unscanned" not in inbound_page
+
+
+def test_the_product_page_has_a_scan_field_over_its_cells(app, client, shop):
+    page = client.get("/products/A1024").get_data(as_text=True)
+    assert re.search(r'<input id="lookup"[^>]* data-scan ', page)
+    assert 'data-scan-lookup="/"' in page
+    with app.app_context():
+        barcode = db.session.scalar(
+            sa.text("SELECT barcode FROM variants WHERE sku='A1024-White-M'")
+        )
+    label = "White M: 6 on hand, 0 reserved, 6 available"
+    assert re.search(rf'data-barcode="{barcode}"\s+data-label="{label}"', page)
 
 
 def test_why_this_number_lists_the_movements_behind_it(app, client, shop):
