@@ -94,7 +94,7 @@ def test_the_product_page_shows_a_scanned_size_and_opens_another_style(
         translated(app, said, language, label="White L", on_hand=5, reserved=0, available=5)
     )
     expect(message).to_have_class("scan-message")
-    cell = page.locator(f"#matrix td[data-barcode='{barcodes['A1024-White-L']}']")
+    cell = page.locator(f"#matrix td:has([data-barcode='{barcodes['A1024-White-L']}'])")
     expect(cell).to_have_class(re.compile(r"\bscanned\b"))
     screenshot("product-scan")
     # The 100th, of another style, opens that style.

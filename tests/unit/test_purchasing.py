@@ -711,7 +711,7 @@ def test_a_draft_receipt_is_submitted_later_and_only_once(w):
     submitted = receiving.submit(document_id, operator_id=w.clerk)
     assert submitted["document"]["status"] == "submitted" and submitted["movements"] == []
     error = refused(InvalidTransition, receiving.submit, document_id, operator_id=w.clerk)
-    assert "waiting for approval" in str(error.detail)
+    assert "(Waiting for approval)" in str(error.detail)
     refused(NotFound, receiving.submit, 999_999, operator_id=w.clerk)
     assert level(w.s) == 0
 
@@ -752,7 +752,7 @@ def test_a_rejection_needs_a_reason_and_posts_nothing(w):
     assert level(w.s) == 0 and row_count("movements") == 0
     assert po_status(po_id) == POStatus.ORDERED and figures(po_id) == {w.s: (10, 0, 0, 10)}
     error = refused(InvalidTransition, receiving.approve, document_id, operator_id=w.manager)
-    assert "rejected" in str(error.detail)
+    assert "(Rejected)" in str(error.detail)
     refused(InvalidTransition, receiving.reject, document_id, operator_id=w.manager, reason="x")
     refused(InvalidTransition, receiving.submit, document_id, operator_id=w.clerk)
     refused(NotFound, receiving.reject, 999_999, operator_id=w.manager, reason="x")
