@@ -62,14 +62,10 @@ def order_page(order: Order) -> dict:
 
 
 def picked_in_full():
-    """SQL: the order (``Order``) is open or picking and every line of it is picked in
-    full: it waits for a manager's 配货完成."""
-    unpicked = (
-        select(OrderLine.id)
-        .where(OrderLine.order_id == Order.id, OrderLine.picked < OrderLine.ordered)
-        .exists()
-    )
-    return Order.status.in_(ACTIVE) & ~unpicked
+    """SQL: the order (``Order``) is picking and every line of it is picked in full: it
+    waits for a manager's 配货完成. (An open order has picked nothing: a pick makes it
+    picking.)"""
+    return (Order.status == OrderStatus.PICKING) & Order.picked_in_full
 
 
 def order_list(

@@ -70,7 +70,10 @@ def low_variant():
     on_hand, held = _on_hand_and_held()
     return (
         ~Variant.archived
-        & Variant.low_stock_threshold.is_not(None)
+        # Not IS NOT NULL: a threshold is 0 or more (catalogue.set_low_stock_threshold),
+        # and SQLite's planner walks the threshold's index for a range, where for IS NOT
+        # NULL it reads every variant (its statistics see one value: NULL).
+        & (Variant.low_stock_threshold >= 0)
         & (on_hand - held <= Variant.low_stock_threshold)
     )
 

@@ -134,7 +134,7 @@ def record_picks(
     def work() -> dict:
         # The claim locks the order's row: picks of one order queue, so its lines
         # read here are what the picks change.
-        _claim(order_id)
+        claimed = _claim(order_id)
         on_order = {row.variant_id: row for row in run(_ORDER_LINES, {"o": order_id})}
         picked = {variant_id: row.picked for variant_id, row in on_order.items()}
         errors = {}
@@ -164,6 +164,9 @@ def record_picks(
         ]
         if changed:
             run(_SET_PICKED, changed)  # one executemany, whatever the lines
+        in_full = all(picked[v] == line.ordered for v, line in on_order.items())
+        if in_full != claimed["picked_in_full"]:
+            run(_SET_PICKED_IN_FULL, {"o": order_id, "in_full": in_full})
         mark_stock_changed()
         # Keys as text: the result is stored as JSON for a replay, and must read the same.
         return {"status": OrderStatus.PICKING, "picked": {str(v): n for v, n in picked.items()}}
@@ -236,7 +239,10 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
         )
         mark_stock_changed()
         return {
-            "order": {**order, "status": OrderStatus.COMPLETED},
+            "order": {
+                **{k: order[k] for k in ("id", "number", "customer")},
+                "status": OrderStatus.COMPLETED,
+            },
             "document": document,
             "movements": posted,
             "skus": {row.sku: row.variant_id for row in found},
@@ -341,6 +347,11 @@ _SET_PICKED = (
 )
 
 
+_SET_PICKED_IN_FULL = (
+    update(orders).where(orders.c.id == bindparam("o")).values(picked_in_full=bindparam("in_full"))
+)
+
+
 def _insert_order():
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     return insert(orders).on_conflict_do_nothing(index_elements=["number"]).returning(orders.c.id)
@@ -356,10 +367,15 @@ def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) ->
         update(orders)
         .where(orders.c.id == order_id, orders.c.status.in_(ACTIVE))
         .values(status=to, **values)
-        .returning(orders.c.id, orders.c.number, orders.c.customer)
+        .returning(orders.c.id, orders.c.number, orders.c.customer, orders.c.picked_in_full)
     ).first()
     if row is not None:
-        return {"id": row.id, "number": row.number, "customer": row.customer}
+        return {
+            "id": row.id,
+            "number": row.number,
+            "customer": row.customer,
+            "picked_in_full": row.picked_in_full,
+        }
     found = db.session.execute(
         select(orders.c.number, orders.c.status).where(orders.c.id == order_id)
     ).first()

@@ -31,6 +31,7 @@ from stockapp.models import (
     Role,
 )
 from stockapp.queries import order_page, stock_levels, stock_version
+from stockapp.queries.orders import picked_in_full
 from stockapp.services import catalogue, ledger, orders, receiving, returns
 from stockapp.services.errors import (
     AlreadyCancelled,
@@ -277,6 +278,26 @@ def test_create_names_every_bad_line_at_once(w):
 
 
 # ---------------------------------------------------------------- picks
+
+
+def test_an_order_is_picked_in_full_while_every_line_is_and_not_after(w):
+    """The flag the managers' to-do counts follows the picks, both ways."""
+    receive(w, (w.s, 10), (w.m, 10))
+    order_id = new_order(w, [(w.s, 5), (w.m, 3)])
+    other = new_order(w, [(w.s, 1)], picks=[(w.s, 1)])
+
+    def in_full() -> set[int]:
+        return set(db.session.scalars(select(Order.id).where(picked_in_full())))
+
+    assert in_full() == {other}
+    orders.record_picks(order_id, lines=[(w.s, 5), (w.m, 2)], operator_id=w.clerk)
+    assert in_full() == {other}
+    orders.record_picks(order_id, lines=[(w.m, 1)], operator_id=w.clerk, relative=True)
+    assert in_full() == {order_id, other}
+    orders.record_picks(order_id, lines=[(w.s, 4)], operator_id=w.clerk)
+    assert in_full() == {other}
+    orders.complete(other, operator_id=w.manager)
+    assert in_full() == set()
 
 
 def test_picks_move_the_order_to_picking_absolute_and_relative(w):
