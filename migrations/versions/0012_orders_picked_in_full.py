@@ -1,9 +1,11 @@
 """orders picked in full
 
 ``orders.picked_in_full`` says that every line of the order is picked in full (it
-waits for 配货完成), kept by the picks; with ``ix_orders_status_picked_in_full`` the
+waits for 配货完成), kept by the picks; with ``ix_orders_picked_in_full_status`` the
 managers' to-do counts such orders without reading their lines (a whole second's
-worth of lines at 236,000 orders). Existing orders get it from their lines.
+worth of lines at 236,000 orders). The flag leads the index: led by the status, it
+was what SQLite chose for the order list's ``status IN (…) ORDER BY id``, and sorted
+47,000 orders a page. Existing orders get the flag from their lines.
 
 Revision ID: 0012_orders_picked_in_full
 Revises: 0011_location_names_low_stock
@@ -30,9 +32,9 @@ def upgrade():
         " WHERE order_lines.order_id = orders.id AND order_lines.picked < order_lines.ordered))"
         " WHERE status = 'picking'"
     )
-    op.create_index('ix_orders_status_picked_in_full', 'orders', ['status', 'picked_in_full'])
+    op.create_index('ix_orders_picked_in_full_status', 'orders', ['picked_in_full', 'status'])
 
 
 def downgrade():
-    op.drop_index('ix_orders_status_picked_in_full', table_name='orders')
+    op.drop_index('ix_orders_picked_in_full_status', table_name='orders')
     op.execute('ALTER TABLE orders DROP COLUMN picked_in_full')

@@ -42,7 +42,7 @@ class ReturnCondition(Vocabulary):
 class Order(db.Model):
     __tablename__ = "orders"
     # The managers' to-do counts the orders picked in full without reading their lines.
-    __table_args__ = (Index("ix_orders_status_picked_in_full", "status", "picked_in_full"),)
+    __table_args__ = (Index("ix_orders_picked_in_full_status", "picked_in_full", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(MAX_NUMBER), unique=True)

@@ -12,7 +12,7 @@ def manager_todo() -> dict[str, int]:
     """How many receipts wait for approval, how many orders are picked in full and
     wait for 配货完成, and how many active variants are at or below their low-stock
     threshold. Three counts in one statement, each on an index: the receipts on
-    (kind, status), the orders on (status, picked in full), the variants among those
+    (kind, status), the orders on (picked in full, status), the variants among those
     with a threshold (``is_low`` in SQL)."""
     return dict(run(_MANAGER_TODO).mappings().one())
 
