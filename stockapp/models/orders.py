@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,7 +59,7 @@ class Order(db.Model):
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     # Every line picked in full (picked = ordered): it waits for 配货完成. Kept by the
     # picks (services.orders.pick), in their transaction.
-    picked_in_full: Mapped[bool] = mapped_column(default=False)
+    picked_in_full: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.id")
 

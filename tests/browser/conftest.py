@@ -144,6 +144,19 @@ def page(request, browser, camera_browser, live_server, viewport):
 
 
 @pytest.fixture
+def second_tablet(browser, live_server, viewport):
+    """Another tablet: a browser context of its own (own cookies), the same size."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    tablet = context.new_page()
+    tablet.on("pageerror", lambda error: errors.append(str(error)))
+    yield tablet
+    context.close()
+    assert not errors, f"JavaScript errors on the second tablet: {errors}"
+
+
+@pytest.fixture
 def screenshot(page, viewport, database_url):
     """``screenshot(name)`` saves docs/screenshots/<name>-<w>x<h>.png (SQLite run only)."""
 

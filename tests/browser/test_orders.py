@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import orders, receiving
-from tests.support.browser import CHROMIUM, TIMEOUT_MS, scan, sign_in, small_targets, translated
+from tests.support.browser import CHROMIUM, scan, sign_in, small_targets, translated
 from tests.support.db import on_hand
 
 pytestmark = pytest.mark.browser
@@ -38,19 +38,6 @@ def shop(app, make_user, make_style):
         )
         barcodes = dict(db.session.execute(sa.text("SELECT sku, barcode FROM variants")).all())
     return skus, barcodes, order["id"]
-
-
-@pytest.fixture
-def second_tablet(browser, live_server, viewport):
-    """Another tablet: a browser context of its own (own cookies), same size."""
-    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
-    context.set_default_timeout(TIMEOUT_MS)
-    errors = []
-    tablet = context.new_page()
-    tablet.on("pageerror", lambda error: errors.append(str(error)))
-    yield tablet
-    context.close()
-    assert not errors, f"JavaScript errors on the second tablet: {errors}"
 
 
 def test_two_tablets_pick_complete_and_see_counts_live(app, page, second_tablet, shop, screenshot):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import orders, purchasing, receiving, suppliers
-from tests.support.browser import TIMEOUT_MS, sign_in, small_targets, translated
+from tests.support.browser import sign_in, small_targets, translated
 
 pytestmark = pytest.mark.browser
 
@@ -40,44 +40,31 @@ def shop(app, make_user, make_style):
     return skus, po, order
 
 
-@pytest.fixture
-def clerk_tablet(browser, live_server, viewport):
-    """The clerk's tablet: a browser context of its own (own cookies), same size."""
-    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
-    context.set_default_timeout(TIMEOUT_MS)
-    errors = []
-    tablet = context.new_page()
-    tablet.on("pageerror", lambda error: errors.append(str(error)))
-    yield tablet
-    context.close()
-    assert not errors, f"JavaScript errors on the clerk's tablet: {errors}"
-
-
-def test_the_managers_todo_follows_the_clerks_tablet(app, page, clerk_tablet, shop, screenshot):
+def test_the_managers_todo_follows_the_clerks_tablet(app, page, second_tablet, shop, screenshot):
     skus, po, order = shop
     s, m = skus["A1024-Black-S"], skus["A1024-Black-M"]
     sign_in(page, "wang")
-    sign_in(clerk_tablet, "li")
+    sign_in(second_tablet, "li")
     page.goto("/")
     count = page.locator("#todo-count")
     expect(count).to_have_text("0")
     page.evaluate("window.stayed = true")
     # A clerk never has the to-do.
-    expect(clerk_tablet.locator("#todo")).to_have_count(0)
+    expect(second_tablet.locator("#todo")).to_have_count(0)
 
     # The clerk submits a receipt: it waits for approval, the manager's count rises.
-    clerk_tablet.goto(f"/purchase-orders/{po}/receive")
-    clerk_tablet.locator(f"input[name=r-{s}]").fill("2")
-    clerk_tablet.locator("#receipt-submit").click()
-    expect(clerk_tablet.locator(".state-rc-submitted")).to_be_visible()
+    second_tablet.goto(f"/purchase-orders/{po}/receive")
+    second_tablet.locator(f"input[name=r-{s}]").fill("2")
+    second_tablet.locator("#receipt-submit").click()
+    expect(second_tablet.locator(".state-rc-submitted")).to_be_visible()
     expect(count).to_have_text("1", timeout=LIVE_MS)
 
     # The clerk picks PH-1 in full: it waits for 配货完成, the count rises again.
-    clerk_tablet.goto(f"/orders/{order}")
-    clerk_tablet.locator(f"#cell-{s} [data-step='1']").click()
+    second_tablet.goto(f"/orders/{order}")
+    second_tablet.locator(f"#cell-{s} [data-step='1']").click()
     for _ in range(2):
-        clerk_tablet.locator(f"#cell-{m} [data-step='1']").click()
-    expect(clerk_tablet.locator(".pick-status")).to_have_text(translated(app, "All picks saved."))
+        second_tablet.locator(f"#cell-{m} [data-step='1']").click()
+    expect(second_tablet.locator(".pick-status")).to_have_text(translated(app, "All picks saved."))
     expect(count).to_have_text("2", timeout=LIVE_MS)
     assert page.evaluate("window.stayed") is True, "the manager's page never reloaded"
 
