@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import purchasing, suppliers, warehouses
+from stockapp.services import warehouses
 from tests.support.browser import scan, sign_in, small_targets, translated
-from tests.support.db import on_hand
+from tests.support.db import on_hand, placed_po
 
 pytestmark = pytest.mark.browser
 
@@ -21,22 +21,12 @@ def po(app, make_user, make_style):
     manager = make_user(Role.MANAGER, username="wang")
     make_user(Role.CLERK, username="li")
     with app.test_request_context():
-        supplier = suppliers.save(name="广州服装厂", contact="陈生", phone="020-1234")
         warehouses.create_location(
             warehouse_id=warehouses.main_warehouse_id(), code="A-01-03", zone="A"
         )
-        created = purchasing.create(
-            number="PO-1",
-            supplier_id=supplier,
-            lines=[
-                purchasing.OrderedLine(skus["A1024-Black-S"], 6),
-                purchasing.OrderedLine(skus["A1024-Black-M"], 4),
-            ],
-            operator_id=manager,
-            place=True,
-        )
+        po_id = placed_po(skus, manager)
         barcodes = dict(db.session.execute(sa.text("SELECT sku, barcode FROM variants")).all())
-    return skus, barcodes, created["id"]
+    return skus, barcodes, po_id
 
 
 def test_clerk_receives_by_scanning_and_manager_approves(app, page, po, screenshot):

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import ledger, orders, purchasing, receiving, suppliers
+from stockapp.services import ledger, orders, receiving
 from tests.support.browser import sign_in, translated
-from tests.support.db import on_hand
+from tests.support.db import on_hand, placed_po
 
 pytestmark = pytest.mark.browser
 
@@ -305,18 +305,8 @@ def po(app, shop):
     """PO-1 for A1024 Black S 6, M 4, placed."""
     skus, barcodes, manager = shop
     with app.test_request_context():
-        supplier = suppliers.save(name="广州服装厂", contact="陈生", phone="020-1234")
-        created = purchasing.create(
-            number="PO-1",
-            supplier_id=supplier,
-            lines=[
-                purchasing.OrderedLine(skus["A1024-Black-S"], 6),
-                purchasing.OrderedLine(skus["A1024-Black-M"], 4),
-            ],
-            operator_id=manager,
-            place=True,
-        )
-    return skus, barcodes, created["id"]
+        po_id = placed_po(skus, manager)
+    return skus, barcodes, po_id
 
 
 def test_receiving_counts_every_wedge_scan(app, page, po, language):

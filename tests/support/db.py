@@ -9,9 +9,25 @@ import flask_migrate
 import sqlalchemy as sa
 
 from stockapp.extensions import db
+from stockapp.services import purchasing, suppliers
 
 PG_ENV = "STOCKAPP_TEST_POSTGRES"
 PG_OFF = f"PostgreSQL tier off: set {PG_ENV}=postgresql+psycopg://user@host/db"
+
+
+def placed_po(skus: dict, manager: int) -> int:
+    """PO-1 from 广州服装厂 for A1024 Black S 6, M 4, placed (in an app context); its id."""
+    supplier = suppliers.save(name="广州服装厂", contact="陈生", phone="020-1234")
+    return purchasing.create(
+        number="PO-1",
+        supplier_id=supplier,
+        lines=[
+            purchasing.OrderedLine(skus["A1024-Black-S"], 6),
+            purchasing.OrderedLine(skus["A1024-Black-M"], 4),
+        ],
+        operator_id=manager,
+        place=True,
+    )["id"]
 
 
 def sqlite_url(tmp_path, name: str = "test") -> str:
