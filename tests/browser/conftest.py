@@ -3,9 +3,12 @@
 Skipped unless ``STOCKAPP_TEST_BROWSER=1``. Playwright's own browsers are never
 downloaded: the tier launches the Chromium that apt installed. Each test gets
 the ``app`` fixture of the shared conftest (so it runs on SQLite, and on
-PostgreSQL when that tier is on), here with CSRF protection switched ON, served
-by a werkzeug server on a free localhost port in a background thread. Every
-test runs at two viewports: a tablet held upright and held sideways.
+PostgreSQL), here with CSRF protection switched ON, served by a werkzeug server
+on a free localhost port in a background thread. Every test runs twice, on two
+tablets: one held upright on SQLite, one held sideways on PostgreSQL (on SQLite
+too while the PostgreSQL tier is off). So each viewport and each database is seen
+once per test; how each database behaves underneath is the unit and web tiers'
+to cover, on both, where it is cheaper to see.
 """
 
 import os
@@ -24,6 +27,7 @@ from tests.support.browser import (
     TIMEOUT_MS,
     VIEWPORTS,
 )
+from tests.support.db import PG_ENV
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -85,9 +89,24 @@ def live_server(app):
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(params=VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
-def viewport(request):
-    width, height = request.param
+UPRIGHT, SIDEWAYS = VIEWPORTS
+TABLETS = [("sqlite", UPRIGHT), ("postgresql" if os.environ.get(PG_ENV) else "sqlite", SIDEWAYS)]
+
+
+@pytest.fixture(params=TABLETS, ids=[f"{kind}-{w}x{h}" for kind, (w, h) in TABLETS])
+def tablet(request):
+    """The test's tablet: ``(database kind, (width, height))``."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(tablet, database_url_for):
+    return database_url_for(tablet[0])
+
+
+@pytest.fixture
+def viewport(tablet):
+    width, height = tablet[1]
     return {"width": width, "height": height}
 
 
@@ -157,12 +176,10 @@ def second_tablet(browser, live_server, viewport):
 
 
 @pytest.fixture
-def screenshot(page, viewport, database_url):
-    """``screenshot(name)`` saves docs/screenshots/<name>-<w>x<h>.png (SQLite run only)."""
+def screenshot(page, viewport):
+    """``screenshot(name)`` saves docs/screenshots/<name>-<w>x<h>.png."""
 
     def take(name: str) -> None:
-        if not database_url.startswith("sqlite"):
-            return
         # Never replace a good picture with one of an error page.
         assert not page.server_errors, f"not saving {name}: {page.server_errors}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

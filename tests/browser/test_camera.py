@@ -110,7 +110,8 @@ def test_the_camera_reads_a_label_into_the_manage_stock_dialog(app, page, shop, 
     # Done: the camera is off and the scan field has the focus again, for the scanner or a tap.
     overlay.locator(".actions [data-close-camera]").click()
     expect(page.locator("#camera")).not_to_have_attribute("open", "")
-    assert page.evaluate("() => document.querySelector('#camera video').srcObject") is None
+    # The dialog's close event, which lets the stream go, comes a moment after it closed.
+    page.wait_for_function("() => document.querySelector('#camera video').srcObject === null")
     expect(dialog.locator("#scan")).to_be_focused()
     feeds = page.evaluate("() => window.feeds")
     pieces = len(feeds)

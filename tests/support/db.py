@@ -107,10 +107,11 @@ def empty_pg_tables() -> None:
     """Empty every table of the app's PostgreSQL database, ids restarting at 1.
 
     A request a test's server was still answering when the test ended would hold a lock
-    that TRUNCATE waits for (and deadlock with it): its connection is ended first, so
-    that it neither stops the emptying nor writes after it.
+    that the emptying waits for (and deadlock with it): its connection is ended first,
+    so that it neither stops the emptying nor writes after it. DELETE, children first,
+    and a restart of the sequences that were used: a test's few rows go in a few ms,
+    where TRUNCATE of every table took 70.
     """
-    names = ", ".join(t.name for t in db.metadata.sorted_tables)
     with db.engine.begin() as connection:
         connection.execute(
             sa.text(
@@ -118,7 +119,15 @@ def empty_pg_tables() -> None:
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
-        connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        used = connection.execute(
+            sa.text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                "FROM pg_sequences WHERE last_value IS NOT NULL"
+            )
+        ).scalars()
+        statements = [f"DELETE FROM {t.name}" for t in reversed(db.metadata.sorted_tables)]
+        statements += [f"ALTER SEQUENCE {sequence} RESTART" for sequence in used]
+        connection.exec_driver_sql("; ".join(statements))
 
 
 # --- reading (inside an app context) --------------------------------------------------
