@@ -247,8 +247,11 @@
   // glued to the next. The field is cleared at once, whatever the code turns out to be.
   const scanQueue = [];
   let scanning = false;
-  // Keys closer together than this, ending in Enter, are a scanner's, not a hand's.
+  // Keys this close together on average, at least 4 and ending in Enter, are a
+  // scanner's, not a hand's. One gap may be longer (a Bluetooth scanner's, or a busy
+  // tablet's) up to BURST_GAP_MS; a longer one starts a new burst.
   const WEDGE_MS = 50;
+  const BURST_GAP_MS = 200;
 
   // The field a code was fed to, or, once its form was rendered again, the one in front.
   const liveField = (field) => (field.isConnected ? field : scanField());
@@ -423,7 +426,7 @@
 
   // A scanner's burst that lands in another field (a cell being typed in, the note): on
   // its Enter the field gets back what it had, and the code goes to the scan field.
-  const burst = { field: null, before: "", counted: false, keys: "", last: 0 };
+  const burst = { field: null, before: "", counted: false, keys: "", first: 0, last: 0 };
   // A stocktake's cell the burst typed in is as counted as it was before it.
   const countedCell = (field) => (field.dataset.shown === undefined ? null : field.closest(".cell"));
   document.addEventListener("keydown", (event) => {
@@ -433,19 +436,21 @@
       return;
     }
     const plain = event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey;
-    const quick = burst.field === field && event.timeStamp - burst.last <= WEDGE_MS;
+    const going = burst.field === field && event.timeStamp - burst.last <= BURST_GAP_MS;
     if (plain) {
-      if (!quick) {
+      if (!going) {
         const cell = countedCell(field);
         const counted = Boolean(cell && cell.classList.contains("counted"));
-        Object.assign(burst, { field, before: field.value, counted, keys: "" });
+        Object.assign(burst, { field, before: field.value, counted, keys: "", first: event.timeStamp });
       }
       burst.keys += event.key;
       burst.last = event.timeStamp;
       return;
     }
     const scanner = (field.form && field.form.querySelector("[data-scan]")) || scanField();
-    if (event.key === "Enter" && quick && burst.keys.length >= 4 && scanner) {
+    const quick = going && burst.keys.length >= 4 &&
+      (burst.last - burst.first) / (burst.keys.length - 1) <= WEDGE_MS;
+    if (event.key === "Enter" && quick && scanner) {
       event.preventDefault();
       field.value = burst.before;
       if (countedCell(field)) countedCell(field).classList.toggle("counted", burst.counted);

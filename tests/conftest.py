@@ -9,6 +9,7 @@ and dropped when the session ends. After every test the ledger invariant is
 checked: each balance equals the sum of its movements.
 """
 
+import contextlib
 import os
 import shutil
 
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import accounts, catalogue, ledger
+from stockapp.services.warehouses import MAIN_WAREHOUSE_CACHE
 from tests.support.apps import PASSWORD, english_client, make_app
 from tests.support.db import (
     PG_ENV,
@@ -69,9 +71,27 @@ def database_url_for(tmp_path, postgres_databases):
     return url_for
 
 
+@pytest.fixture(scope="session")
+def sqlite_app_file(tmp_path_factory):
+    """The file of the ``app`` fixture's SQLite database: one per worker, made afresh for
+    each test (``app``)."""
+    return tmp_path_factory.mktemp("app") / "app.sqlite"
+
+
+@pytest.fixture
+def app_database_url(database_url_for, sqlite_app_file):
+    """``app_database_url(kind)``: the URL of the database the ``app`` fixture runs on,
+    this worker's own SQLite file or PostgreSQL database."""
+
+    def url_for(kind: str) -> str:
+        return f"sqlite:///{sqlite_app_file}" if kind == "sqlite" else database_url_for(kind)
+
+    return url_for
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, database_url_for):
-    return database_url_for(request.param)
+def database_url(request, app_database_url):
+    return app_database_url(request.param)
 
 
 @pytest.fixture
@@ -92,13 +112,25 @@ def sqlite_schema(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def kept_apps():
+    """This worker's apps, one per database and configuration, each with the
+    configuration it was built with. Building an app took 70 ms (its routes compile),
+    and a new engine compiles every statement again: a test gets a kept app instead,
+    on a database made afresh, its configuration put back after it."""
+    return {}
+
+
 @pytest.fixture
-def app(database_url, app_config, postgres_databases, sqlite_schema, request):
+def app(database_url, app_config, postgres_databases, sqlite_schema, kept_apps, request):
     postgres = database_url.startswith("postgresql")
     if not postgres:
-        copy = shutil.copyfile(sqlite_schema, make_url(database_url).database)
-        os.chmod(copy, 0o600)  # as the app would have made it
-    app = make_app(database_url, **app_config)
+        fresh_sqlite(sqlite_schema, make_url(database_url).database)
+    key = (database_url, repr(sorted(app_config.items())))
+    if key not in kept_apps:
+        app = make_app(database_url, **app_config)
+        kept_apps[key] = app, dict(app.config)
+    app, config = kept_apps[key]
     with app.app_context():
         # PostgreSQL: the tables are made once per database and emptied after each test.
         if postgres and database_url not in postgres_databases.with_tables:
@@ -115,6 +147,18 @@ def app(database_url, app_config, postgres_databases, sqlite_schema, request):
         if postgres:
             empty_pg_tables()
         db.engine.dispose()
+    app.config.clear()
+    app.config.update(config)
+    app.extensions.pop(MAIN_WAREHOUSE_CACHE, None)  # the next database's ids
+
+
+def fresh_sqlite(schema, database: str) -> None:
+    """``database`` as a copy of the ``schema`` file, private as the app makes it, and
+    without the WAL of the test before."""
+    for leftover in (f"{database}-wal", f"{database}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(leftover)
+    os.chmod(shutil.copyfile(schema, database), 0o600)
 
 
 @pytest.fixture

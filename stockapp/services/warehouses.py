@@ -30,10 +30,13 @@ def main_warehouse_id() -> int:
     return _main()["warehouse"]
 
 
+MAIN_WAREHOUSE_CACHE = "stockapp.main_warehouse"
+
+
 def _main() -> dict:
     """The main warehouse and its default location. Neither is ever deleted nor
     replaced, so both ids are remembered for the app's lifetime."""
-    cache = current_app.extensions.setdefault("stockapp.main_warehouse", {})
+    cache = current_app.extensions.setdefault(MAIN_WAREHOUSE_CACHE, {})
     if not cache:
         found = db.session.execute(
             select(Warehouse.id, Location.id)

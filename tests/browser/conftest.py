@@ -100,8 +100,8 @@ def tablet(request):
 
 
 @pytest.fixture
-def database_url(tablet, database_url_for):
-    return database_url_for(tablet[0])
+def database_url(tablet, app_database_url):
+    return app_database_url(tablet[0])
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from stockapp import create_app
 from stockapp.headers import HSTS
 from stockapp.models import Role
 from tests.support.apps import english_client, make_app
+from tests.support.db import sqlite_url
 from tests.support.pages import sign_in
 
 FORWARDED = {
@@ -61,8 +62,11 @@ def test_hsts_only_behind_the_https_proxy(client, https, path):
     assert response.headers["X-Frame-Options"] == "DENY"  # the others as ever
 
 
-def test_forwarded_headers_are_trusted_only_behind_the_https_proxy(app, client, https):
+def test_forwarded_headers_are_trusted_only_behind_the_https_proxy(tmp_path, https):
+    # An app of its own, as the test adds a page to it; no database is read.
+    app = make_app(sqlite_url(tmp_path), HTTPS=https)
     seen_by_the_app(app)
+    client = english_client(app)
     response = client.get(
         "/api/_seen", headers=FORWARDED, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     )
