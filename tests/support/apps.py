@@ -13,8 +13,9 @@ PASSWORD = "correct horse"
 
 
 class CompiledTemplates(BytecodeCache):
-    """The templates compiled once per test process rather than once per app: each test
-    has an app of its own, and compiling its pages again was a fifth of a web test's
+    """The templates compiled once per test process rather than once per app: a worker
+    keeps an app per database and configuration (the ``app`` fixture), and tests build
+    more of their own; compiling the pages again for each was a fifth of a web test's
     time. Jinja keys each template by its name and a checksum of its source."""
 
     def __init__(self):
