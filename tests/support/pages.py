@@ -35,6 +35,11 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def listed_styles(page: str) -> list[str]:
+    """The style codes in the product list's rows, in order."""
+    return re.findall(r'<a class="style-link" href="[^"]*"><strong>([^<]+)</strong>', page)
+
+
 def events(response) -> dict:
     """The events an htmx answer triggers (its HX-Trigger header)."""
     return json.loads(response.headers["HX-Trigger"])

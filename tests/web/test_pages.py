@@ -12,7 +12,7 @@ from stockapp.models import Role, User
 from stockapp.services import receiving
 from tests.support.apps import PASSWORD
 from tests.support.db import row_count
-from tests.support.pages import sign_in, text
+from tests.support.pages import listed_styles, sign_in, text
 
 
 def test_every_page_leads_to_setup_until_a_user_exists(client):
@@ -141,11 +141,6 @@ def test_search_by_code_name_and_barcode_and_the_htmx_partial(app, client, manag
     )
     assert "<html" in restore.get_data(as_text=True)
     assert "No product matches" in client.get("/?q=zzz").get_data(as_text=True)
-
-
-def listed_styles(page: str) -> list[str]:
-    """The style codes in the product list's rows, in order."""
-    return re.findall(r'<a class="style-link" href="[^"]*"><strong>([^<]+)</strong>', page)
 
 
 def pager_links(page: str) -> list[int]:

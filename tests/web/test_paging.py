@@ -9,9 +9,7 @@ import pytest
 
 from stockapp.models import Role
 from stockapp.services import catalogue, orders, purchasing, receiving, suppliers
-from tests.support.pages import HTMX, sign_in, text
-
-STRONG = re.compile(r'<a class="style-link" href="[^"]*"><strong>([^<]+)</strong>')
+from tests.support.pages import HTMX, listed_styles, sign_in, text
 
 
 def link(page: str, rel: str) -> str | None:
@@ -25,14 +23,14 @@ def walk(client, url: str) -> list[list[str]]:
     forward, page = [], None
     while url:
         page = text(client.get(url, headers=HTMX))
-        forward.append(STRONG.findall(page))
+        forward.append(listed_styles(page))
         url = link(page, "next")
     assert link(page, "next") is None
     back = [forward[-1]]
     url = link(page, "prev")
     while url:
         page = text(client.get(url, headers=HTMX))
-        back.append(STRONG.findall(page))
+        back.append(listed_styles(page))
         url = link(page, "prev")
     assert back == forward[::-1]
     assert link(page, "prev") is None  # the first page: no Previous
