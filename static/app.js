@@ -96,15 +96,17 @@
   // Live counts: every 2 s ask whether stock, reservations or picks changed on any
   // device (an empty 304 when not); on a change fire stock-changed, which the parts
   // of the page that show counts listen to. A 401 (the session ended) stops it:
-  // the next tap goes to the login.
+  // the next tap goes to the login. The first poll compares with the version the page
+  // was drawn at (data-live-version, as the ETag quotes it), so a change made while the
+  // page loaded is not taken for where it started.
   const liveUrl = document.body.dataset.live;
   if (liveUrl) {
-    let seen = null;
+    let seen = `"${document.body.dataset.liveVersion}"`;
     const poll = async () => {
       if (document.hidden || polling === null) return;
       try {
         const response = await fetch(liveUrl, {
-          headers: seen ? { "If-None-Match": seen } : {}, cache: "no-store", credentials: "same-origin",
+          headers: { "If-None-Match": seen }, cache: "no-store", credentials: "same-origin",
         });
         if (response.status === 401) {
           clearInterval(polling);
@@ -114,7 +116,7 @@
         StockApp.connection.back();
         const version = response.headers.get("ETag");
         if (response.status !== 200 || !version) return;
-        if (seen !== null && version !== seen) htmx.trigger(document.body, "stock-changed", { live: true });
+        if (version !== seen) htmx.trigger(document.body, "stock-changed", { live: true });
         seen = version;
       } catch (error) {
         // No connection: the next poll tries again.

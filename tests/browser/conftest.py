@@ -11,6 +11,7 @@ once per test; how each database behaves underneath is the unit and web tiers'
 to cover, on both, where it is cheaper to see.
 """
 
+import functools
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +46,47 @@ def pytest_collection_modifyitems(config, items):
 def app_config():
     """The browser sees the app as a user would: with CSRF protection on."""
     return {"WTF_CSRF_ENABLED": True}
+
+
+# What a finger does on a page. htmx and app.js are deferred: a tap that lands while a
+# new page is still loading does nothing (a button) or posts without htmx (a form), as it
+# would for a person; seen in CI on a loaded machine, after an expect() had found an
+# element of the new page while it was still being parsed.
+ACTIONS = (
+    "check",
+    "click",
+    "dblclick",
+    "fill",
+    "press",
+    "press_sequentially",
+    "select_option",
+    "set_checked",
+    "tap",
+    "type",
+    "uncheck",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def taps_wait_for_the_page():
+    """Every action on a page or locator first waits for the page's ``load`` (a local
+    check of the state Playwright tracks: no round trip once the page has loaded)."""
+    from playwright.sync_api import Locator, Page
+
+    def waiting(action, page_of):
+        @functools.wraps(action)
+        def act(self, *args, **kwargs):
+            page_of(self).wait_for_load_state("load")
+            return action(self, *args, **kwargs)
+
+        return act
+
+    with pytest.MonkeyPatch.context() as patch:
+        for cls, page_of in ((Page, lambda page: page), (Locator, lambda locator: locator.page)):
+            for name in ACTIONS:
+                if hasattr(cls, name):
+                    patch.setattr(cls, name, waiting(getattr(cls, name), page_of))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,6 @@ def in_language(page, viewport) -> str:
         return "zh_CN"
     page.click("form.lang button:text-is('English')")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.wait_for_load_state("load")  # htmx and app.js are deferred: a tap before does nothing
     return "en"
 
 

@@ -177,3 +177,28 @@ def test_the_product_list_follows_another_tablet_and_keeps_its_page(app, page, s
     expect(chips.first).to_have_text("6", timeout=LIVE_MS)
     expect(page.locator("#rows-page")).to_have_value("2")
     assert page.evaluate("window.stayed") is True
+
+
+def test_a_change_made_while_the_page_loads_is_shown(app, page, shop):
+    """The first poll compares with the version the page was drawn at: a receipt posted
+    between the page's answer and that poll still refreshes the counts (it did not, and
+    the list showed 0 for good, when a loaded machine answered the first poll late)."""
+    sign_in(page, "li")
+    held = []
+    page.route("**/live", lambda route: held.append(route))
+    page.goto("/")
+    cell = page.locator("#product-rows li:has(.size:text-is('L')) .qty")
+    expect(cell).to_have_text("0")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the page never asked /live"
+    with app.test_request_context():
+        variant = db.session.scalar(sa.text("SELECT id FROM variants WHERE sku = 'A1024-Black-L'"))
+        manager = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'wang'"))
+        receiving.receive(lines=[(variant, 4)], operator_id=manager)
+    for route in held:
+        route.continue_()
+    page.unroute("**/live")
+    expect(cell).to_have_text("4", timeout=LIVE_MS)

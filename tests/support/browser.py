@@ -48,9 +48,6 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.click("main button.primary")
     # Signed in once the header names the user: a goto before that would race the login.
     expect(page.locator("header .who")).to_be_visible()
-    # And ready once the page has loaded: htmx and app.js are deferred, and a tap before
-    # they run does nothing (seen in CI, on a loaded machine).
-    page.wait_for_load_state("load")
 
 
 def sign_out(page) -> None:
