@@ -183,6 +183,7 @@ def test_a_change_made_while_the_page_loads_is_shown(app, page, shop):
     """The first poll compares with the version the page was drawn at: a receipt posted
     between the page's answer and that poll still refreshes the counts (it did not, and
     the list showed 0 for good, when a loaded machine answered the first poll late)."""
+    skus, _, _ = shop
     sign_in(page, "li")
     held = []
     page.route("**/live", lambda route: held.append(route))
@@ -195,9 +196,8 @@ def test_a_change_made_while_the_page_loads_is_shown(app, page, shop):
         page.wait_for_timeout(20)
     assert held, "the page never asked /live"
     with app.test_request_context():
-        variant = db.session.scalar(sa.text("SELECT id FROM variants WHERE sku = 'A1024-Black-L'"))
         manager = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'wang'"))
-        receiving.receive(lines=[(variant, 4)], operator_id=manager)
+        receiving.receive(lines=[(skus["A1024-Black-L"], 4)], operator_id=manager)
     for route in held:
         route.continue_()
     page.unroute("**/live")
