@@ -3,10 +3,12 @@ keyboard-wedge scanner fires 100 scans 30 ms apart and each counts once, a bad s
 named in the user's language and the next good one is found, and a stocktake counts by
 scanning from 0 (with "every unscanned size to 0")."""
 
+import contextlib
 import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from stockapp.extensions import db
@@ -205,6 +207,7 @@ def test_a_stocktake_counts_by_scanning_from_zero(
     expect(cell("C3036-Navy-40")).to_have_value("7")
     expect(dialog.locator(".cell.zeroed")).to_have_count(0)
     rule.check()
+    expect(dialog.locator("#scan")).to_be_focused()  # the tap gives the focus back
     # A scan of a zeroed size counts it from 0.
     wedge(page, barcodes["C3036-Grey-38"])
     expect(cell("C3036-Grey-38")).to_have_value("1")
@@ -262,6 +265,48 @@ def test_picking_counts_every_wedge_scan(app, page, order, language):
     page.reload()
     expect(page.locator(f"#p-{s}")).to_have_value("60")
     expect(page.locator(f"#p-{m}")).to_have_value("41")
+
+
+def test_a_refresh_drawn_before_the_last_save_is_not_shown(app, page, order, language):
+    """The order's refresh asked for after one save, answered only after the next: the
+    view drawn before the second save must not replace the figures the second one saved,
+    and the refresh that save asked for must still come."""
+    skus, barcodes, order_id = order
+    m = skus["A1024-Black-M"]
+    sign_in(page, "li")
+    page.goto(f"/orders/{order_id}")
+    held = []  # the order's refreshes (htmx's), not the page itself
+
+    def hold(route):
+        if route.request.headers.get("hx-request"):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**/orders/{order_id}", hold)
+    saved = translated(app, "All picks saved.", language)
+    wedge(page, barcodes["A1024-Black-M"])
+    expect(page.locator(".pick-status")).to_have_text(saved)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the save asked for no refresh"
+    first = held.pop(0)
+    drawn = first.fetch()  # drawn now, with Black M at 1
+    wedge(page, barcodes["A1024-Black-M"])
+    expect(page.locator(f"#p-{m}")).to_have_value("2")
+    expect(page.locator(".pick-status")).to_have_text(translated(app, "Saving…", language))
+    expect(page.locator(".pick-status")).to_have_text(saved)
+    with contextlib.suppress(PlaywrightError):  # the page gave up on it: so much the better
+        first.fulfill(response=drawn)
+    page.unroute(f"**/orders/{order_id}")
+    for route in held:
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    # The refresh drawn after the second save is shown: the cell as the server has it.
+    expect(page.locator(f"#p-{m}")).to_have_attribute("value", "2")
+    expect(page.locator(f"#p-{m}")).to_have_value("2")
 
 
 @pytest.mark.parametrize(
