@@ -60,8 +60,11 @@ def configure_engine(engine: Engine) -> None:
     The driver's own transaction handling is switched off and we emit BEGIN
     ourselves: ``BEGIN IMMEDIATE`` for a write transaction, so that a writer takes
     the database's write lock before it reads what it will change (no lost
-    update), and a plain deferred ``BEGIN`` for reads, so pages do not queue
-    behind each other. Writers first queue on an exclusive ``flock`` of a file
+    update). Reads run without a transaction, as on PostgreSQL: each statement
+    reads one snapshot of its own (WAL: no reader waits for a writer), and a write
+    request's reads before its work need no BEGIN and no ROLLBACK, and their
+    connection becomes the write transaction's (``write_transaction``). Writers
+    first queue on an exclusive ``flock`` of a file
     beside the database: the kernel wakes the next writer the moment the last
     one ends, where SQLite's busy handler would sleep in steps of up to 100 ms
     and leave the lock idle. PostgreSQL needs none of this: its writes are
@@ -98,15 +101,8 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if not connection.get_execution_options().get(WRITE):
-            connection.exec_driver_sql("BEGIN")
-            return
-        _take_write_lock(connection.info)
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            _release_write_lock(connection.info)
-            raise
+        if connection.get_execution_options().get(WRITE):
+            _begin_immediate(connection)
 
     @event.listens_for(engine, "commit")
     def _on_commit(connection):
@@ -134,6 +130,16 @@ def create_private_sqlite_file(database: Path) -> None:
         database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):  # another worker made it a moment ago
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """SQLite: queue for the write lock, then take it (``BEGIN IMMEDIATE``)."""
+    _take_write_lock(connection.info)
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_write_lock(connection.info)
+        raise
 
 
 def _take_write_lock(info: dict) -> None:
@@ -210,11 +216,13 @@ def in_write_transaction() -> bool:
 def write_transaction() -> Iterator[Session]:
     """One unit of work: everything inside commits together or not at all.
 
-    It joins a write transaction the request already opened (``begin_write``);
-    a read transaction the request opened (loading the user, say) is ended
-    first, as it holds no changes, so that on SQLite the write transaction
-    starts by taking the write lock. Nested, the inner one is part of the outer:
-    only the outermost commits. Any exception rolls everything back.
+    It joins a write transaction the request already opened (``begin_write``).
+    What the request read before (loading the user, say) holds no changes: on
+    SQLite, where reads run outside a transaction, the same connection takes the
+    write lock and begins the write transaction; on PostgreSQL the read
+    connection goes back and a write transaction's is taken. Nested, the inner
+    one is part of the outer: only the outermost commits. Any exception rolls
+    everything back.
     """
     session = db.session()
     if session.info.get(NESTING):
@@ -227,7 +235,12 @@ def write_transaction() -> Iterator[Session]:
     if session.in_transaction() and not in_write_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a write transaction cannot start over unsaved changes")
-        session.rollback()
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            connection.execution_options(**{WRITE: True})
+            _begin_immediate(connection)
+        else:
+            session.rollback()
     begin_write()
     session.info[NESTING] = 1
     try:
