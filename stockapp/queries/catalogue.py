@@ -1,8 +1,8 @@
 """Catalogue look-ups: styles, variants by SKU, the product list and its matrix. No writes."""
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import func, or_, select
 
-from ..database import run
+from ..database import Prepared, in_list, run
 from ..extensions import db
 from ..models import (
     Style,
@@ -18,8 +18,10 @@ def style_by_code(code: str) -> Style | None:
 
 
 _variants = Variant.__table__
-_VARIANT_IDS = select(_variants.c.sku, _variants.c.id).where(
-    _variants.c.sku.in_(bindparam("skus", expanding=True)), ~_variants.c.archived
+_VARIANT_IDS = Prepared(
+    select(_variants.c.sku, _variants.c.id).where(
+        in_list(_variants.c.sku, "skus"), ~_variants.c.archived
+    )
 )
 
 

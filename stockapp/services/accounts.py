@@ -12,7 +12,7 @@ from sqlalchemy import Row, bindparam, case, delete, exists, or_, select, text, 
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import run, upsert, utcnow, write_apart, write_transaction
+from ..database import Prepared, run, upsert, utcnow, write_apart, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import ApiToken, AuditAction, AuditSubject, LoginThrottle, Role, User, UserSession
@@ -611,7 +611,7 @@ def revoke_token(token_or_id: str, *, actor_id: int | None = None) -> int:
 
 _tokens = ApiToken.__table__
 # Built once: every API request runs it.
-_TOKEN_USER = (
+_TOKEN_USER = Prepared(
     select(
         _users.c.id,
         _users.c.username,

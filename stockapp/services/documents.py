@@ -2,7 +2,7 @@
 
 from sqlalchemy import insert
 
-from ..database import run, utcnow
+from ..database import Prepared, run, utcnow
 from ..i18n import lazy_gettext as _l
 from ..models import Document, DocumentKind, DocumentStatus, document_number
 from ..models.ledger import MAX_LINES
@@ -11,7 +11,7 @@ from .errors import InvalidInput
 documents = Document.__table__
 # The API's contracts say the same (contracts.shared): one cap for every way in.
 LINE_CAP = _l("At most %(n)d lines per request.", n=MAX_LINES)
-_INSERT = insert(documents).returning(documents.c.id)
+_INSERT = Prepared(insert(documents).returning(documents.c.id))
 
 
 def create(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..database import (
     NESTING,
+    Prepared,
     arrays,
     insert_rows,
     mark_stock_changed,
@@ -51,7 +52,7 @@ balances = Balance.__table__
 movements = Movement.__table__
 
 # The hot statements, built once: building a statement costs more than running it.
-_GUARDED_UPDATE = (
+_GUARDED_UPDATE = Prepared(
     update(balances)
     .where(
         balances.c.variant_id == bindparam("v"),
@@ -62,7 +63,7 @@ _GUARDED_UPDATE = (
     .values(qty=balances.c.qty + bindparam("delta"))
     .returning(balances.c.qty)
 )
-_INSERT_MOVEMENT = insert(movements).returning(movements.c.id)
+_INSERT_MOVEMENT = Prepared(insert(movements).returning(movements.c.id))
 _PAIR = ("variant_id", "location_id")
 _pairs = unnested(balances, _PAIR)
 _ZERO_BALANCES_PG = (

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 
-from ..database import mark_stock_changed, run, utcnow
+from ..database import Prepared, mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -208,8 +208,8 @@ def _write(
     return {"document": document, "movements": movements}
 
 
-_INSERT_RECEIPT = insert(Receipt.__table__)
-_INSERT_LINES = insert(ReceiptLine.__table__)
+_INSERT_RECEIPT = Prepared(insert(Receipt.__table__))
+_INSERT_LINES = Prepared(insert(ReceiptLine.__table__))
 
 
 def submit(document_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:

@@ -5,7 +5,7 @@ import re
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 
-from ..database import run, write_transaction
+from ..database import Prepared, in_list, run, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import AuditAction, AuditSubject, Balance, Location, Variant, Warehouse
@@ -173,9 +173,9 @@ def _usual_statement(*, active: bool):
         .scalar_subquery()
     )
     statement = select(variants.c.id, func.coalesce(most, default)).where(
-        variants.c.id.in_(bindparam("ids", expanding=True))
+        in_list(variants.c.id, "ids")
     )
-    return statement.where(~variants.c.archived) if active else statement
+    return Prepared(statement.where(~variants.c.archived) if active else statement)
 
 
 # Built once: the quick inbound asks for these on every request.
