@@ -600,10 +600,10 @@ def update_rows(target, keys: tuple[str, ...], rows: list[dict]) -> None:
 def _insert_rows(target, names: tuple[str, ...], returning: tuple[str, ...], dialect: str):
     returned = [target.c[name] for name in returning]
     if dialect != "postgresql":
-        return insert(target).returning(*returned)
+        return insert(target).returning(*returned)  # many rows: SQLAlchemy's insertmanyvalues
     given = unnested(target, names)
     chosen = select(*(given.c[name] for name in names)).order_by(given.c.ordinal)
-    return insert(target).from_select(names, chosen).returning(*returned)
+    return Prepared(insert(target).from_select(names, chosen).returning(*returned))
 
 
 @cache
@@ -613,7 +613,7 @@ def _update_rows(target, keys: tuple[str, ...], names: tuple[str, ...], dialect:
         value = {name: given.c[name] for name in names}
     else:
         value = {name: bindparam(f"each_{name}") for name in names}
-    return (
+    return Prepared(
         update(target)
         .where(*(target.c[key] == value[key] for key in keys))
         .values({name: value[name] for name in names if name not in keys})

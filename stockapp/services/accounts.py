@@ -491,7 +491,7 @@ def _end_sessions(which) -> None:
 
 _sessions, _users = UserSession.__table__, User.__table__
 # Built once: every page request runs it (flask-login's user loader).
-_SESSION_USER = (
+_SESSION_USER = Prepared(
     select(
         _users.c.id,
         _users.c.username,

@@ -8,15 +8,14 @@ with the document they post, so a document and its movements commit together.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
-from sqlalchemy import any_, bindparam, func, insert, literal, select, union_all, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 
 from ..database import (
     NESTING,
     Prepared,
     arrays,
+    in_list,
     insert_rows,
     mark_stock_changed,
     run,
@@ -216,28 +215,19 @@ def lock_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int
     _create_balances(pairs)
     wanted = set(pairs)
     rows = run(
-        _lock_balances(_dialect()),
+        _LOCK_BALANCES,
         {"variants": sorted({v for v, _ in pairs}), "locations": sorted({loc for _, loc in pairs})},
     )
     return {(v, loc): qty for v, loc, qty in rows if (v, loc) in wanted}
 
 
-@cache
-def _lock_balances(dialect: str):
-    """The lock of ``lock_balances``: IN lists on SQLite, arrays on PostgreSQL (one
-    parameter each, however many variants)."""
-    if dialect == "postgresql":
-        variants = balances.c.variant_id == any_(bindparam("variants", type_=ARRAY(Int64)))
-        locations = balances.c.location_id == any_(bindparam("locations", type_=ARRAY(Int64)))
-    else:
-        variants = balances.c.variant_id.in_(bindparam("variants", expanding=True))
-        locations = balances.c.location_id.in_(bindparam("locations", expanding=True))
-    return (
-        select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
-        .where(variants, locations)
-        .order_by(balances.c.variant_id, balances.c.location_id)
-        .with_for_update()
-    )
+# The lock of ``lock_balances``: one list parameter each, however many variants.
+_LOCK_BALANCES = Prepared(
+    select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
+    .where(in_list(balances.c.variant_id, "variants"), in_list(balances.c.location_id, "locations"))
+    .order_by(balances.c.variant_id, balances.c.location_id)
+    .with_for_update()
+)
 
 
 def _create_balances(pairs: Iterable[tuple[int, int]]) -> None:

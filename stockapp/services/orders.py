@@ -8,12 +8,13 @@ and, with an idempotency key, runs at most once.
 """
 
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..database import mark_stock_changed, run, utcnow
+from ..database import Prepared, in_list, mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -223,11 +224,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             note=order["number"],
             order_id=order_id,
         )
-        run(
-            update(order_lines)
-            .where(order_lines.c.order_id == order_id)
-            .values(shipped=order_lines.c.picked, reserving=False)
-        )
+        run(_SHIP_PICKED, {"o": order_id})
         lines, held = _take_from_locations(picked)
         posted = ledger.post(
             lines,
@@ -331,23 +328,31 @@ def allocation_document_id(order_id: int) -> int | None:
     )
 
 
-_PICKED = select(order_lines.c.variant_id, order_lines.c.picked).where(
-    order_lines.c.order_id == bindparam("o")
+_PICKED = Prepared(
+    select(order_lines.c.variant_id, order_lines.c.picked).where(
+        order_lines.c.order_id == bindparam("o")
+    )
 )
 # An order's lines with their SKUs, for picks and the completion.
-_ORDER_LINES = (
+_ORDER_LINES = Prepared(
     select(order_lines.c.variant_id, order_lines.c.ordered, order_lines.c.picked, Variant.sku)
     .join(Variant.__table__, Variant.id == order_lines.c.variant_id)
     .where(order_lines.c.order_id == bindparam("o"))
 )
-_SET_PICKED = (
+_SET_PICKED = Prepared(
     update(order_lines)
     .where(order_lines.c.order_id == bindparam("o"), order_lines.c.variant_id == bindparam("v"))
     .values(picked=bindparam("qty"))
 )
+# The completion: every line ships what was picked and stops reserving.
+_SHIP_PICKED = Prepared(
+    update(order_lines)
+    .where(order_lines.c.order_id == bindparam("o"))
+    .values(shipped=order_lines.c.picked, reserving=False)
+)
 
 
-_SET_PICKED_IN_FULL = (
+_SET_PICKED_IN_FULL = Prepared(
     update(orders).where(orders.c.id == bindparam("o")).values(picked_in_full=bindparam("in_full"))
 )
 
@@ -357,18 +362,25 @@ def _insert_order():
     return insert(orders).on_conflict_do_nothing(index_elements=["number"]).returning(orders.c.id)
 
 
+@cache
+def _claim_statement(names: tuple[str, ...]) -> Prepared:
+    """``_claim``'s guarded UPDATE, setting the columns ``names`` besides the status."""
+    return Prepared(
+        update(orders)
+        .where(orders.c.id == bindparam("o"), orders.c.status.in_([literal(s) for s in ACTIVE]))
+        .values(status=bindparam("to"), **{name: bindparam(f"set_{name}") for name in names})
+        .returning(orders.c.id, orders.c.number, orders.c.customer, orders.c.picked_in_full)
+    )
+
+
 def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) -> dict:
     """Move an open or picking order to ``to``, locking its row; refuse any other state.
 
     Two transactions claiming one order queue on its row: the second sees the
     state the first left and is refused if that is no longer open or picking.
     """
-    row = run(
-        update(orders)
-        .where(orders.c.id == order_id, orders.c.status.in_(ACTIVE))
-        .values(status=to, **values)
-        .returning(orders.c.id, orders.c.number, orders.c.customer, orders.c.picked_in_full)
-    ).first()
+    given = {f"set_{name}": value for name, value in values.items()}
+    row = run(_claim_statement(tuple(values)), {"o": order_id, "to": to, **given}).first()
     if row is not None:
         return {
             "id": row.id,
@@ -468,11 +480,11 @@ def _take_from_locations(
 
 
 _balances = Balance.__table__
-_TAKEABLE = (
+_TAKEABLE = Prepared(
     select(_balances.c.variant_id, _balances.c.location_id, _balances.c.qty)
     .join(Location.__table__, Location.id == _balances.c.location_id)
     .where(
-        _balances.c.variant_id.in_(bindparam("variants", expanding=True)),
+        in_list(_balances.c.variant_id, "variants"),
         _balances.c.qty > 0,
         ~Location.is_quarantine,
     )
