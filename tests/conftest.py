@@ -154,11 +154,20 @@ def app(database_url, app_config, postgres_databases, sqlite_schema, kept_apps, 
 
 def fresh_sqlite(schema, database: str) -> None:
     """``database`` as a copy of the ``schema`` file, private as the app makes it, and
-    without the WAL of the test before."""
+    without the WAL of the test before.
+
+    The copy is a new file put in the old one's place, never the old file rewritten: a
+    connection of the test before may still be open (a request the live server was
+    answering when its test ended goes back to the pool the teardown let go), and SQLite
+    shares one file's locks and shared memory between all the connections a process has
+    to it, so the next test's connections would share that one's deleted -shm and fail
+    with "disk I/O error"."""
     for leftover in (f"{database}-wal", f"{database}-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(leftover)
-    os.chmod(shutil.copyfile(schema, database), 0o600)
+    copy = f"{database}.new"
+    os.chmod(shutil.copyfile(schema, copy), 0o600)
+    os.replace(copy, database)
 
 
 @pytest.fixture
