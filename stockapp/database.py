@@ -276,10 +276,8 @@ _versions = table("stock_versions", column("shard"), column("n"))
 
 
 def _bump_stock_version(session: Session) -> None:
-    connection = session.connection()
-    _bump_statement(connection.dialect.name).execute(
-        connection, {"shard": random.randrange(VERSION_SHARDS)}
-    )
+    statement = _bump_statement(session.get_bind().dialect.name)
+    run(statement, {"shard": random.randrange(VERSION_SHARDS)})
 
 
 @cache
@@ -384,25 +382,22 @@ class _Plan:
             raise ValueError("a Prepared write is given every column that has a Python default")
         self.sql = compiled.string
         binds = compiled.binds
-        processors = {}
-        fixed = {}
+        fixed = {}  # the values the statement itself holds, converted once
+        given = []  # (bind name, parameter key, processor) of the values each call gives
         for name, bind in binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors[name] = processor
-            if bind.key not in names and not bind.required:
+            if bind.key in names or bind.required:
+                given.append((name, bind.key, processor))
+            else:
                 value = bind.effective_value
                 fixed[name] = processor(value) if processor else value
-        keys = {name: binds[name].key for name in binds}
         order = compiled.positiontup
 
         def convert(params: dict) -> dict:
             out = dict(fixed)
-            for name, key in keys.items():
-                if name not in fixed:
-                    value = params[key]
-                    processor = processors.get(name)
-                    out[name] = processor(value) if processor else value
+            for name, key, processor in given:
+                value = params[key]
+                out[name] = processor(value) if processor else value
             return out
 
         if order is None:
@@ -501,8 +496,7 @@ def _in_list_sqlite(element, compiler, **kw):
 
 @compiles(_InList, "postgresql")
 def _in_list_postgresql(element, compiler, **kw):
-    item = element.column.type if isinstance(element.column.type, String) else BigInteger()
-    values = compiler.process(bindparam(element.name, type_=ARRAY(item)), **kw)
+    values = compiler.process(bindparam(element.name, type_=_array_of(element.column)), **kw)
     return f"{compiler.process(element.column, **kw)} = ANY({values})"
 
 
@@ -526,9 +520,15 @@ def one_of(id_column, ids):
     array of its own type."""
     ids = list(ids)
     if db.engine.dialect.name == "postgresql":
-        item = id_column.type if isinstance(id_column.type, String) else BigInteger
-        return id_column == any_(bindparam(None, ids, type_=ARRAY(item)))
+        return id_column == any_(bindparam(None, ids, type_=_array_of(id_column)))
     return id_column.in_(ids)
+
+
+def _array_of(id_column) -> ARRAY:
+    """The PostgreSQL array type of a list of ``id_column``'s values (``one_of``,
+    ``in_list``): BIGINT for integer ids, the column's own type for text (codes, SKUs)."""
+    item = id_column.type if isinstance(id_column.type, String) else BigInteger()
+    return ARRAY(item)
 
 
 @cache
