@@ -7,7 +7,14 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import orders, receiving
-from tests.support.browser import CHROMIUM, scan, sign_in, small_targets, translated
+from tests.support.browser import (
+    CHROMIUM,
+    scan,
+    sign_in,
+    small_targets,
+    translated,
+    wait_until_held,
+)
 from tests.support.db import on_hand
 
 pytestmark = pytest.mark.browser
@@ -190,11 +197,7 @@ def test_a_change_made_while_the_page_loads_is_shown(app, page, shop):
     page.goto("/")
     cell = page.locator("#product-rows li:has(.size:text-is('L')) .qty")
     expect(cell).to_have_text("0")
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(20)
-    assert held, "the page never asked /live"
+    wait_until_held(page, held, "/live")
     with app.test_request_context():
         manager = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'wang'"))
         receiving.receive(lines=[(skus["A1024-Black-L"], 4)], operator_id=manager)

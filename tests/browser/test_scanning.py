@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from stockapp.extensions import db
 from stockapp.models import Role
 from stockapp.services import ledger, orders, receiving
-from tests.support.browser import sign_in, translated
+from tests.support.browser import sign_in, translated, wait_until_held
 from tests.support.db import on_hand, placed_po
 
 pytestmark = pytest.mark.browser
@@ -287,11 +287,7 @@ def test_a_refresh_drawn_before_the_last_save_is_not_shown(app, page, order, lan
     saved = translated(app, "All picks saved.", language)
     wedge(page, barcodes["A1024-Black-M"])
     expect(page.locator(".pick-status")).to_have_text(saved)
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(20)
-    assert held, "the save asked for no refresh"
+    wait_until_held(page, held, "the refresh after its save")
     first = held.pop(0)
     drawn = first.fetch()  # drawn now, with Black M at 1
     wedge(page, barcodes["A1024-Black-M"])

@@ -41,6 +41,16 @@ def translated(app, text: str, locale: str = "zh_CN", **variables) -> str:
         return gettext(text, **variables)
 
 
+def wait_until_held(page, held: list, what: str) -> None:
+    """Wait (2 s at most) until a ``page.route`` handler has put a request in ``held``;
+    fail naming ``what`` the page never asked for."""
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"the page never asked for {what}")
+
+
 def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.fill("#username", username)
