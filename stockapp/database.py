@@ -328,6 +328,8 @@ class Prepared:
         self._plans = {}
 
     def execute(self, connection: Connection, params=None) -> "Rows":
+        if isinstance(params, list) and len(params) == 1:
+            params = params[0]  # the driver's executemany costs more than one execute
         many = isinstance(params, list)
         given = (params[0] if params else {}) if many else (params or {})
         dialect = connection.dialect
@@ -532,30 +534,31 @@ def _array_of(id_column) -> ARRAY:
 
 
 @cache
-def unnested(source, names: tuple[str, ...]):
+def unnested(source, names: tuple[str, ...], prefix: str = "each"):
     """PostgreSQL: the rows of many writes as one FROM, ``unnest(:a, :b, …) WITH
-    ORDINALITY AS rows(a, b, …, ordinal)``, each column one array parameter typed as
-    ``source``'s column of that name and named ``each_<column>`` (``arrays`` builds the
-    parameters; a bind named as a column is reserved in an INSERT or UPDATE).
+    ORDINALITY AS <prefix>(a, b, …, ordinal)``, each column one array parameter typed
+    as ``source``'s column of that name and named ``<prefix>_<column>`` (``arrays``
+    builds the parameters; a bind named as a column is reserved in an INSERT or
+    UPDATE; a statement of several such FROMs gives each its own prefix).
 
     For bulk writes: ``INSERT … SELECT`` and ``UPDATE … FROM`` of it are a statement of
     a few parameters however many rows they carry, where a multi-row VALUES or an
     executemany costs a parameter (or a statement) a row, for psycopg to parse and
-    send and for the server to plan. Built once per (table, columns).
+    send and for the server to plan. Built once per (table, columns, prefix).
     """
-    values = [bindparam(f"each_{name}", type_=ARRAY(source.c[name].type)) for name in names]
+    values = [bindparam(f"{prefix}_{name}", type_=ARRAY(source.c[name].type)) for name in names]
     return (
         func.unnest(*values)
         .table_valued(*names, with_ordinality="ordinal")
-        .render_derived(name="rows")
+        .render_derived(name=prefix)
     )
 
 
-def arrays(names: tuple[str, ...], rows: Iterable[Sequence]) -> dict[str, list]:
-    """The parameters of an ``unnested(…, names)`` FROM, from rows of values in the
-    order of ``names``: one list per column, in row order."""
+def arrays(names: tuple[str, ...], rows: Iterable[Sequence], prefix: str = "each") -> dict:
+    """The parameters of an ``unnested(…, names, prefix)`` FROM, from rows of values in
+    the order of ``names``: one list per column, in row order."""
     columns = list(zip(*rows, strict=True)) or [()] * len(names)
-    return {f"each_{name}": list(values) for name, values in zip(names, columns, strict=True)}
+    return {f"{prefix}_{name}": list(values) for name, values in zip(names, columns, strict=True)}
 
 
 def insert_rows(target, rows: list[dict], *returning: str) -> list:

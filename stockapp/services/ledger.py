@@ -63,6 +63,33 @@ _GUARDED_UPDATE = Prepared(
     .returning(balances.c.qty)
 )
 _INSERT_MOVEMENT = Prepared(insert(movements).returning(movements.c.id))
+_RECORDED = ("kind", "document_id", "operator_id", "note", "created_at", "reverses_id")
+
+
+def _post_one_statement() -> Prepared:
+    """PostgreSQL: the guarded UPDATE and the movement it makes as one statement, one
+    round trip; no row when the balance is missing or the line would take it out of
+    bounds (and nothing written)."""
+    changed = (
+        _GUARDED_UPDATE.statement.returning(balances.c.variant_id, balances.c.location_id)
+    ).cte("changed")
+    recorded = (bindparam(name, type_=movements.c[name].type) for name in _RECORDED)
+    chosen = select(
+        changed.c.variant_id,
+        changed.c.location_id,
+        bindparam("delta", type_=movements.c.delta.type),
+        changed.c.qty,
+        *recorded,
+    )
+    columns = ("variant_id", "location_id", "delta", "balance_after", *_RECORDED)
+    return Prepared(
+        insert(movements)
+        .from_select(columns, chosen)
+        .returning(movements.c.id, movements.c.balance_after)
+    )
+
+
+_POST_ONE_PG = _post_one_statement()
 _PAIR = ("variant_id", "location_id")
 _pairs = unnested(balances, _PAIR)
 _ZERO_BALANCES_PG = (
@@ -108,7 +135,8 @@ def post(
     Each movement comes back as plain data (id, variant_id, location_id, delta,
     balance_after, kind, note, created_at, reverses), ready to show or store.
 
-    One line changes its balance by a guarded ``UPDATE … WHERE qty + delta >= 0``;
+    One line changes its balance by a guarded ``UPDATE … WHERE qty + delta >= 0``
+    (on PostgreSQL in the same statement as its movement: one round trip);
     a batch locks its balances in (variant, location) order (so that two batches
     over the same variants cannot deadlock), applies its lines in that order
     under the same bounds, and writes the balances back at once: the statements
@@ -121,52 +149,90 @@ def post(
     _require_write_transaction()
     if any(line.delta == 0 for line in lines):
         raise ValueError("a movement of zero pieces is not a movement")
+    now = utcnow()
+    recorded = {
+        "kind": kind,
+        "document_id": document_id,
+        "operator_id": operator_id,
+        "note": note,
+        "created_at": now,
+    }
+    if len(lines) == 1 and held is None and _dialect() == "postgresql":
+        return [_post_one(lines[0], recorded)]
     if len(lines) == 1 and held is None:
         balance_after, short = _apply(lines)
     else:
         balance_after, short = _apply_batch(lines, held or {})
-    if short:
-        if any(line.delta > 0 for line, _ in short):
-            raise BalanceLimit(_shortages([(ln, q) for ln, q in short if ln.delta > 0]))
-        raise InsufficientStock(_shortages(short))
+    _refuse(short)
     mark_stock_changed()
-
-    now = utcnow()
-    rows = [
-        {
-            "variant_id": line.variant_id,
-            "location_id": line.location_id,
-            "delta": line.delta,
-            "balance_after": balance_after[i],
-            "kind": kind,
-            "document_id": document_id,
-            "operator_id": operator_id,
-            "note": note,
-            "created_at": now,
-            "reverses_id": line.reverses_id,
-        }
-        for i, line in enumerate(lines)
-    ]
+    rows = [_row(line, balance_after[i], recorded) for i, line in enumerate(lines)]
     if not rows:
         return []
     if len(rows) == 1:  # the common case, without the batching machinery
         ids = [run(_INSERT_MOVEMENT, rows[0]).scalar_one()]
     else:  # one statement whatever the number of rows; the ids in the rows' order
         ids = [movement_id for (movement_id,) in insert_rows(movements, rows, "id")]
-    return [
-        {
-            "id": movement_id,
-            "variant_id": row["variant_id"],
-            "location_id": row["location_id"],
-            "delta": row["delta"],
-            "balance_after": row["balance_after"],
-            "kind": row["kind"],
-            "note": note,
-            "created_at": now.isoformat(),
-            "reverses": row["reverses_id"],
-        }
-        for movement_id, row in zip(ids, rows, strict=True)
-    ]
+    return [_posted(movement_id, row) for movement_id, row in zip(ids, rows, strict=True)]
+
+
+def _post_one(line: Line, recorded: dict) -> dict:
+    """PostgreSQL: one line, its balance changed and its movement written by one
+    statement (``_POST_ONE_PG``); a first stock of the variant there creates its
+    balance and tries again."""
+    params = {
+        "v": line.variant_id,
+        "loc": line.location_id,
+        "delta": line.delta,
+        **recorded,
+        "reverses_id": line.reverses_id,
+    }
+    found = run(_POST_ONE_PG, params).first()
+    if found is None and line.delta > 0:
+        _create_balances([(line.variant_id, line.location_id)])
+        found = run(_POST_ONE_PG, params).first()
+    if found is None:
+        _refuse([(line, _on_hand(line.variant_id, line.location_id))])
+    mark_stock_changed()
+    movement_id, balance_after = found
+    return _posted(movement_id, _row(line, balance_after, recorded))
+
+
+def _row(line: Line, balance_after: int, recorded: dict) -> dict:
+    """The movement row of a line: its change, the balance after it, and what the
+    batch records of every movement (kind, document, operator, note, time)."""
+    return {
+        "variant_id": line.variant_id,
+        "location_id": line.location_id,
+        "delta": line.delta,
+        "balance_after": balance_after,
+        **recorded,
+        "reverses_id": line.reverses_id,
+    }
+
+
+def _refuse(short: list[tuple["Line", int]]) -> None:
+    """Raise for the lines that would take a balance out of bounds, if any: past
+    ``MAX_BALANCE`` (``BalanceLimit``), else below zero (``InsufficientStock``)."""
+    if not short:
+        return
+    if any(line.delta > 0 for line, _ in short):
+        raise BalanceLimit(_shortages([(ln, q) for ln, q in short if ln.delta > 0]))
+    raise InsufficientStock(_shortages(short))
+
+
+def _posted(movement_id: int, row: dict) -> dict:
+    """A movement as written, as plain data."""
+    return {
+        "id": movement_id,
+        "variant_id": row["variant_id"],
+        "location_id": row["location_id"],
+        "delta": row["delta"],
+        "balance_after": row["balance_after"],
+        "kind": row["kind"],
+        "note": row["note"],
+        "created_at": row["created_at"].isoformat(),
+        "reverses": row["reverses_id"],
+    }
 
 
 def post_document(

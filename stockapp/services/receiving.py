@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from ..database import Prepared, mark_stock_changed, run, utcnow
+from ..database import mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
@@ -180,36 +180,34 @@ def _write(
     """Insert the receipt (document, header, lines) in its final state, and post it
     if it is posted. A refusal (over the tolerance) rolls it all back."""
     status = decision.status
-    document = documents.create(
-        DocumentKind.RECEIPT, operator_id=operator_id, note=note, status=status
-    )
     now = utcnow()
     submitted = status != DocumentStatus.DRAFT
     posted = status == DocumentStatus.POSTED
-    run(
-        _INSERT_RECEIPT,
-        {
-            "document_id": document["id"],
-            "po_id": po.id if po else None,
-            "supplier_id": po.supplier_id if po else None,
-            "submitted_by": operator_id if submitted else None,
-            "submitted_at": now if submitted else None,
-            "decided_by": operator_id if posted else None,
-            "decided_at": now if posted else None,
-            "reject_reason": "",
-        },
+    header = {
+        "po_id": po.id if po else None,
+        "supplier_id": po.supplier_id if po else None,
+        "submitted_by": operator_id if submitted else None,
+        "submitted_at": now if submitted else None,
+        "decided_by": operator_id if posted else None,
+        "decided_at": now if posted else None,
+        "reject_reason": "",
+    }
+    document = documents.create(
+        DocumentKind.RECEIPT,
+        operator_id=operator_id,
+        note=note,
+        status=status,
+        parts=[
+            (Receipt.__table__, [header]),
+            (ReceiptLine.__table__, [line.__dict__ for line in lines]),
+        ],
     )
-    run(_INSERT_LINES, [{"document_id": document["id"], **line.__dict__} for line in lines])
     if status == DocumentStatus.SUBMITTED:
         mark_stock_changed()  # the managers' to-do shows it
     if po is not None and submitted and not decision.manager:
         _check_tolerance(lines, po)
     movements = _post(document, lines, po, operator_id) if posted else []
     return {"document": document, "movements": movements}
-
-
-_INSERT_RECEIPT = Prepared(insert(Receipt.__table__))
-_INSERT_LINES = Prepared(insert(ReceiptLine.__table__))
 
 
 def submit(document_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:

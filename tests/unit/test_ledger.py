@@ -5,10 +5,21 @@ from sqlalchemy import select
 
 from stockapp.database import begin_write, write_transaction
 from stockapp.extensions import db
-from stockapp.models import Document, DocumentStatus, Movement, MovementKind, Role
-from stockapp.services import counting, ledger, receiving
+from stockapp.models import (
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Movement,
+    MovementKind,
+    Receipt,
+    ReceiptLine,
+    Role,
+)
+from stockapp.models.ledger import MAX_BALANCE
+from stockapp.services import counting, documents, ledger, receiving
 from stockapp.services.errors import (
     AlreadyReversed,
+    BalanceLimit,
     IdempotencyKeyReused,
     InsufficientStock,
     InvalidTransition,
@@ -302,3 +313,110 @@ def test_discrepancies_finds_every_kind_of_disagreement_and_nothing_else(setup, 
     ]
     assert found == sorted(expected, key=lambda row: row["variant_id"])
     assert ledger.discrepancies() == []
+
+
+def test_one_line_posts_as_written_and_refuses_out_of_bounds_writing_nothing(setup):
+    """A single line (one statement on PostgreSQL): the first stock of a variant creates
+    its balance; what comes back is what is stored; below zero and past the limit
+    are refused by name with nothing written."""
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    location = default_location_id()
+
+    def post_one(delta):
+        with write_transaction():
+            document = documents.create(DocumentKind.RECEIPT, operator_id=user, note="one")
+            return ledger.post(
+                [ledger.Line(s, location, delta)],
+                kind=MovementKind.INBOUND,
+                operator_id=user,
+                document_id=document["id"],
+                note="one",
+            )
+
+    (first,) = post_one(4)
+    (second,) = post_one(-3)
+    assert (first["balance_after"], second["balance_after"], on_hand(s)) == (4, 1, 1)
+    stored = db.session.get(Movement, second["id"])
+    assert (stored.delta, stored.balance_after, stored.kind, stored.note) == (
+        -3,
+        1,
+        MovementKind.INBOUND,
+        "one",
+    )
+    assert stored.document_id is not None and stored.operator_id == user
+    assert second["created_at"] == stored.created_at.isoformat()
+    before = row_count("movements"), row_count("documents")
+    with pytest.raises(InsufficientStock) as short:
+        post_one(-2)
+    assert [(x.sku, x.on_hand, x.short) for x in short.value.shortages] == [("A1024-Black-S", 1, 1)]
+    with pytest.raises(BalanceLimit):
+        post_one(MAX_BALANCE)
+    assert (row_count("movements"), row_count("documents"), on_hand(s)) == (*before, 1)
+    assert ledger.discrepancies() == []
+
+
+def test_a_document_and_its_parts_are_written_together_in_their_order(setup):
+    """``documents.create(parts=…)``: a header and lines (one statement on PostgreSQL),
+    each row with the new document's id, the lines in the order given; a part of one
+    row and an empty part as well."""
+    user, skus = setup
+    ids = [skus["A1024-Black-L"], skus["A1024-Black-S"], skus["A1024-Black-M"]]
+    location = default_location_id()
+
+    def line(variant_id, received):
+        return {
+            "variant_id": variant_id,
+            "received": received,
+            "damaged": 0,
+            "unit_cost": None,
+            "reason": "",
+            "note": "",
+        }
+
+    def header():
+        unset = ("po_id", "supplier_id", "submitted_at", "decided_by", "decided_at")
+        return {**dict.fromkeys(unset), "submitted_by": user, "reject_reason": ""}
+
+    with write_transaction():
+        many = documents.create(
+            DocumentKind.RECEIPT,
+            operator_id=user,
+            note="three",
+            status=DocumentStatus.DRAFT,
+            parts=[
+                (Receipt.__table__, [header()]),
+                (
+                    ReceiptLine.__table__,
+                    [{**line(v, n), "location_id": location} for n, v in enumerate(ids, 1)],
+                ),
+            ],
+        )
+        one = documents.create(
+            DocumentKind.RECEIPT,
+            operator_id=user,
+            status=DocumentStatus.DRAFT,
+            parts=[
+                (Receipt.__table__, [header()]),
+                (ReceiptLine.__table__, [{**line(ids[0], 7), "location_id": location}]),
+                (ReceiptLine.__table__, []),
+            ],
+        )
+    lines = db.session.execute(
+        select(ReceiptLine.document_id, ReceiptLine.variant_id, ReceiptLine.received).order_by(
+            ReceiptLine.id
+        )
+    ).all()
+    assert [tuple(row) for row in lines] == [
+        (many["id"], ids[0], 1),
+        (many["id"], ids[1], 2),
+        (many["id"], ids[2], 3),
+        (one["id"], ids[0], 7),
+    ]
+    headers = db.session.scalars(select(Receipt).order_by(Receipt.document_id)).all()
+    assert [(r.document_id, r.submitted_by) for r in headers] == [
+        (many["id"], user),
+        (one["id"], user),
+    ]
+    stored = db.session.get(Document, many["id"])
+    assert (stored.note, stored.status, stored.number) == ("three", "draft", many["number"])
