@@ -316,3 +316,33 @@ def test_every_endpoint_refuses_missing_and_bad_tokens_with_401(api, subtests):
                 response = api.client.open(API + path, method=method, headers=headers, json=body)
                 assert_problem(response, 401)
                 assert snapshot(api.app) == before, "a refused request wrote something"
+
+
+# ---------------------------------------------------------------- the user's page
+
+
+def test_a_manager_sets_a_users_warehouses_on_their_page(app, client, shop):
+    with app.app_context():
+        from stockapp.models import User
+
+        bea = db.session.scalar(db.select(User.id).where(User.username == "bea"))
+        boss = db.session.scalar(db.select(User.id).where(User.username == "boss"))
+    as_user(client, "boss")
+    page = text(client.get(f"/users/{bea}"))
+    assert 'name="warehouses"' in page and 'name="all_warehouses"' not in page
+    with app.test_request_context():
+        main = warehouses.main_warehouse_id()
+    sent = client.post(f"/users/{bea}/warehouses", data={"warehouses": [main, shop["sh"]]})
+    assert sent.status_code == 302
+    with app.test_request_context():
+        assert warehouses.allowed_warehouse_ids(bea) == frozenset({main, shop["sh"]})
+    before = snapshot(app)
+    refused = client.post(f"/users/{bea}/warehouses", data={"all_warehouses": "y"}, headers=HTMX)
+    assert refused.status_code == 422 and "Only a manager" in text(refused)
+    refused = client.post(f"/users/{bea}/warehouses", data={"warehouses": "99999"})
+    assert refused.status_code == 422
+    assert snapshot(app) == before
+    assert 'name="all_warehouses"' in text(client.get(f"/users/{boss}"))
+    as_user(client, "ann")
+    refused = client.post(f"/users/{bea}/warehouses", data={"warehouses": main})
+    assert refused.status_code == 403
