@@ -2,6 +2,7 @@
 refusal (nothing written), and who works in which warehouse."""
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from stockapp.database import write_transaction
@@ -40,6 +41,13 @@ def put_stock(variant_id: int, location_id: int, qty: int, operator_id: int) -> 
             operator_id=operator_id,
             document_id=None,
         )
+
+
+@pytest.fixture(autouse=True)
+def english(ctx):
+    """The refusals' messages as an English-speaking user reads them."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
