@@ -19,5 +19,8 @@ class Reads:
     STOCK_LOG = Role.MANAGER
     # Purchase orders, receipts, unit and cost prices, suppliers and their contacts.
     PURCHASING = Role.CLERK
+    # Warehouses and their locations, with the stock each holds: only those the user
+    # works in (``services.warehouses.allowed_warehouse_ids``).
+    WAREHOUSES = Role.VIEWER
     # Users, their roles and last sign-ins, and the audit trail of every change.
     ACCOUNTS = Role.MANAGER

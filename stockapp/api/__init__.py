@@ -18,6 +18,7 @@ from . import (  # noqa: E402
     receipts,
     returns,
     stock,
+    warehouses,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "receipts",
     "returns",
     "stock",
+    "warehouses",
 ]

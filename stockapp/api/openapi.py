@@ -11,7 +11,17 @@ from functools import cache
 from flask import current_app, jsonify
 from pydantic.json_schema import models_json_schema
 
-from ..contracts import accounts, catalogue, imports, movements, orders, purchasing, returns, stock
+from ..contracts import (
+    accounts,
+    catalogue,
+    imports,
+    movements,
+    orders,
+    purchasing,
+    returns,
+    stock,
+    warehouses,
+)
 from ..contracts.shared import Problem
 from ..models import Role
 from ..models.ledger import MAX_ID
@@ -22,7 +32,7 @@ REF = "#/components/schemas/{model}"
 ERRORS = {
     400: "The body is not a JSON object",
     401: "No valid API token",
-    403: "The token's role does not allow this",
+    403: "The token's role (or the warehouses its user works in) does not allow this",
     404: "Not found",
     405: "Method not allowed",
     409: "Not allowed in the document's state, or stock is short",
@@ -135,6 +145,19 @@ OPERATIONS = [
     Operation("get", "/audit", "The audit trail (操作日志), newest first: who changed what "
               "that is not stock, before and after.", (200, accounts.AuditPage),
               query=accounts.AuditQuery),
+    Operation("get", "/warehouses", "The warehouses the caller works in, with their "
+              "locations and stock on hand.", (200, warehouses.WarehouseList)),
+    Operation("post", "/warehouses", "Add a warehouse (仓库) with its default location.",
+              (201, warehouses.Warehouse), warehouses.NewWarehouse, keyed=False),
+    Operation("patch", "/warehouses/{code}", "Rename a warehouse; active deactivates "
+              "(refused for MAIN, or while it holds stock or open documents) or "
+              "reactivates.", (200, warehouses.Warehouse), warehouses.WarehouseChange,
+              errors=(403, 409)),
+    Operation("get", "/warehouses/{code}/locations", "A warehouse's locations (货位) with "
+              "the stock in each.", (200, warehouses.LocationList), errors=(403,)),
+    Operation("post", "/warehouses/{code}/locations", "Add a location to a warehouse.",
+              (201, warehouses.Location), warehouses.NewLocation, keyed=False,
+              errors=(403, 409)),
     Operation("post", "/imports", "Upload a sheet of styles and opening stock (.xlsx or "
               ".csv, the template's layout): checked, kept, nothing imported yet; the "
               "preview names every error by row and column.", (201, imports.ImportPreview),

@@ -36,7 +36,7 @@ from .purchasing import (
     Supplier,
 )
 from .search import SEARCHED, search_table
-from .warehouse import Location, Warehouse
+from .warehouse import Location, UserWarehouse, Warehouse
 
 __all__ = [
     "ACTIVE",
@@ -77,6 +77,7 @@ __all__ = [
     "TokenState",
     "User",
     "UserSession",
+    "UserWarehouse",
     "Variant",
     "Warehouse",
     "document_number",

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -80,6 +80,9 @@ class User(RoleCheck, UserMixin, db.Model):
     # the user has chosen it.
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A manager who works in every warehouse, those added later included; anyone else
+    # works in the warehouses ``user_warehouses`` gives them.
+    all_warehouses: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:
@@ -163,6 +166,7 @@ class AuditSubject(Vocabulary):
     SETTING = "setting", _l("Setting")
     SUPPLIER = "supplier", _l("Supplier")
     LOCATION = "location", _l("Location")
+    WAREHOUSE = "warehouse", _l("Warehouse")
 
 
 class AuditAction(Vocabulary):

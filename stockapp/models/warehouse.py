@@ -1,11 +1,13 @@
 """Warehouses (仓库) and their locations (货位). Stock always sits in a location."""
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 
+MAX_WAREHOUSE = 20
+MAX_WAREHOUSE_NAME = 80
 MAX_LOCATION = 32
 MAX_ZONE = 40
 MAX_LOCATION_NAME = 40
@@ -26,8 +28,22 @@ class Warehouse(db.Model):
     __tablename__ = "warehouses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(80))
+    code: Mapped[str] = mapped_column(String(MAX_WAREHOUSE), unique=True)
+    name: Mapped[str] = mapped_column(String(MAX_WAREHOUSE_NAME))
+    # A deactivated warehouse keeps its locations and history; it holds no stock and
+    # takes no new locations until it is reactivated.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class UserWarehouse(db.Model):
+    """A warehouse a user works in (``users.all_warehouses`` gives a manager every one)."""
+
+    __tablename__ = "user_warehouses"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(
+        ForeignKey("warehouses.id"), primary_key=True, index=True
+    )
 
 
 class Location(db.Model):

@@ -128,14 +128,18 @@ def receipt_labels(document_id: int, *, price: bool) -> Batch:
     return batch
 
 
-def bin_labels(warehouse_id: int) -> Batch:
-    """One label per location of a warehouse, by code: its code as Code 128."""
-    rows = db.session.execute(
+def bin_labels(warehouse_id: int, location_id: int | None = None) -> Batch:
+    """One label per location of a warehouse (or the one ``location_id`` names), by
+    code: its code as Code 128."""
+    query = (
         select(Location, Warehouse.name)
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
         .where(Location.warehouse_id == warehouse_id)
         .order_by(Location.code)
     )
+    if location_id is not None:
+        query = query.where(Location.id == location_id)
+    rows = db.session.execute(query)
     batch = Batch()
     for location, warehouse in rows:
         label = Label(barcode=barcode(location.code), code=warehouse, name=location.zone)

@@ -24,7 +24,7 @@ from ..models.accounts import (
     SignedIn,
 )
 from ..queries.stock import STOCK_VERSION
-from . import audit, size_groups
+from . import audit, size_groups, warehouses
 from .errors import InvalidInput, LastManager, LoginThrottled, NotFound
 
 MIN_PASSWORD = 10
@@ -82,7 +82,8 @@ def create_user(
     actor_id: int | None = None,
     first_run: bool = False,
 ) -> int:
-    """Create an active user and return the id. Passwords are stored hashed.
+    """Create an active user and return the id. Passwords are stored hashed. A manager
+    works in every warehouse, anyone else in the main one to start with.
 
     With ``must_change_password`` the password is a first one handed over: every page
     asks the user for a new one until they have chosen it. With ``first_run``, the
@@ -130,6 +131,7 @@ def create_user(
             )
             session.add(user)
             session.flush()
+            warehouses.give_starting_warehouses(session, user)
             after = {"display_name": display_name, "role": user.role, "active": True}
             audit.record(
                 session,
@@ -206,6 +208,10 @@ def change_user(
         old, new = audit.changes(before, after)
         activity = new.pop("active", None)
         old.pop("active", None)
+        if user.role is Role.MANAGER and after["role"] != Role.MANAGER:
+            kept = warehouses.keep_warehouses_when_demoted(session, user)
+            old.update({key: True for key in kept})
+            new.update(kept)
         user.role, user.active, user.display_name = (
             after["role"],
             after["active"],

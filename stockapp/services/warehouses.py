@@ -3,22 +3,47 @@
 import re
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, insert, literal, select
 
 from ..database import Prepared, in_list, run, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import AuditAction, AuditSubject, Balance, Location, Variant, Warehouse
+from ..models import (
+    AuditAction,
+    AuditSubject,
+    Balance,
+    Document,
+    DocumentStatus,
+    Location,
+    ReceiptLine,
+    Role,
+    User,
+    UserWarehouse,
+    Variant,
+    Warehouse,
+)
 from ..models.ledger import MAX_NOTE
-from ..models.warehouse import MAX_LOCATION, MAX_LOCATION_NAME, MAX_ZONE
+from ..models.warehouse import (
+    MAX_LOCATION,
+    MAX_LOCATION_NAME,
+    MAX_WAREHOUSE,
+    MAX_WAREHOUSE_NAME,
+    MAX_ZONE,
+)
 from . import audit
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
 
 # A location code: letters, digits and - _ . (A-01-03).
 LOCATION_CODE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_LOCATION - 1}}}")
 
+# A warehouse code: letters, digits and - _ (SH-01), stored in capitals.
+WAREHOUSE_CODE = re.compile(rf"[A-Z0-9][A-Z0-9_-]{{0,{MAX_WAREHOUSE - 1}}}")
 # Created by the first migration, with its default location.
 MAIN_WAREHOUSE = "MAIN"
+# The states of a document that has yet to post, or be turned down.
+OPEN = (DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
+# Every warehouse's first location, where its stock goes unless told otherwise.
+DEFAULT_LOCATION = "DEFAULT"
 
 
 def default_location_id() -> int:
@@ -75,6 +100,10 @@ def create_location(
         warehouse = session.get(Warehouse, warehouse_id)
         if warehouse is None:
             raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
+        if not warehouse.active:
+            raise InvalidTransition(
+                _l("Warehouse %(code)s is deactivated: reactivate it first.", code=warehouse.code)
+            )
         taken = session.scalar(
             select(Location.id).where(
                 Location.warehouse_id == warehouse_id, func.upper(Location.code) == code
@@ -104,21 +133,50 @@ def create_location(
         return location.id
 
 
-def name_location(*, location_id: int, name: str, actor_id: int | None = None) -> None:
-    """Give a location the name screens and printouts show (the default location's
-    DEFAULT is not a word), with its audit row; "" shows its code again (for the
-    default location, "Default location" in the user's language)."""
-    name = name.strip()
-    if len(name) > MAX_LOCATION_NAME:
-        raise InvalidInput(
-            _l("Some fields need attention."),
-            {"name": _l("At most %(max)d characters.", max=MAX_LOCATION_NAME)},
-        )
+def change_location(
+    *,
+    location_id: int,
+    name: str | None = None,
+    zone: str | None = None,
+    note: str | None = None,
+    is_quarantine: bool | None = None,
+    actor_id: int | None = None,
+) -> None:
+    """Change what is given of a location (its code stays: labels and history carry
+    it), with one audit row of the fields before and after. ``name`` is what screens
+    and printouts show ("" shows the code; for the default location, "Default
+    location" in the user's language). The quarantine flag changes only while the
+    location holds nothing, and never on the default location, where stock goes
+    unless told otherwise: sellable pieces would silently stop counting, or the
+    other way round."""
+    given = {"name": name, "zone": zone, "note": note}
+    fields = {key: value.strip() for key, value in given.items() if value is not None}
+    errors = {
+        key: _l("At most %(max)d characters.", max=limit)
+        for key, limit in (("name", MAX_LOCATION_NAME), ("zone", MAX_ZONE), ("note", MAX_NOTE))
+        if len(fields.get(key, "")) > limit
+    }
+    if errors:
+        raise InvalidInput(_l("Some fields need attention."), errors)
     with write_transaction() as session:
         location = session.get(Location, location_id)
         if location is None:
             raise NotFound(_l("Location %(id)s does not exist.", id=location_id))
-        if location.name == name:
+        if is_quarantine is not None and is_quarantine != location.is_quarantine:
+            if location.is_default:
+                raise InvalidTransition(
+                    _l("The default location holds sellable stock: it cannot be quarantine.")
+                )
+            if _holds_stock(session, Location.id == location_id):
+                raise InvalidTransition(
+                    _l(
+                        "%(code)s holds stock: move it out before changing the quarantine flag.",
+                        code=location.code,
+                    )
+                )
+            fields["is_quarantine"] = is_quarantine
+        before, after = audit.changes({key: getattr(location, key) for key in fields}, fields)
+        if not after:
             return
         audit.record(
             session,
@@ -126,10 +184,11 @@ def name_location(*, location_id: int, name: str, actor_id: int | None = None) -
             subject=AuditSubject.LOCATION,
             key=f"{session.get(Warehouse, location.warehouse_id).code} {location.code}",
             action=AuditAction.CHANGED,
-            before={"name": location.name},
-            after={"name": name},
+            before=before,
+            after=after,
         )
-        location.name = name
+        for key, value in after.items():
+            setattr(location, key, value)
 
 
 def quarantine_location_id(warehouse_id: int) -> int | None:
@@ -188,3 +247,262 @@ def locations(warehouse_id: int | None = None) -> list[Location]:
     if warehouse_id is not None:
         query = query.where(Location.warehouse_id == warehouse_id)
     return list(db.session.scalars(query))
+
+
+# ---------------------------------------------------------------- warehouses
+
+
+def create_warehouse(*, code: str, name: str, actor_id: int | None = None) -> int:
+    """Add an active warehouse (仓库) with its default location, and its audit row;
+    return its id. The code (SH-01) is unique, ignoring case; warehouses are never
+    deleted. A manager who works in some warehouses only is given the new one."""
+    code, name = code.strip().upper(), name.strip()
+    errors = {}
+    if not WAREHOUSE_CODE.fullmatch(code):
+        errors["code"] = _l(
+            "Use letters, digits and - _ (up to %(max)d), such as SH-01.", max=MAX_WAREHOUSE
+        )
+    if not name:
+        errors["name"] = _l("Give the warehouse a name.")
+    elif len(name) > MAX_WAREHOUSE_NAME:
+        errors["name"] = _l("At most %(max)d characters.", max=MAX_WAREHOUSE_NAME)
+    with write_transaction() as session:
+        taken = session.scalar(select(Warehouse.id).where(func.upper(Warehouse.code) == code))
+        if taken is not None and "code" not in errors:
+            errors["code"] = _l("There is a warehouse %(code)s already.", code=code)
+        if errors:
+            raise InvalidInput(_l("Some fields need attention."), errors)
+        warehouse = Warehouse(code=code, name=name, active=True)
+        session.add(warehouse)
+        session.flush()
+        session.add(Location(warehouse_id=warehouse.id, code=DEFAULT_LOCATION, is_default=True))
+        if actor_id is not None and allowed_warehouse_ids(actor_id) is not None:
+            session.add(UserWarehouse(user_id=actor_id, warehouse_id=warehouse.id))
+        audit.record(
+            session,
+            actor_id=actor_id,
+            subject=AuditSubject.WAREHOUSE,
+            key=code,
+            action=AuditAction.CREATED,
+            after={"name": name, "active": True},
+        )
+        return warehouse.id
+
+
+def change_warehouse(
+    *,
+    warehouse_id: int,
+    name: str | None = None,
+    active: bool | None = None,
+    actor_id: int | None = None,
+) -> None:
+    """Rename, deactivate or reactivate a warehouse, with an audit row for each change.
+
+    Deactivating is refused for the main warehouse, and while any location of the
+    warehouse holds stock or an open document (a receipt not yet decided) puts
+    stock into it. The warehouse's row is locked first, so a document that reads it
+    ``FOR SHARE`` before posting waits for the decision.
+    """
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > MAX_WAREHOUSE_NAME:
+            message = (
+                _l("At most %(max)d characters.", max=MAX_WAREHOUSE_NAME)
+                if name
+                else _l("Give the warehouse a name.")
+            )
+            raise InvalidInput(_l("Some fields need attention."), {"name": message})
+    with write_transaction() as session:
+        warehouse = session.scalar(
+            select(Warehouse).where(Warehouse.id == warehouse_id).with_for_update()
+        )
+        if warehouse is None:
+            raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
+        if active is False and warehouse.active:
+            _check_can_deactivate(session, warehouse)
+        if name is not None and name != warehouse.name:
+            audit.record(
+                session,
+                actor_id=actor_id,
+                subject=AuditSubject.WAREHOUSE,
+                key=warehouse.code,
+                action=AuditAction.CHANGED,
+                before={"name": warehouse.name},
+                after={"name": name},
+            )
+            warehouse.name = name
+        if active is not None and active != warehouse.active:
+            audit.record(
+                session,
+                actor_id=actor_id,
+                subject=AuditSubject.WAREHOUSE,
+                key=warehouse.code,
+                action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
+                before={"active": warehouse.active},
+                after={"active": active},
+            )
+            warehouse.active = active
+
+
+def _check_can_deactivate(session, warehouse: Warehouse) -> None:
+    if warehouse.code == MAIN_WAREHOUSE:
+        raise InvalidTransition(_l("The main warehouse cannot be deactivated."))
+    if _holds_stock(session, Location.warehouse_id == warehouse.id):
+        raise InvalidTransition(
+            _l(
+                "Warehouse %(code)s still holds stock: move or write it off first.",
+                code=warehouse.code,
+            )
+        )
+    open_document = session.scalar(
+        select(Document.id)
+        .join(ReceiptLine, ReceiptLine.document_id == Document.id)
+        .join(Location, Location.id == ReceiptLine.location_id)
+        .where(Location.warehouse_id == warehouse.id, Document.status.in_(OPEN))
+        .limit(1)
+    )
+    if open_document is not None:
+        raise InvalidTransition(
+            _l(
+                "Warehouse %(code)s has open documents (such as %(number)s): finish them first.",
+                code=warehouse.code,
+                number=session.get(Document, open_document).number,
+            )
+        )
+
+
+def _holds_stock(session, where) -> bool:
+    """Whether any balance of the locations ``where`` picks is not zero."""
+    return (
+        session.scalar(
+            select(Balance.id)
+            .join(Location, Location.id == Balance.location_id)
+            .where(where, Balance.qty != 0)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# ---------------------------------------------------------------- who works where
+
+
+def allowed_warehouse_ids(user_id: int) -> frozenset[int] | None:
+    """The ids of the warehouses the user works in; None for every warehouse (a
+    manager given all of them). A user that does not exist works in none."""
+    found = db.session.execute(
+        select(User.role, User.all_warehouses).where(User.id == user_id)
+    ).first()
+    if found is None:
+        return frozenset()
+    if found.all_warehouses and Role(found.role) is Role.MANAGER:
+        return None
+    ids = db.session.scalars(
+        select(UserWarehouse.warehouse_id).where(UserWarehouse.user_id == user_id)
+    )
+    return frozenset(ids)
+
+
+def require_warehouse(user_id: int, warehouse_id: int) -> None:
+    """Raise ``NotFound`` if the warehouse does not exist, ``NotPermitted`` if the
+    user does not work in it."""
+    if db.session.get(Warehouse, warehouse_id) is None:
+        raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
+    allowed = allowed_warehouse_ids(user_id)
+    if allowed is not None and warehouse_id not in allowed:
+        raise NotPermitted(_l("You do not work in this warehouse."))
+
+
+def require_location(user_id: int, location_id: int) -> Location:
+    """The location, if the user works in its warehouse (else ``NotPermitted``;
+    ``NotFound`` if it does not exist)."""
+    location = db.session.get(Location, location_id)
+    if location is None:
+        raise NotFound(_l("Location %(id)s does not exist.", id=location_id))
+    require_warehouse(user_id, location.warehouse_id)
+    return location
+
+
+def set_user_warehouses(
+    *,
+    user_id: int,
+    warehouse_ids,
+    all_warehouses: bool = False,
+    actor_id: int | None = None,
+) -> None:
+    """Give a user the warehouses they work in (replacing those they had), or, for a
+    manager, every warehouse; with an audit row of the warehouses before and after."""
+    wanted = frozenset(warehouse_ids)
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(_l("User %(id)s does not exist.", id=user_id))
+        if all_warehouses and Role(user.role) is not Role.MANAGER:
+            raise InvalidInput(
+                _l("Some fields need attention."),
+                {"all_warehouses": _l("Only a manager can work in every warehouse.")},
+            )
+        codes = dict(session.execute(select(Warehouse.id, Warehouse.code)).all())
+        unknown = wanted - codes.keys()
+        if unknown:
+            raise InvalidInput(
+                _l("Some fields need attention."),
+                {"warehouses": _l("Warehouse %(id)s does not exist.", id=min(unknown))},
+            )
+        had = frozenset(
+            session.scalars(
+                select(UserWarehouse.warehouse_id).where(UserWarehouse.user_id == user_id)
+            )
+        )
+        keep = frozenset() if all_warehouses else wanted
+        before, after = audit.changes(
+            {"all_warehouses": user.all_warehouses, "warehouses": sorted(codes[i] for i in had)},
+            {"all_warehouses": all_warehouses, "warehouses": sorted(codes[i] for i in keep)},
+        )
+        if not after:
+            return
+        session.execute(
+            delete(UserWarehouse).where(
+                UserWarehouse.user_id == user_id, UserWarehouse.warehouse_id.in_(had - keep)
+            )
+        )
+        session.add_all(UserWarehouse(user_id=user_id, warehouse_id=i) for i in keep - had)
+        user.all_warehouses = all_warehouses
+        audit.record(
+            session,
+            actor_id=actor_id,
+            subject=AuditSubject.USER,
+            key=user.username,
+            action=AuditAction.CHANGED,
+            before=before,
+            after=after,
+        )
+
+
+def give_starting_warehouses(session, user: User) -> None:
+    """A new user's warehouses, in the transaction that makes them: every warehouse for
+    a manager, the main one for anyone else."""
+    if Role(user.role) is Role.MANAGER:
+        user.all_warehouses = True
+        return
+    session.execute(
+        insert(UserWarehouse).from_select(
+            ["user_id", "warehouse_id"],
+            select(literal(user.id), Warehouse.id).where(Warehouse.code == MAIN_WAREHOUSE),
+        )
+    )
+
+
+def keep_warehouses_when_demoted(session, user: User) -> dict:
+    """A manager given every warehouse who is no longer a manager keeps working in each
+    warehouse there is now; returns the change for the user's audit row."""
+    if not user.all_warehouses:
+        return {}
+    session.execute(delete(UserWarehouse).where(UserWarehouse.user_id == user.id))
+    session.execute(
+        insert(UserWarehouse).from_select(
+            ["user_id", "warehouse_id"], select(literal(user.id), Warehouse.id)
+        )
+    )
+    user.all_warehouses = False
+    return {"all_warehouses": False}

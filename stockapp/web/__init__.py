@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         returns,
         settings,
         stock,
+        warehouses,
     )
 
     inputs.init_app(app)  # the converters first: the routes below are built with them
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
         returns,
         purchasing,
         settings,
+        warehouses,
         imports,
     ):
         app.register_blueprint(area.bp)

@@ -129,6 +129,11 @@ def floor(app, make_user, make_style) -> dict:
         "user_id": viewer,
         "change": "deactivate",
         "import_id": upload["id"],
+        "location_code": "DEFAULT",
+        **{
+            (f"warehouses.{endpoint}", "code"): "MAIN"
+            for endpoint in ("rename_warehouse", "set_active", "add_location", "edit_location")
+        },
     }
 
 

@@ -191,6 +191,14 @@ IMPORT_ENDPOINTS = {
     "GET /imports/{import_id}": Role.MANAGER,
     "POST /imports/{import_id}/confirm": Role.MANAGER,
 }
+# Warehouses and their locations (tested in test_warehouses.py).
+WAREHOUSE_ENDPOINTS = {
+    "GET /warehouses": Role.VIEWER,
+    "POST /warehouses": Role.MANAGER,
+    "PATCH /warehouses/{code}": Role.MANAGER,
+    "GET /warehouses/{code}/locations": Role.VIEWER,
+    "POST /warehouses/{code}/locations": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -167,6 +167,53 @@ def test_0005_widens_the_counts_and_folds_the_supplier_names(fresh_url):
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def warehouses_url(request, database_url_for):
+    """A database apart from ``fresh_url``'s, as ``search_url`` is (the 0005 test's counts)."""
+    return database_url_for(request.param, name="warehouses")
+
+
+def test_0013_gives_everyone_the_warehouses_there_are(warehouses_url):
+    """After 0013 nothing changes for anyone: managers work in every warehouse, every
+    other user in each warehouse there was (the main one); the warehouses stay active."""
+    app = make_app(warehouses_url)
+    with app.app_context():
+        upgrade_with_rows(
+            "0012",
+            *MANAGER_AND_A_VARIANT,
+            "INSERT INTO users (username, password_hash, role, active, created_at) "
+            "VALUES ('bob', 'x', 'clerk', true, '2026-11-01 08:00'), "
+            "('cat', 'x', 'viewer', false, '2026-11-01 08:00')",
+            "INSERT INTO balances (variant_id, location_id, qty) "
+            "SELECT v.id, l.id, 7 FROM variants v, locations l",
+        )
+        with db.engine.connect() as connection:
+            users = connection.execute(
+                sa.text(
+                    "SELECT u.username, u.all_warehouses, w.code FROM users u "
+                    "LEFT JOIN user_warehouses uw ON uw.user_id = u.id "
+                    "LEFT JOIN warehouses w ON w.id = uw.warehouse_id ORDER BY u.username"
+                )
+            ).all()
+            kept = connection.execute(
+                sa.text(
+                    "SELECT w.code, w.active, b.qty FROM warehouses w "
+                    "JOIN locations l ON l.warehouse_id = w.id JOIN balances b "
+                    "ON b.location_id = l.id"
+                )
+            ).all()
+        assert [tuple(row) for row in users] == [
+            ("ann", True, None),
+            ("bob", False, "MAIN"),
+            ("cat", False, "MAIN"),
+        ]
+        assert [tuple(row) for row in kept] == [("MAIN", True, 7)]
+        downgrade(revision="0012")
+        with db.engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT COUNT(*) FROM users")) == 3
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def search_url(request, database_url_for):
     """A database apart from ``fresh_url``'s: the 0005 test leaves counts there too large
     for 0005's downgrade (to 32 bits), which going back to the base passes through."""

@@ -94,6 +94,14 @@ def hostile_shop(app, api, make_user):
             zone=MARK["zone"],
             note=MARK["location_note"],
         )
+        # A warehouse the pages reach as <code> (H1, the style's code too), the clerk's.
+        hostile = warehouses.create_warehouse(code="H1", name=MARK["name"], actor_id=boss)
+        warehouses.create_location(
+            warehouse_id=hostile, code="H-01", zone=MARK["zone"], note=MARK["location_note"]
+        )
+        warehouses.set_user_warehouses(
+            user_id=clerk_id, warehouse_ids=[warehouses.main_warehouse_id(), hostile]
+        )
 
     def post(path, body, role=Role.MANAGER, status=201, as_clerk=False):
         headers = clerk if as_clerk else {}
@@ -144,6 +152,7 @@ def hostile_shop(app, api, make_user):
         "import_id": import_id,
         "extension": "xlsx",
         "code": "H1",
+        "location_code": "H-01",
         "order_id": done,
         "po_id": po_id,
         "document_id": document,

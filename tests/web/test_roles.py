@@ -25,6 +25,7 @@ PAGES = {
         "/stock-sheet.xlsx",
         "/stock-sheet.csv",
     ],
+    "WAREHOUSES": ["/warehouses", "/warehouses/MAIN"],
     "ACCOUNTS": ["/users", "/users/{user}", "/audit", "/audit/export.xlsx"],
 }
 # The same data over the API.
@@ -39,6 +40,7 @@ API_READS = {
         "/purchase-orders/{po}",
         "/receipts/{receipt}",
     ],
+    "WAREHOUSES": ["/warehouses", "/warehouses/MAIN/locations"],
     "ACCOUNTS": ["/users", "/audit", "/audit?subject=supplier"],
 }
 # GET pages that are not a datum but the form of an action, the signed-in user's own
@@ -73,6 +75,8 @@ NOT_A_DATUM = {
     "labels.product_print",
     "labels.receipt",
     "labels.locations",
+    "labels.warehouse_bins",
+    "warehouses.edit_location",
     "labels.sheet_css",
     "auth.password",
     "imports.index",

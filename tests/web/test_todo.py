@@ -258,8 +258,8 @@ def test_only_managers_rename_the_default_location(app, client, shop, username):
 def test_the_service_refuses_a_long_name_and_an_unknown_location(app, shop):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         with pytest.raises(InvalidInput) as long:
-            warehouses.name_location(location_id=warehouses.default_location_id(), name="x" * 41)
+            warehouses.change_location(location_id=warehouses.default_location_id(), name="x" * 41)
         assert str(long.value.errors["name"]) == "At most 40 characters."
         with pytest.raises(NotFound):
-            warehouses.name_location(location_id=99_999, name="Somewhere")
+            warehouses.change_location(location_id=99_999, name="Somewhere")
     assert location_name(app) == ""

@@ -1,7 +1,8 @@
 """The sign-in and first-run forms, the users' and passwords' forms, a new API token."""
 
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...i18n import lazy_gettext as _l
 from ...models import Role
@@ -123,3 +124,19 @@ class NewTokenForm(Form):
             raise ValidationError(
                 _l("Enter a whole number from 0 to %(max)d.", max=accounts.MAX_TOKEN_DAYS)
             )
+
+
+class UserWarehousesForm(Form):
+    """The warehouses a user works in; a manager may work in every one."""
+
+    warehouses = SelectMultipleField(
+        _l("Warehouses"),
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    all_warehouses = BooleanField(_l("Every warehouse, those added later included"))
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warehouses.choices = [(row.id, f"{row.code} {row.name}") for row in choices]

@@ -10,14 +10,23 @@ from ...extensions import db
 from ...htmx import client_redirect, is_htmx
 from ...models import Role, User
 from ...queries import accounts as account_queries
-from ...services import accounts
+from ...queries import warehouses as warehouse_queries
+from ...services import accounts, warehouses
 from ...services.errors import DomainError, NotFound
 from .. import entry_form
 from ..access import role_required
 from ..lists import page_args
 from ..settings.routes import SECTIONS
 from . import bp
-from .forms import ButtonForm, NewPasswordForm, NewTokenForm, NewUserForm, OwnPasswordForm, UserForm
+from .forms import (
+    ButtonForm,
+    NewPasswordForm,
+    NewTokenForm,
+    NewUserForm,
+    OwnPasswordForm,
+    UserForm,
+    UserWarehousesForm,
+)
 
 
 @bp.get("/users")
@@ -107,6 +116,39 @@ def reset_password(user_id: int):
     return _user_page(user, password=form, status=422, partial="accounts/_password_form.html")
 
 
+@bp.post("/users/<int:user_id>/warehouses")
+@role_required(Role.MANAGER)
+def set_warehouses(user_id: int):
+    """The warehouses the user works in (a manager: or every one)."""
+    user = _user(user_id)
+    form = warehouses_form(user)
+    if entry_form.validate(form):
+        try:
+            warehouses.set_user_warehouses(
+                user_id=user.id,
+                warehouse_ids=form.warehouses.data or [],
+                all_warehouses=form.all_warehouses.data,
+                actor_id=current_user.id,
+            )
+        except DomainError as refused:
+            entry_form.show_refusal(form, refused)
+        else:
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return client_redirect(url_for("auth.user_page", user_id=user_id))
+    partial = "accounts/_user_warehouses_form.html"
+    return _user_page(user, warehouses=form, status=422, partial=partial)
+
+
+def warehouses_form(user: User, *, as_stored: bool = False) -> UserWarehousesForm:
+    """The form as sent, or (``as_stored``) with the warehouses the user works in now."""
+    choices = warehouse_queries.warehouse_rows(None)
+    if not as_stored:
+        return UserWarehousesForm(choices=choices)
+    allowed = warehouses.allowed_warehouse_ids(user.id)
+    data = {"all_warehouses": allowed is None, "warehouses": sorted(allowed or ())}
+    return UserWarehousesForm(choices=choices, formdata=None, data=data)
+
+
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate):change>")
 @role_required(Role.MANAGER)
 def set_active(user_id: int, change: str):
@@ -149,15 +191,18 @@ def _user(user_id: int) -> User:
     return user
 
 
-def _user_page(user: User, *, form=None, password=None, status: int = 200, partial=None):
+def _user_page(
+    user: User, *, form=None, password=None, warehouses=None, status: int = 200, partial=None
+):
     if partial and is_htmx():
-        return render_template(partial, user=user, form=form or password), status
+        return render_template(partial, user=user, form=form or password or warehouses), status
     context = {
         "user": user,
         "row": account_queries.user(user.username),
         "form": form or UserForm(data={"display_name": user.display_name, "role": user.role}),
         "password": password or NewPasswordForm(formdata=None),
         "action": ButtonForm(),
+        "warehouses": warehouses or warehouses_form(user, as_stored=True),
         "sections": SECTIONS,
     }
     return render_template("accounts/user.html", **context), status

@@ -11,6 +11,7 @@ from ...models import Receipt, Role
 from ...queries import labels
 from ...services import settings, warehouses
 from ..access import role_required
+from ..warehouses.routes import allowed_location, allowed_warehouse
 from . import bp
 from .forms import COUNT, LAYOUTS, LabelOptions, ProductLabelsForm, label_count
 
@@ -70,6 +71,22 @@ def locations():
     form.validate()
     batch = labels.bin_labels(warehouses.main_warehouse_id())
     return _print(batch, form, back=("settings.location_list", {}), bins=True)
+
+
+@bp.get("/warehouses/<code>", defaults={"location_code": None})
+@bp.get("/warehouses/<code>/<location_code>")
+@role_required(Role.CLERK)
+def warehouse_bins(code: str, location_code: str | None):
+    """One label per location of a warehouse the user works in, or one location's."""
+    if location_code is None:
+        warehouse, location_id = allowed_warehouse(code), None
+    else:
+        warehouse, location = allowed_location(code, location_code)
+        location_id = location.id
+    form = LabelOptions(formdata=request.args or None)
+    form.validate()
+    batch = labels.bin_labels(warehouse.id, location_id)
+    return _print(batch, form, back=("warehouses.warehouse_page", {"code": code}), bins=True)
 
 
 @bp.get("/sheet.css")

@@ -144,7 +144,7 @@ def name_default_location():
     if not entry_form.validate(form):
         return _location_name_form(form, 422)
     try:
-        warehouses.name_location(
+        warehouses.change_location(
             location_id=warehouses.default_location_id(),
             name=form.name.data or "",
             actor_id=current_user.id,
