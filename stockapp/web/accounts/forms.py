@@ -2,7 +2,7 @@
 
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput
 
 from ...i18n import lazy_gettext as _l
 from ...models import Role
@@ -132,7 +132,6 @@ class UserWarehousesForm(Form):
     warehouses = SelectMultipleField(
         _l("Warehouses"),
         coerce=int,
-        widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
     all_warehouses = BooleanField(_l("Every warehouse, those added later included"))

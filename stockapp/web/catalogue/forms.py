@@ -5,7 +5,7 @@ import json
 
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput
 
 from ...i18n import lazy_gettext as _l
 from ...models.catalogue import MAX_CATEGORY, MAX_CODE, MAX_NAME, MAX_UNIT
@@ -80,7 +80,6 @@ class ChoiceForm(Form):
         _l("Colours"),
         choices=[],
         validate_choice=False,
-        widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
     other_colours = StringField(
