@@ -188,3 +188,28 @@ def locations(warehouse_id: int | None = None) -> list[Location]:
     if warehouse_id is not None:
         query = query.where(Location.warehouse_id == warehouse_id)
     return list(db.session.scalars(query))
+
+
+def allowed_warehouse_ids(user_id: int) -> frozenset[int] | None:
+    """The warehouses a user works in; None: all of them. Until warehouse permissions
+    land, every user works in every warehouse."""
+    return None
+
+
+def require_warehouse(user_id: int, warehouse_id: int) -> Warehouse:
+    """The warehouse, if the user works in it (``NotPermitted`` otherwise); ``NotFound``
+    if there is no such warehouse."""
+    warehouse = db.session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
+    return warehouse
+
+
+def require_location(user_id: int, location_id: int) -> Location:
+    """The location, if the user works in its warehouse (``NotPermitted`` otherwise);
+    ``NotFound`` if there is no such location."""
+    location = db.session.get(Location, location_id)
+    if location is None:
+        raise NotFound(_l("Location %(id)s does not exist.", id=location_id))
+    require_warehouse(user_id, location.warehouse_id)
+    return location
