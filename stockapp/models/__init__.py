@@ -36,7 +36,7 @@ from .purchasing import (
     Supplier,
 )
 from .search import SEARCHED, search_table
-from .warehouse import Location, Warehouse
+from .warehouse import Location, Warehouse, WriteOff, WriteOffLine, WriteOffReason
 
 __all__ = [
     "ACTIVE",
@@ -79,6 +79,9 @@ __all__ = [
     "UserSession",
     "Variant",
     "Warehouse",
+    "WriteOff",
+    "WriteOffLine",
+    "WriteOffReason",
     "document_number",
     "search_table",
 ]
