@@ -71,8 +71,9 @@ def new_write_off():
     form = WriteOffForm(formdata=source)
     if source is None:
         form.key.data = uuid4().hex
-        form.location.data = str(warehouses.default_location_id())
         source = request.args
+    if not form.location.data:
+        form.location.data = str(warehouses.default_location_id())
     code, scan_error = scanned(source), None
     if CONTROL.search(code):
         scan_error = ONE_LINE
