@@ -11,7 +11,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..models.ledger import MAX_ID
 from ..queries import moves as found_in
-from ..services import moves, write_offs
+from ..services import moves, warehouses, write_offs
 from ..services.errors import NotFound
 from . import api
 from .access import requires
@@ -99,6 +99,7 @@ def _write_off(write_off_id: int) -> dict:
     detail = found_in.write_off_detail(write_off_id)
     if detail is None:
         raise NotFound(_l("Write-off %(id)s does not exist.", id=write_off_id))
+    warehouses.require_location(g.api_user.id, detail["place"].id)
     return detail
 
 

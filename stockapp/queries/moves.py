@@ -31,6 +31,15 @@ def location_by_code(code: str, warehouse_id: int) -> Location | None:
     )
 
 
+def locations_by_code(code: str, warehouse_ids=None) -> list[Location]:
+    """The locations whose code is ``code`` (ignoring case), in some warehouses (None:
+    all), by warehouse: a code is unique within its warehouse only."""
+    query = select(Location).where(func.upper(Location.code) == code.upper())
+    if warehouse_ids is not None:
+        query = query.where(Location.warehouse_id.in_(warehouse_ids))
+    return list(db.session.scalars(query.order_by(Location.warehouse_id)))
+
+
 def warehouse_id_by_code(code: str) -> int | None:
     return db.session.scalar(select(Warehouse.id).where(Warehouse.code == code.upper()))
 

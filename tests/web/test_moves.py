@@ -167,3 +167,38 @@ def test_the_stock_log_names_the_move_kinds_with_their_document(client, api, bin
         client.get("/logs", query_string={"document": number}, headers={"Accept-Language": "zh-CN"})
     )
     assert "移库移出" in zh and "移库移入" in zh
+
+
+@pytest.fixture
+def b02_forbidden(monkeypatch, app, bins):
+    """Warehouse permissions as the other side will give them: B-02 is not this user's."""
+    from stockapp.services import moves, write_offs
+    from stockapp.services.errors import NotPermitted
+
+    allowed = warehouses.require_location
+
+    def require_location(user_id, location_id):
+        if location_id == bins["B-02"]:
+            raise NotPermitted("Not your warehouse.")
+        return allowed(user_id, location_id)
+
+    for module in (warehouses, moves, write_offs):
+        monkeypatch.setattr(module, "require_location", require_location)
+    return bins
+
+
+def test_a_location_the_user_may_not_use_is_refused_by_page_and_api(
+    app, client, api, b02_forbidden
+):
+    bins = b02_forbidden
+    as_user(client, api.user(Role.CLERK)[1])
+    before = snapshot(app)
+    assert_problem(api.post("/moves", MOVE | {"to_location": "B-02"}), 403)
+    write_off = {"location": "B-02", "reason": "lost", "lines": [{"sku": S, "qty": 1}]}
+    assert_problem(api.post("/write-offs", write_off), 403)
+    assert "No location B-02" in scan_error(text(page_move(client, add="B-02")), "add")
+    variant = api.skus[S]
+    fields = {"key": "k3", "source": bins["DEFAULT"], "destination": bins["B-02"],
+              "style": "A1024", f"q-{variant}": "1"}  # fmt: skip
+    assert client.post("/moves/new", data=fields, headers=HTMX).status_code == 422
+    assert snapshot(app) == before

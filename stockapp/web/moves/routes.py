@@ -36,13 +36,21 @@ def without_scan(source) -> MultiDict:
     return rest
 
 
-def location_for(code: str) -> Location | None:
-    """The location a bin label's code names in the main warehouse, if the user may use it."""
-    location = found_in.location_by_code(code, warehouses.main_warehouse_id())
-    if location is None:
+def location_for(code: str, warehouse_id: int | None = None) -> Location | None:
+    """The location a bin label's code names, among the warehouses the user works in:
+    in ``warehouse_id`` if given (a move's destination, in its source's warehouse); else
+    the one location with that code, or the main warehouse's when several have it."""
+    if warehouse_id is not None:
+        found = [found_in.location_by_code(code, warehouse_id)]
+    else:
+        found = found_in.locations_by_code(code, warehouses.allowed_warehouse_ids(current_user.id))
+        if len(found) > 1:
+            main = warehouses.main_warehouse_id()
+            found = [location for location in found if location.warehouse_id == main][:1]
+    if len(found) != 1 or found[0] is None:
         return None
     try:
-        return warehouses.require_location(current_user.id, location.id)
+        return warehouses.require_location(current_user.id, found[0].id)
     except DomainError:
         return None
 
@@ -118,7 +126,7 @@ def new():
             scan_error = _l("No location %(code)s: scan the label of a location.", code=code)
         source = without_scan(source)
     elif code and queries.style_code_for(code) is None:
-        destination = location_for(code)
+        destination = location_for(code, origin.warehouse_id)
         if destination is not None:
             source = without_scan(source)
     form.source.data = str(origin.id) if origin else ""
