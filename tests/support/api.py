@@ -191,6 +191,13 @@ IMPORT_ENDPOINTS = {
     "GET /imports/{import_id}": Role.MANAGER,
     "POST /imports/{import_id}/confirm": Role.MANAGER,
 }
+MOVE_ENDPOINTS = {
+    "POST /moves": Role.CLERK,
+    "POST /write-offs": Role.CLERK,
+    "GET /write-offs/{write_off_id}": Role.CLERK,
+    "POST /write-offs/{write_off_id}/approve": Role.MANAGER,
+    "POST /write-offs/{write_off_id}/reject": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -22,6 +22,7 @@ from tests.support.api import (
     API,
     BAD_AUTH,
     IMPORT_ENDPOINTS,
+    MOVE_ENDPOINTS,
     ORDER_ENDPOINTS,
     PURCHASING_ENDPOINTS,
     ROLES,
@@ -548,7 +549,8 @@ def test_the_permission_table_covers_every_protected_route(app):
     # The order and return routes need orders in set states: their table is with the
     # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
     # and receipt routes (test_api_purchasing.py), users and the audit trail
-    # (test_api_accounts.py), and the import routes (test_api_imports.py).
+    # (test_api_accounts.py), the import routes (test_api_imports.py), and the bin move
+    # and write-off routes (test_write_offs.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
@@ -560,6 +562,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         | set(PURCHASING_ENDPOINTS)
         | set(ACCOUNT_ENDPOINTS)
         | set(IMPORT_ENDPOINTS)
+        | set(MOVE_ENDPOINTS)
     )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 

@@ -4,7 +4,7 @@ import pytest
 
 from stockapp.models import Role
 from stockapp.services import settings
-from tests.support.api import ROLES, Api, S, assert_problem, snapshot
+from tests.support.api import API, BAD_AUTH, MOVE_ENDPOINTS, ROLES, Api, S, assert_problem, snapshot
 from tests.support.pages import HTMX, as_user, error_beside, scan_error, text, value_of
 
 
@@ -196,3 +196,63 @@ def test_a_manager_rejects_on_the_page(client, api, default):
     page = text(client.get(f"/write-offs/{document_id}"))
     assert "&lt;b&gt;found&lt;/b&gt;" in page and "<b>found</b>" not in page
     assert api.on_hand(S) == 6
+
+
+def calls(api: Api, write_off_id: int) -> dict:
+    """Each move and write-off route, called with the given headers."""
+    path = f"{API}/write-offs/{write_off_id}"
+    move = {"from_location": "DEFAULT", "to_location": "Q", "lines": [{"sku": S, "qty": 1}]}
+    return {
+        "POST /moves": lambda h: api.client.post(f"{API}/moves", json=move, headers=h),
+        "POST /write-offs": lambda h: api.client.post(f"{API}/write-offs", json=BODY, headers=h),
+        "GET /write-offs/{write_off_id}": lambda h: api.client.get(path, headers=h),
+        "POST /write-offs/{write_off_id}/approve": lambda h: api.client.post(
+            f"{path}/approve", headers=h
+        ),
+        "POST /write-offs/{write_off_id}/reject": lambda h: api.client.post(
+            f"{path}/reject", json={"reason": "no"}, headers=h
+        ),
+    }
+
+
+@pytest.fixture
+def quarantine(app, api):
+    from stockapp.services import warehouses
+
+    with app.app_context():
+        main = warehouses.main_warehouse_id()
+        return warehouses.create_location(warehouse_id=main, code="Q", is_quarantine=True)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_each_role_is_allowed_or_refused_as_the_move_routes_declare(
+    api, quarantine, role, subtests
+):
+    success = {"POST /moves": 201, "POST /write-offs": 201}
+    assert set(calls(api, 1)) == set(MOVE_ENDPOINTS)
+    headers = api.auth(role)
+    one = [{"sku": S, "qty": 1}]
+    for endpoint, least in MOVE_ENDPOINTS.items():
+        with subtests.test(msg=f"{role} {endpoint}"):
+            call = calls(api, submitted(api, lines=one)["write_off"]["id"])[endpoint]
+            before = snapshot(api.app)
+            response = call(headers)
+            if role.rank >= least.rank:
+                assert response.status_code == success.get(endpoint, 200), response.get_data(
+                    as_text=True
+                )
+            else:
+                assert str(least.label) in assert_problem(response, 403)["detail"]
+                assert snapshot(api.app) == before, "a refused request wrote something"
+
+
+def test_every_move_route_refuses_missing_and_bad_tokens_with_401(api, quarantine, subtests):
+    routes = calls(api, submitted(api)["write_off"]["id"])
+    api.auth(Role.MANAGER)
+    bad = {name: make(api) for name, make in BAD_AUTH.items()}
+    before = snapshot(api.app)
+    for endpoint, call in routes.items():
+        for name, headers in bad.items():
+            with subtests.test(msg=f"{endpoint}, {name}"):
+                assert_problem(call(headers), 401)
+                assert snapshot(api.app) == before
