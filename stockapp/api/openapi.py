@@ -16,6 +16,7 @@ from ..contracts import (
     catalogue,
     imports,
     movements,
+    moves,
     orders,
     purchasing,
     returns,
@@ -109,6 +110,18 @@ OPERATIONS = [
     Operation("post", "/returns", "Book a return (退货): resellable pieces go back into "
               "stock, damaged ones are written off.", (201, returns.PostedReturn),
               returns.NewReturn, errors=(409,)),
+    Operation("post", "/moves", "Move stock between two locations (bins) of one warehouse "
+              "(移库), posted at once.", (201, moves.PostedMove), moves.NewMove, errors=(409,)),
+    Operation("post", "/write-offs", "Submit a write-off (报损) out of one location; it posts "
+              "at once for a manager or when the settings ask no approval.",
+              (201, moves.WriteOffResult), moves.NewWriteOff, errors=(409,)),
+    Operation("get", "/write-offs/{write_off_id}", "A write-off with its lines and who did "
+              "what.", (200, moves.WriteOff)),
+    Operation("post", "/write-offs/{write_off_id}/approve", "Approve a write-off: its pieces "
+              "leave stock.", (200, moves.WriteOffResult), errors=(409,)),
+    Operation("post", "/write-offs/{write_off_id}/reject", "Reject a write-off, with a reason; "
+              "nothing posts.", (200, moves.WriteOffResult), purchasing.Rejection,
+              errors=(409,)),
     Operation("post", "/suppliers", "Create a supplier.", (201, purchasing.Supplier),
               purchasing.NewSupplier),
     Operation("get", "/suppliers", "Every supplier.", (200, purchasing.SupplierList)),

@@ -36,7 +36,14 @@ from .purchasing import (
     Supplier,
 )
 from .search import SEARCHED, search_table
-from .warehouse import Location, UserWarehouse, Warehouse
+from .warehouse import (
+    Location,
+    UserWarehouse,
+    Warehouse,
+    WriteOff,
+    WriteOffLine,
+    WriteOffReason,
+)
 
 __all__ = [
     "ACTIVE",
@@ -80,6 +87,9 @@ __all__ = [
     "UserWarehouse",
     "Variant",
     "Warehouse",
+    "WriteOff",
+    "WriteOffLine",
+    "WriteOffReason",
     "document_number",
     "search_table",
 ]

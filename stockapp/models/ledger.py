@@ -64,6 +64,9 @@ class MovementKind(Vocabulary):
     WRITE_OFF = "write_off", _l("Write-off")
     TRANSFER_OUT = "transfer_out", _l("Transfer out")
     TRANSFER_IN = "transfer_in", _l("Transfer in")
+    # A bin move's two sides: out of the source bin, into the destination bin.
+    MOVE_OUT = "move_out", _l("Bin move out")
+    MOVE_IN = "move_in", _l("Bin move in")
     REVERSAL = "reversal", _l("Reversal")
     OPENING = "opening", _l("Opening stock")
 
@@ -75,6 +78,8 @@ class DocumentKind(Vocabulary):
     ALLOCATION = "allocation", _l("Allocation")
     RETURN = "return", _l("Return")
     OPENING = "opening", _l("Opening stock")
+    MOVE = "move", _l("Bin move")
+    WRITE_OFF = "write_off", _l("Write-off")
 
     @property
     def prefix(self) -> str:
@@ -85,6 +90,8 @@ class DocumentKind(Vocabulary):
             "allocation": "AL",
             "return": "RT",
             "opening": "OS",
+            "move": "MV",
+            "write_off": "WO",
         }[self.value]
 
 

@@ -1,10 +1,16 @@
 """Warehouses (仓库) and their locations (货位). Stock always sits in a location."""
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, true
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import datetime
 
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
+from .catalogue import Variant
+from .ledger import Int64
+from .vocabulary import Vocabulary, stored_as
 
 MAX_WAREHOUSE = 20
 MAX_WAREHOUSE_NAME = 80
@@ -66,3 +72,46 @@ class Location(db.Model):
     @property
     def shown_name(self) -> str:
         return shown_name(self.code, self.name, self.is_default)
+
+
+class WriteOffReason(Vocabulary):
+    """Why goods leave stock by a write-off (报损)."""
+
+    DAMAGED = "damaged", _l("Damaged")
+    LOST = "lost", _l("Lost")
+    SAMPLE = "sample", _l("Sample")
+    OTHER = "other", _l("Other")
+
+
+class WriteOff(db.Model):
+    """A write-off's header beside its document (``documents`` row, kind write_off):
+    the document carries the number, state, note and operator. Its pieces leave one
+    location; they leave stock only once it is posted (approved)."""
+
+    __tablename__ = "write_offs"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    reason: Mapped[WriteOffReason] = mapped_column(stored_as(WriteOffReason, 16))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+
+    lines: Mapped[list["WriteOffLine"]] = relationship(order_by="WriteOffLine.id")
+
+
+class WriteOffLine(db.Model):
+    """How many pieces of one variant a write-off takes out of its location."""
+
+    __tablename__ = "write_off_lines"
+    __table_args__ = (
+        UniqueConstraint("document_id", "variant_id"),
+        CheckConstraint("qty > 0", name="qty_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("write_offs.document_id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"), index=True)
+    qty: Mapped[int] = mapped_column(Int64)
+
+    variant: Mapped[Variant] = relationship()

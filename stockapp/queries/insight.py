@@ -9,11 +9,11 @@ from .stock import low_variant
 
 
 def manager_todo() -> dict[str, int]:
-    """How many receipts wait for approval, how many orders are picked in full and
-    wait for 配货完成, and how many active variants are at or below their low-stock
-    threshold. Three counts in one statement, each on an index: the receipts on
-    (kind, status), the orders on (picked in full, status), the variants among those
-    with a threshold (``is_low`` in SQL)."""
+    """How many receipts and write-offs wait for approval, how many orders are picked in
+    full and wait for 配货完成, and how many active variants are at or below their
+    low-stock threshold. Four counts in one statement, each on an index: the receipts
+    and write-offs on (kind, status), the orders on (picked in full, status), the
+    variants among those with a threshold (``is_low`` in SQL)."""
     return dict(run(_MANAGER_TODO).mappings().one())
 
 
@@ -28,6 +28,11 @@ _MANAGER_TODO = select(
             Document.kind == DocumentKind.RECEIPT, Document.status == DocumentStatus.SUBMITTED
         )
     ).label("receipts"),
+    _count(
+        select(Document).where(
+            Document.kind == DocumentKind.WRITE_OFF, Document.status == DocumentStatus.SUBMITTED
+        )
+    ).label("write_offs"),
     _count(select(Order).where(picked_in_full())).label("picked"),
     _count(
         # The variants drive, on their threshold's index; their style is looked up.

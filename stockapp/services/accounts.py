@@ -665,6 +665,12 @@ def role_of(user_id: int) -> Role | None:
     return None if role is None else Role(role)
 
 
+def is_manager(user_id: int) -> bool:
+    """Whether a user is a manager (who posts what others submit for approval)."""
+    role = role_of(user_id)
+    return role is not None and role.rank >= Role.MANAGER.rank
+
+
 def _known_roles() -> dict:
     # The session lives for one request (or one CLI command): so does what it holds.
     return db.session().info.setdefault(KNOWN_ROLES, {})

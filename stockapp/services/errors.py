@@ -89,8 +89,10 @@ class InsufficientStock(DomainError):
     def __init__(self, shortages: list[Shortage]):
         parts = [
             _l(
-                "%(sku)s is short by %(short)d (on hand %(on_hand)d, needed %(requested)d)",
+                "%(sku)s is short by %(short)d (on hand %(on_hand)d, needed %(requested)d) "
+                "in %(location)s",
                 sku=s.sku,
+                location=s.location,
                 short=s.short,
                 on_hand=s.on_hand,
                 requested=s.requested,

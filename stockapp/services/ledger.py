@@ -216,8 +216,8 @@ def _refuse(short: list[tuple["Line", int]]) -> None:
     if not short:
         return
     if any(line.delta > 0 for line, _ in short):
-        raise BalanceLimit(_shortages([(ln, q) for ln, q in short if ln.delta > 0]))
-    raise InsufficientStock(_shortages(short))
+        raise BalanceLimit(shortages([(ln, q) for ln, q in short if ln.delta > 0]))
+    raise InsufficientStock(shortages(short))
 
 
 def _posted(movement_id: int, row: dict) -> dict:
@@ -450,7 +450,8 @@ def _on_hand(variant_id: int, location_id: int) -> int:
     return qty or 0
 
 
-def _shortages(short: list[tuple[Line, int]]) -> list[Shortage]:
+def shortages(short: list[tuple[Line, int]]) -> list[Shortage]:
+    """Each short line (with what its balance holds) as a ``Shortage``: SKU and location code."""
     ids = {line.variant_id for line, _ in short}
     skus = dict(
         db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all()

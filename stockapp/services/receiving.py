@@ -33,12 +33,10 @@ from ..models import (
     Receipt,
     ReceiptLine,
     ReceiptReason,
-    Role,
 )
 from ..models.ledger import MAX_NOTE
 from . import accounts, documents, ledger, purchasing, settings
 from .errors import (
-    AlreadyApproved,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -155,7 +153,7 @@ class _Decision:
 
 
 def _decide(submit: bool, po: PurchaseOrder | None, operator_id: int) -> _Decision:
-    manager = _is_manager(operator_id)
+    manager = accounts.is_manager(operator_id)
     if not submit:
         return _Decision(DocumentStatus.DRAFT, manager)
     if _posts_at_once(po, manager):
@@ -232,7 +230,7 @@ def approve(document_id: int, *, operator_id: int, idempotency_key: str | None =
     def work() -> dict:
         receipt = _receipt(document_id)
         po = purchasing.lock(receipt.po_id) if receipt.po_id else None
-        _claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.POSTED)
+        documents.claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.POSTED)
         return _post_receipt(receipt, po, operator_id)
 
     return run_once(
@@ -252,12 +250,12 @@ def reject(
                 {"reason": _l("Say why the receipt is rejected.")},
             )
         receipt = _receipt(document_id)
-        _claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.REJECTED)
+        documents.claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.REJECTED)
         receipt.reject_reason = reason.strip()
         receipt.decided_by = operator_id
         receipt.decided_at = utcnow()
         db.session.flush()
-        return {"document": _document(document_id), "movements": []}
+        return {"document": documents.read(document_id), "movements": []}
 
     return run_once(
         work,
@@ -277,8 +275,8 @@ def after_reversal(document_id: int) -> None:
 def _submit(document_id: int, operator_id: int) -> dict:
     receipt = _receipt(document_id)
     po = purchasing.lock(receipt.po_id) if receipt.po_id else None
-    manager = _is_manager(operator_id)
-    _claim(document_id, DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
+    manager = accounts.is_manager(operator_id)
+    documents.claim(document_id, DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
     if po is not None:
         _check_expecting(po)  # a draft may have been made before its PO was closed
         if not manager:
@@ -287,7 +285,7 @@ def _submit(document_id: int, operator_id: int) -> dict:
     receipt.submitted_at = utcnow()
     if not _posts_at_once(po, manager):
         db.session.flush()
-        return {"document": _document(document_id), "movements": []}
+        return {"document": documents.read(document_id), "movements": []}
     run(
         update(Document.__table__)
         .where(Document.__table__.c.id == document_id)
@@ -300,7 +298,7 @@ def _post_receipt(receipt: Receipt, po: PurchaseOrder | None, operator_id: int) 
     """A recorded receipt, now posted: decided by the operator, and its lines posted."""
     receipt.decided_by = operator_id
     receipt.decided_at = utcnow()
-    document = _document(receipt.document_id)
+    document = documents.read(receipt.document_id)
     return {"document": document, "movements": _post(document, receipt.lines, po, operator_id)}
 
 
@@ -371,61 +369,11 @@ def _check_tolerance(lines, po: PurchaseOrder) -> None:
         )
 
 
-def _claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> None:
-    """Move the receipt from ``before`` to ``after``, or say why it cannot."""
-    table = Document.__table__
-    done = run(
-        update(table)
-        .where(table.c.id == document_id, table.c.status == before)
-        .values(status=after)
-        .returning(table.c.id)
-    ).first()
-    if done is not None:
-        mark_stock_changed()  # the managers' to-do counts the receipts waiting
-        return
-    status = db.session.scalar(select(Document.status).where(Document.id == document_id))
-    number = _document(document_id)["number"]
-    if status == DocumentStatus.POSTED and after == DocumentStatus.POSTED:
-        raise AlreadyApproved(_l("Receipt %(number)s is already approved.", number=number))
-    raise InvalidTransition(
-        _l(
-            "Receipt %(number)s (%(status)s): you cannot %(action)s it.",
-            number=number,
-            status=DocumentStatus.label_of(status),
-            action=ACTION_NAMES[after],
-        )
-    )
-
-
-ACTION_NAMES = {
-    DocumentStatus.SUBMITTED: _l("submit"),
-    DocumentStatus.POSTED: _l("approve"),
-    DocumentStatus.REJECTED: _l("reject"),
-}
-
-
 def _receipt(document_id: int) -> Receipt:
     receipt = db.session.get(Receipt, document_id, populate_existing=True)
     if receipt is None:
         raise NotFound(_l("Receipt %(id)s does not exist.", id=document_id))
     return receipt
-
-
-def _document(document_id: int) -> dict:
-    document = db.session.get(Document, document_id, populate_existing=True)
-    return {
-        "id": document.id,
-        "number": document.number,
-        "kind": document.kind,
-        "status": document.status,
-        "note": document.note,
-        "created_at": document.created_at.isoformat(),
-    }
-
-
-def _is_manager(operator_id: int) -> bool:
-    role = accounts.role_of(operator_id)
-    return role is not None and role.rank >= Role.MANAGER.rank
 
 
 def _receiving_po(po_id: int) -> PurchaseOrder:

@@ -1,4 +1,4 @@
-"""Settings managers change in the app: receiving tolerance and approvals."""
+"""Settings managers change in the app: receiving tolerance, approvals, the label sheet."""
 
 from sqlalchemy import bindparam, select
 
@@ -17,6 +17,8 @@ DEFAULTS = {
     "po_receipts_need_approval": True,
     # Receipts without a PO (the manage-stock dialog's inbound) wait for approval too.
     "direct_receipts_need_approval": False,
+    # A clerk's write-offs (报损) wait for a manager's approval before stock moves.
+    "write_offs_need_approval": True,
     # The A4 sheet of labels: rows × columns, and the margins of the sheet in mm.
     "label_rows": 8,
     "label_columns": 3,

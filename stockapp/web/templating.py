@@ -11,7 +11,15 @@ from flask import Flask, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, get_timezone
 
 from ..access import Reads
-from ..models import DocumentStatus, MovementKind, OrderStatus, POStatus, ReceiptReason, Role
+from ..models import (
+    DocumentStatus,
+    MovementKind,
+    OrderStatus,
+    POStatus,
+    ReceiptReason,
+    Role,
+    WriteOffReason,
+)
 
 # What a URL carries as it is, in a path and in a query string alike.
 PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")
@@ -21,7 +29,15 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_number, "number")
     app.add_template_filter(local_datetime, "datetime")
     # The enums, whose label_of gives the user's word for a stored value.
-    for vocabulary in (DocumentStatus, MovementKind, OrderStatus, POStatus, ReceiptReason, Role):
+    for vocabulary in (
+        DocumentStatus,
+        MovementKind,
+        OrderStatus,
+        POStatus,
+        ReceiptReason,
+        Role,
+        WriteOffReason,
+    ):
         app.add_template_global(vocabulary, vocabulary.__name__)
     app.add_template_global(Reads, "Reads")
     app.add_template_global(get_locale)

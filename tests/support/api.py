@@ -199,6 +199,13 @@ WAREHOUSE_ENDPOINTS = {
     "GET /warehouses/{code}/locations": Role.VIEWER,
     "POST /warehouses/{code}/locations": Role.MANAGER,
 }
+MOVE_ENDPOINTS = {
+    "POST /moves": Role.CLERK,
+    "POST /write-offs": Role.CLERK,
+    "GET /write-offs/{write_off_id}": Role.CLERK,
+    "POST /write-offs/{write_off_id}/approve": Role.MANAGER,
+    "POST /write-offs/{write_off_id}/reject": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from stockapp.models import accounts, imports, ledger, orders, purchasing
+from stockapp.models import accounts, imports, ledger, orders, purchasing, warehouse
 from stockapp.models.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +29,7 @@ GLOSSARY = {
     "Stocktake": "盘点",
     "Return": "退货",
     "Write-off": "报损",
+    "Bin move": "移库",
     "Stock logs": "库存日志",
     "Operator": "经手人",
     "Size group": "尺码组",
@@ -88,6 +89,7 @@ VOCABULARIES = [
     accounts.AuditSubject,
     accounts.AuditAction,
     imports.ImportState,
+    warehouse.WriteOffReason,
 ]
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")

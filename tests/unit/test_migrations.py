@@ -274,3 +274,70 @@ def test_every_revision_id_fits_alembic_version(tmp_path):
         config = app.extensions["migrate"].migrate.get_config()
     revisions = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]
     assert revisions and all(len(revision) <= 32 for revision in revisions), revisions
+
+
+def test_0014_keeps_the_ledger_and_takes_moves_and_write_offs(fresh_url):
+    """0014 adds the write-off tables beside a ledger in use; the kinds it brings (move,
+    move_out, move_in, write_off) fit the kind columns as they are, on both databases."""
+    app = make_app(fresh_url)
+    with app.app_context():
+        upgrade_with_rows(
+            "0012_orders_picked_in_full",
+            *MANAGER_AND_A_VARIANT,
+            "INSERT INTO documents (kind, status, note, operator_id, created_at) "
+            "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
+            "INSERT INTO balances (variant_id, location_id, qty) "
+            "SELECT v.id, l.id, 7 FROM variants v, locations l",
+            "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
+            "document_id, operator_id, note, created_at) "
+            "SELECT v.id, l.id, 7, 7, 'inbound', d.id, d.operator_id, '', d.created_at "
+            "FROM variants v, locations l, documents d",
+        )
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO documents (kind, status, note, operator_id, created_at) "
+                    "SELECT 'write_off', 'submitted', 'torn', id, '2026-12-03 08:00' FROM users"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO write_offs (document_id, location_id, reason, reject_reason) "
+                    "SELECT d.id, l.id, 'damaged', '' FROM documents d, locations l "
+                    "WHERE d.kind = 'write_off'"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO write_off_lines (document_id, variant_id, qty) "
+                    "SELECT w.document_id, v.id, 2 FROM write_offs w, variants v"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO movements (variant_id, location_id, delta, balance_after, "
+                    "kind, operator_id, note, created_at) SELECT v.id, l.id, 0, 7, 'move_out', "
+                    "u.id, '', '2026-12-03 08:00' FROM variants v, locations l, users u"
+                )
+            )
+            kept = connection.execute(
+                sa.text(
+                    "SELECT d.kind, m.kind, m.delta, b.qty FROM movements m "
+                    "LEFT JOIN documents d ON d.id = m.document_id "
+                    "JOIN balances b ON b.variant_id = m.variant_id ORDER BY m.id"
+                )
+            ).all()
+            waiting = connection.execute(
+                sa.text(
+                    "SELECT w.reason, l.qty FROM write_offs w "
+                    "JOIN write_off_lines l ON l.document_id = w.document_id"
+                )
+            ).all()
+        assert [tuple(row) for row in kept] == [
+            ("receipt", "inbound", 7, 7),
+            (None, "move_out", 0, 7),
+        ]
+        assert [tuple(row) for row in waiting] == [("damaged", 2)]
+        downgrade(revision="0012_orders_picked_in_full")
+        assert "write_offs" not in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -542,6 +542,7 @@ def test_settings_have_defaults_until_changed(w):
         "over_receipt_tolerance_pct": 0,
         "po_receipts_need_approval": True,
         "direct_receipts_need_approval": False,
+        "write_offs_need_approval": True,
         **label_sheet,
     }
     assert settings.get("po_receipts_need_approval") is True
@@ -552,6 +553,7 @@ def test_settings_have_defaults_until_changed(w):
         "over_receipt_tolerance_pct": 15,
         "po_receipts_need_approval": False,
         "direct_receipts_need_approval": False,
+        "write_offs_need_approval": True,
         **label_sheet,
     }
     assert settings.get("over_receipt_tolerance_pct") == 15

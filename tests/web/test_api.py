@@ -22,6 +22,7 @@ from tests.support.api import (
     API,
     BAD_AUTH,
     IMPORT_ENDPOINTS,
+    MOVE_ENDPOINTS,
     ORDER_ENDPOINTS,
     PURCHASING_ENDPOINTS,
     ROLES,
@@ -549,8 +550,8 @@ def test_the_permission_table_covers_every_protected_route(app):
     # The order and return routes need orders in set states: their table is with the
     # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
     # and receipt routes (test_api_purchasing.py), users and the audit trail
-    # (test_api_accounts.py), the import routes (test_api_imports.py) and the
-    # warehouses (test_warehouses.py).
+    # (test_api_accounts.py), the import routes (test_api_imports.py), the warehouses
+    # (test_warehouses.py) and the bin move and write-off routes (test_write_offs.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
@@ -563,6 +564,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         | set(ACCOUNT_ENDPOINTS)
         | set(IMPORT_ENDPOINTS)
         | set(WAREHOUSE_ENDPOINTS)
+        | set(MOVE_ENDPOINTS)
     )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 

@@ -5,6 +5,7 @@ import pytest
 
 from stockapp.access import Reads
 from stockapp.models import Role
+from stockapp.services import warehouses
 from tests.support.api import ROLES, STYLE, Api, S, assert_problem
 from tests.support.pages import as_user, text
 
@@ -12,7 +13,12 @@ from tests.support.pages import as_user, text
 PAGES = {
     "STOCK": ["/", f"/products/{STYLE}"],
     "ORDERS": ["/orders", "/orders/{order}", "/orders/{order}/picking-list"],
-    "MOVEMENTS": ["/variants/{variant}/why"],
+    "MOVEMENTS": [
+        "/variants/{variant}/why",
+        "/moves/{move}",
+        "/write-offs",
+        "/write-offs/{write_off}",
+    ],
     "STOCK_LOG": ["/logs", "/logs/export.csv", "/logs/export.xlsx"],
     "PURCHASING": [
         "/purchase-orders",
@@ -32,7 +38,7 @@ PAGES = {
 API_READS = {
     "STOCK": [f"/products/{STYLE}", "/products", f"/stock?sku={S}"],
     "ORDERS": ["/orders/{order}"],
-    "MOVEMENTS": [f"/movements?sku={S}", f"/movements?sku={STYLE}"],
+    "MOVEMENTS": [f"/movements?sku={S}", f"/movements?sku={STYLE}", "/write-offs/{write_off}"],
     "STOCK_LOG": ["/movements", "/movements?kind=inbound"],
     "PURCHASING": [
         "/suppliers",
@@ -59,6 +65,9 @@ NOT_A_DATUM = {
     "orders.cancel",
     "stock.manage",
     "returns.new",
+    "moves.new",
+    "moves.new_write_off",
+    "moves.reject",
     "purchasing.new",
     "purchasing.find",
     "purchasing.receive",
@@ -103,12 +112,20 @@ def shop(api: Api) -> dict:
     )
     receipt_body = {"po": po.get_json()["id"], "submit": True}
     receipt = api.post("/receipts", receipt_body | {"lines": [{"sku": S, "received": 2}]})
-    for response in (order, supplier, po, receipt):
+    with api.app.app_context():
+        warehouses.create_location(warehouse_id=warehouses.main_warehouse_id(), code="A-01")
+    move = api.post("/moves", {"from_location": "DEFAULT", "to_location": "A-01", "lines": [LINE]})
+    write_off = api.post(
+        "/write-offs", {"location": "A-01", "reason": "damaged", "lines": [{"sku": S, "qty": 1}]}
+    )
+    for response in (order, supplier, po, receipt, move, write_off):
         assert response.status_code == 201, response.get_data(as_text=True)
     return {
         "order": order.get_json()["id"],
         "po": po.get_json()["id"],
         "receipt": receipt.get_json()["receipt"]["id"],
+        "move": move.get_json()["move"]["id"],
+        "write_off": write_off.get_json()["write_off"]["id"],
         "variant": api.skus[S],
         "user": api.user(Role.VIEWER)[0],
     }
@@ -121,7 +138,7 @@ def test_every_page_that_shows_data_is_in_the_table(app):
         if "GET" in rule.methods and not rule.endpoint.startswith("api.")
     }
     urls = app.url_map.bind("localhost")
-    ids = dict.fromkeys(("order", "po", "receipt", "variant", "user"), 1)
+    ids = dict.fromkeys(("order", "po", "receipt", "variant", "user", "move", "write_off"), 1)
     listed = {urls.match(path.format(**ids))[0] for paths in PAGES.values() for path in paths}
     assert served - NOT_A_DATUM == listed
     assert (

@@ -73,6 +73,7 @@ SETTINGS_FORM = {
     "over_receipt_tolerance_pct": "5",
     "po_receipts_need_approval": "y",
     "direct_receipts_need_approval": "y",
+    "write_offs_need_approval": "y",
 } | LABEL_SHEET_FORM
 
 
@@ -314,6 +315,7 @@ def test_settings_are_saved_and_read_back(app, client, manager):
         "over_receipt_tolerance_pct": 5,
         "po_receipts_need_approval": True,
         "direct_receipts_need_approval": True,
+        "write_offs_need_approval": True,
         **LABEL_SHEET,
     }
     page = text(client.get("/settings"))
@@ -329,6 +331,7 @@ def test_settings_are_saved_and_read_back(app, client, manager):
         "over_receipt_tolerance_pct": 100,
         "po_receipts_need_approval": False,
         "direct_receipts_need_approval": False,
+        "write_offs_need_approval": False,
         **LABEL_SHEET,
     }
     zero = LABEL_SHEET_FORM | {"over_receipt_tolerance_pct": " 0 "}

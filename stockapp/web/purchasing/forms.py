@@ -29,12 +29,18 @@ class ReceiptForm(Form):
     key = HiddenField(validators=[Length(min=1, max=64)])
 
 
-class RejectForm(Form):
-    reason = TextAreaField(
-        _l("Reason"),
-        validators=[
-            DataRequired(message=_l("Say why the receipt is rejected.")),
-            Length(max=MAX_NOTE, message=TOO_LONG),
-        ],
-    )
-    key = HiddenField(validators=[Length(min=1, max=64)])
+def reject_form(message) -> type[Form]:
+    """The form a manager turns down a document waiting for them with (a receipt, a
+    write-off): the reason, required (``message`` when missing) and bounded."""
+
+    class RejectForm(Form):
+        reason = TextAreaField(
+            _l("Reason"),
+            validators=[DataRequired(message=message), Length(max=MAX_NOTE, message=TOO_LONG)],
+        )
+        key = HiddenField(validators=[Length(min=1, max=64)])
+
+    return RejectForm
+
+
+RejectForm = reject_form(_l("Say why the receipt is rejected."))

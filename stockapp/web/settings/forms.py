@@ -111,6 +111,7 @@ class SettingsForm(Form):
     direct_receipts_need_approval = BooleanField(
         _l("Receipts without a PO (the manage-stock dialog) need approval")
     )
+    write_offs_need_approval = BooleanField(_l("A clerk's write-offs need a manager's approval"))
 
     label_rows = _label_number("label_rows", _l("Rows of labels on an A4 sheet"))
     label_columns = _label_number("label_columns", _l("Columns of labels on an A4 sheet"))
@@ -128,6 +129,7 @@ class SettingsForm(Form):
             "over_receipt_tolerance_pct": int(self.over_receipt_tolerance_pct.data),
             "po_receipts_need_approval": self.po_receipts_need_approval.data,
             "direct_receipts_need_approval": self.direct_receipts_need_approval.data,
+            "write_offs_need_approval": self.write_offs_need_approval.data,
         } | {key: int(self[key].data) for key in LABEL_SHEET}
 
 

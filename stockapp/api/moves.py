@@ -1,0 +1,139 @@
+"""API endpoints for bin moves (移库) and write-offs (报损): ``services.moves`` and
+``services.write_offs``. Locations are named by code within a warehouse (MAIN unless
+the body names another)."""
+
+from flask import g
+
+from ..access import Reads
+from ..contracts.moves import NewMove, NewWriteOff, PostedMove, WriteOff, WriteOffResult
+from ..contracts.purchasing import Rejection
+from ..i18n import lazy_gettext as _l
+from ..models import Role
+from ..models.ledger import MAX_ID
+from ..queries import moves as found_in
+from ..services import moves, warehouses, write_offs
+from ..services.errors import NotFound
+from . import api
+from .access import requires
+from .reading import Refusal, answer, body, idempotency_key, posted_movements, unique_skus
+
+WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
+
+
+@api.post("/moves")
+@requires(Role.CLERK)
+def post_move():
+    found, refusal = body(NewMove)
+    source, destination = _locations(refusal, found.warehouse, from_location=found.from_location,
+                                     to_location=found.to_location)  # fmt: skip
+    unique_skus(refusal, found.lines)
+    variant_ids = refusal.variant_ids(found.lines)
+    refusal.finish()
+    result = moves.move(
+        from_location_id=source,
+        to_location_id=destination,
+        lines=[(variant_ids[line.sku], line.qty) for line in found.lines],
+        operator_id=g.api_user.id,
+        note=found.note,
+        idempotency_key=idempotency_key(),
+    )
+    codes = {source: found.from_location.upper(), destination: found.to_location.upper()}
+    return answer(
+        PostedMove,
+        {"move": result["document"], "movements": _placed(result, variant_ids, codes)},
+        201,
+    )
+
+
+@api.post("/write-offs")
+@requires(Role.CLERK)
+def post_write_off():
+    found, refusal = body(NewWriteOff)
+    (location,) = _locations(refusal, found.warehouse, location=found.location)
+    unique_skus(refusal, found.lines)
+    variant_ids = refusal.variant_ids(found.lines)
+    refusal.finish()
+    result = write_offs.submit(
+        location_id=location,
+        lines=[(variant_ids[line.sku], line.qty) for line in found.lines],
+        reason=found.reason,
+        operator_id=g.api_user.id,
+        note=found.note,
+        idempotency_key=idempotency_key(),
+    )
+    return _decided(result, 201)
+
+
+@api.get(WRITE_OFF)
+@requires(Reads.MOVEMENTS)
+def get_write_off(write_off_id: int):
+    return answer(WriteOff, _write_off(write_off_id))
+
+
+@api.post(f"{WRITE_OFF}/approve")
+@requires(Role.MANAGER)
+def approve_write_off(write_off_id: int):
+    _write_off(write_off_id)
+    result = write_offs.approve(
+        write_off_id, operator_id=g.api_user.id, idempotency_key=idempotency_key()
+    )
+    return _decided(result)
+
+
+@api.post(f"{WRITE_OFF}/reject")
+@requires(Role.MANAGER)
+def reject_write_off(write_off_id: int):
+    _write_off(write_off_id)
+    found, refusal = body(Rejection)
+    refusal.finish()
+    result = write_offs.reject(
+        write_off_id,
+        operator_id=g.api_user.id,
+        reason=found.reason,
+        idempotency_key=idempotency_key(),
+    )
+    return _decided(result)
+
+
+def _write_off(write_off_id: int) -> dict:
+    detail = found_in.write_off_detail(write_off_id)
+    if detail is None:
+        raise NotFound(_l("Write-off %(id)s does not exist.", id=write_off_id))
+    warehouses.require_location(g.api_user.id, detail["place"].id)
+    return detail
+
+
+def _decided(result: dict, status: int = 200):
+    """The write-off as it is now, and what it posted."""
+    detail = _write_off(result["document"]["id"])
+    variant_ids = {line["sku"]: line["variant"].id for line in detail["lines"]}
+    placed = _placed(result, variant_ids, {detail["place"].id: detail["location"]})
+    return answer(WriteOffResult, {"write_off": detail, "movements": placed}, status)
+
+
+def _placed(result: dict, variant_ids: dict[str, int], codes: dict[int, str]) -> list[dict]:
+    return [
+        {**movement, "location": codes[movement["location_id"]]}
+        for movement in posted_movements(result, variant_ids)
+    ]
+
+
+def _locations(refusal: Refusal, warehouse: str | None, **named: str | None) -> list[int | None]:
+    """The ids of the locations named by code (field → code) in the warehouse; each one
+    missing is a failed field."""
+    warehouse_id = None
+    if warehouse is not None:
+        warehouse_id = found_in.warehouse_id_by_code(warehouse)
+        if warehouse_id is None:
+            refusal.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
+    ids = []
+    for field, code in named.items():
+        location = None
+        if code is not None and warehouse_id is not None:
+            location = found_in.location_by_code(code, warehouse_id)
+            if location is None:
+                message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
+                             warehouse=warehouse)  # fmt: skip
+                refusal.fail(field, message)
+        ids.append(location.id if location else None)
+    return ids

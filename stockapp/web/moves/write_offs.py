@@ -1,0 +1,220 @@
+"""Write-offs (报损): the form (clerks, on the tablet), the list with its states, a
+write-off's page, and the managers' approve and reject."""
+
+from uuid import uuid4
+
+from flask import abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ... import queries
+from ...access import Reads
+from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
+from ...i18n import lazy_gettext as _l
+from ...models import DocumentStatus, Role
+from ...queries import moves as found_in
+from ...services import warehouses, write_offs
+from ...services.errors import DomainError
+from .. import entry_form
+from ..access import role_required
+from ..inputs import CONTROL, ONE_LINE
+from ..lists import list_filters, page_args
+from . import bp
+from .forms import RejectForm, WriteOffForm
+from .routes import (
+    chosen_location,
+    lines_of,
+    location_for,
+    permitted,
+    pieces,
+    refusal_beside_cells,
+    scanned,
+    without_scan,
+)
+
+WRITE_OFF_STATES = {
+    "submitted": (_l("Waiting for approval"), (DocumentStatus.SUBMITTED,)),
+    "posted": (_l("Approved"), (DocumentStatus.POSTED,)),
+    "rejected": (_l("Rejected"), (DocumentStatus.REJECTED,)),
+    "all": (_l("All"), None),
+}
+
+
+@bp.get("/write-offs", endpoint="write_offs")
+@role_required(Reads.MOVEMENTS)
+def write_offs_list():
+    """Write-offs by state: managers start at those waiting for them, clerks at all."""
+    default = "submitted" if current_user.has_role(Role.MANAGER) else "all"
+    state, _search = list_filters(WRITE_OFF_STATES, default)
+    found = found_in.write_off_list(
+        statuses=WRITE_OFF_STATES[state][1],
+        warehouse_ids=warehouses.allowed_warehouse_ids(current_user.id),
+        **page_args(),
+    )
+    return page_or_partial(
+        "moves/write_offs.html",
+        "moves/_write_off_rows.html",
+        found=found,
+        endpoint="moves.write_offs",
+        args={"state": state},
+        state=state,
+        states=WRITE_OFF_STATES,
+    )
+
+
+@bp.route("/write-offs/new", methods=["GET", "POST"])
+@role_required(Role.CLERK)
+def new_write_off():
+    """报损: choose the location (or scan its label), scan or type the pieces per size,
+    say why; submitted for approval, or posted at once where no approval is needed."""
+    source = entry_form.source()
+    form = WriteOffForm(formdata=source)
+    if source is None:
+        form.key.data = uuid4().hex
+        source = request.args
+    if not form.location.data:
+        form.location.data = str(warehouses.default_location_id())
+    code, scan_error = scanned(source), None
+    if CONTROL.search(code):
+        scan_error = ONE_LINE
+    elif code and queries.style_code_for(code) is None:
+        scanned_location = location_for(code)
+        if scanned_location is not None:
+            form.location.data = str(scanned_location.id)
+            source = without_scan(source)
+    location = chosen_location(form.location.data)
+    entry, held = pieces(source, location)
+    entry.add_error = scan_error or entry.add_error
+    if request.method == "GET" or scanned(source):
+        return _write_off_form(form, entry, held)
+    valid = entry_form.validate(form)
+    lines = lines_of(entry, held)
+    if location is None:
+        form.location.errors = [*form.location.errors, _l("Choose a location.")]
+        valid = False
+    if not valid or entry.errors:
+        return _write_off_form(form, entry, held, 422)
+    try:
+        result = write_offs.submit(
+            location_id=location.id,
+            lines=lines,
+            reason=form.reason.data,
+            operator_id=current_user.id,
+            note=(form.note.data or "").strip(),
+            idempotency_key=form.key.data,
+        )
+    except DomainError as refused:
+        refusal_beside_cells(form, entry, lines, refused)
+        return _write_off_form(form, entry, held, 422)
+    flash(write_off_message(result["document"], sum(qty for _, qty in lines)), "success")
+    return client_redirect(url_for("moves.write_off", document_id=result["document"]["id"]))
+
+
+def write_off_message(document: dict, pieces: int) -> str:
+    if document["status"] == DocumentStatus.POSTED:
+        return _(
+            "Write-off %(number)s approved: %(n)d pcs out of stock.",
+            number=document["number"],
+            n=pieces,
+        )
+    return _("Write-off %(number)s submitted for approval.", number=document["number"])
+
+
+def _write_off_form(form: WriteOffForm, entry, held, status: int = 200):
+    allowed = warehouses.allowed_warehouse_ids(current_user.id)
+    form.location.choices = [
+        (
+            str(loc.id),
+            f"{loc.shown_name} · {_('Quarantine')}" if loc.is_quarantine else loc.shown_name,
+        )
+        for loc in warehouses.locations()
+        if allowed is None or loc.warehouse_id in allowed
+    ]
+    template = "moves/_write_off_form.html" if is_htmx() else "moves/new_write_off.html"
+    context = {"form": form, "entry": entry, "held": held, "grids": entry_form.grids(entry)}
+    return render_template(template, **context), status
+
+
+@bp.get("/write-offs/<int:document_id>")
+@role_required(Reads.MOVEMENTS)
+def write_off(document_id: int):
+    view = _view(document_id)
+    template = "moves/_write_off_view.html" if is_htmx() else "moves/write_off.html"
+    return render_template(template, view=view, action=entry_form.KeyForm(key=uuid4().hex))
+
+
+@bp.post("/write-offs/<int:document_id>/approve")
+@role_required(Role.MANAGER)
+def approve(document_id: int):
+    """Approve: the pieces leave stock, unless the location no longer holds them."""
+    view = _view(document_id)
+    form = entry_form.KeyForm()
+    if not form.validate():
+        return _refused(view, _("The page is out of date: reload it."))
+    try:
+        result = write_offs.approve(
+            document_id, operator_id=current_user.id, idempotency_key=form.key.data
+        )
+    except DomainError as refused:
+        return _refused(view, refused.detail)
+    pieces = sum(line["qty"] for line in view["lines"])
+    return stock_changed(
+        write_off_message(result["document"], pieces),
+        detail={"write_off": document_id},
+        fallback=url_for("moves.write_off", document_id=document_id),
+    )
+
+
+@bp.route("/write-offs/<int:document_id>/reject", methods=["GET", "POST"])
+@role_required(Role.MANAGER)
+def reject(document_id: int):
+    view = _view(document_id)
+    if request.method == "GET":
+        return _reject_form(view, RejectForm(key=uuid4().hex))
+    form = RejectForm()
+    if not form.validate():
+        return _reject_form(view, form, 422)
+    try:
+        write_offs.reject(
+            document_id,
+            operator_id=current_user.id,
+            reason=form.reason.data.strip(),
+            idempotency_key=form.key.data,
+        )
+    except DomainError as refused:
+        form.form_errors.append(refused.detail)
+        return _reject_form(view, form, 422)
+    return stock_changed(
+        _("Write-off rejected: nothing was posted."),
+        detail={"write_off": document_id},
+        fallback=url_for("moves.write_off", document_id=document_id),
+    )
+
+
+def _reject_form(view: dict, form: RejectForm, status: int = 200):
+    template = "moves/_reject.html" if is_htmx() else "moves/reject.html"
+    return render_template(template, view=view, form=form), status
+
+
+def _refused(view: dict, message):
+    if not is_htmx():
+        flash(message, "error")
+        return client_redirect(url_for("moves.write_off", document_id=view["id"]))
+    return (
+        render_template(
+            "moves/_write_off_view.html",
+            view=_view(view["id"]),
+            action=entry_form.KeyForm(key=uuid4().hex),
+            refusal=message,
+        ),
+        422,
+    )
+
+
+def _view(document_id: int) -> dict:
+    """The write-off, if the user may use its location (404 / 403 otherwise)."""
+    view = found_in.write_off_detail(document_id)
+    if view is None:
+        abort(404)
+    permitted(view["place"].id)
+    return view
