@@ -13,7 +13,7 @@ from stockapp.models import Role
 from stockapp.queries.moves import held_in
 from stockapp.services import ledger, receiving, warehouses
 from tests.browser.test_scanning import wedge
-from tests.support.browser import sign_in, sign_out, translated
+from tests.support.browser import MIN_TARGET_PX, sign_in, sign_out, small_targets, translated
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def shop(app, make_user, make_style):
     return skus, barcodes, shelf
 
 
-def test_a_clerk_moves_stock_by_scanning_two_bin_labels(app, page, shop, language):
+def test_a_clerk_moves_stock_by_scanning_two_bin_labels(app, page, shop, language, screenshot):
     skus, barcodes, shelf = shop
     sign_in(page, "li")
     page.goto("/moves/new")
@@ -52,6 +52,9 @@ def test_a_clerk_moves_stock_by_scanning_two_bin_labels(app, page, shop, languag
     expect(page.locator("#move-source")).to_have_text(translated(app, "Default location", language))
     wedge(page, [barcodes["A1024-Black-S"]] * 3)  # the first asks the server, the rest count here
     expect(page.locator(f"input[name='q-{skus['A1024-Black-S']}']")).to_have_value("3")
+    assert small_targets(page) == [], f"move page: targets under {MIN_TARGET_PX}px"
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    screenshot("bin-move")
     wedge(page, "A-01-03")  # the destination's label: the move posts
     expect(page).to_have_url(re.compile(r"/moves/\d+$"))
     expect(page.locator("#move-destination")).to_have_text("A-01-03")
@@ -64,7 +67,7 @@ def test_a_clerk_moves_stock_by_scanning_two_bin_labels(app, page, shop, languag
         assert ledger.discrepancies() == []
 
 
-def test_a_clerks_write_off_is_approved_by_a_manager(app, page, shop, language):
+def test_a_clerks_write_off_is_approved_by_a_manager(app, page, shop, language, screenshot):
     skus, barcodes, _ = shop
     sign_in(page, "li")
     page.goto("/write-offs/new")
@@ -80,6 +83,8 @@ def test_a_clerks_write_off_is_approved_by_a_manager(app, page, shop, language):
     sign_out(page)
     sign_in(page, "wang")
     page.goto(target)
+    assert small_targets(page) == [], f"write-off page: targets under {MIN_TARGET_PX}px"
+    screenshot("write-off")
     page.click("#approve")
     approved = translated(app, "Approved", language)
     expect(page.locator("#write-off-view h1 .state")).to_have_text(approved)
