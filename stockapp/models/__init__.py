@@ -36,6 +36,7 @@ from .purchasing import (
     Supplier,
 )
 from .search import SEARCHED, search_table
+from .transfers import Transfer, TransferDecision, TransferLine, TransferStatus
 from .warehouse import Location, UserWarehouse, Warehouse
 
 __all__ = [
@@ -75,6 +76,10 @@ __all__ = [
     "Style",
     "Supplier",
     "TokenState",
+    "Transfer",
+    "TransferDecision",
+    "TransferLine",
+    "TransferStatus",
     "User",
     "UserSession",
     "UserWarehouse",

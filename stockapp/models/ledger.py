@@ -75,6 +75,7 @@ class DocumentKind(Vocabulary):
     ALLOCATION = "allocation", _l("Allocation")
     RETURN = "return", _l("Return")
     OPENING = "opening", _l("Opening stock")
+    TRANSFER = "transfer", _l("Transfer")
 
     @property
     def prefix(self) -> str:
@@ -85,6 +86,7 @@ class DocumentKind(Vocabulary):
             "allocation": "AL",
             "return": "RT",
             "opening": "OS",
+            "transfer": "TF",
         }[self.value]
 
 
