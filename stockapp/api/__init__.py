@@ -18,6 +18,7 @@ from . import (  # noqa: E402
     receipts,
     returns,
     stock,
+    transfers,
     warehouses,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "receipts",
     "returns",
     "stock",
+    "transfers",
     "warehouses",
 ]

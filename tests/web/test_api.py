@@ -26,6 +26,7 @@ from tests.support.api import (
     PURCHASING_ENDPOINTS,
     ROLES,
     STYLE,
+    TRANSFER_ENDPOINTS,
     WAREHOUSE_ENDPOINTS,
     Api,
     L,
@@ -563,6 +564,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         | set(ACCOUNT_ENDPOINTS)
         | set(IMPORT_ENDPOINTS)
         | set(WAREHOUSE_ENDPOINTS)
+        | set(TRANSFER_ENDPOINTS)
     )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 

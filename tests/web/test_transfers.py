@@ -1,0 +1,180 @@
+"""Transfers (调拨) over the API: every step, role and warehouse permission, and every
+validation error as problem+json with nothing written."""
+
+import pytest
+
+from stockapp.database import write_transaction
+from stockapp.models import MovementKind, Role
+from stockapp.services import ledger, warehouses
+from tests.support.api import API, TRANSFER_ENDPOINTS, assert_problem, snapshot
+from tests.web.test_warehouses import tokens
+
+
+@pytest.fixture
+def shop(app, make_user, make_style):
+    """MAIN (10 of T1-S and T1-M) and SH; boss manages all; ann clerks in MAIN, bea in SH,
+    cai views SH; dan clerks in a third warehouse, XI, only."""
+    with app.test_request_context():
+        boss = make_user(Role.MANAGER, username="boss")
+        sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+        xi = warehouses.create_warehouse(code="XI", name="Xi'an", actor_id=boss)
+        make_user(Role.CLERK, username="ann")
+        for role, name, where in (
+            (Role.CLERK, "bea", sh),
+            (Role.VIEWER, "cai", sh),
+            (Role.CLERK, "dan", xi),
+        ):
+            user = make_user(role, username=name)
+            warehouses.set_user_warehouses(user_id=user, warehouse_ids=[where], actor_id=boss)
+        variants = make_style("T1", sizes=("S", "M"), colours=())
+        with write_transaction():
+            ledger.post(
+                [ledger.Line(v, warehouses.default_location_id(), 10) for v in variants.values()],
+                kind=MovementKind.INBOUND,
+                operator_id=boss,
+                document_id=None,
+            )
+    return tokens(app, "boss", "ann", "bea", "cai", "dan")
+
+
+NEW = {
+    "from_warehouse": "MAIN",
+    "to_warehouse": "sh",
+    "lines": [{"sku": "T1-S", "qty": 4}, {"sku": "T1-M", "qty": 4}],
+}
+
+
+def post(client, path, who, json=None, key=None):
+    headers = dict(who)
+    if key:
+        headers["Idempotency-Key"] = key
+    return client.post(API + path, json=json, headers=headers)
+
+
+def made(client, shop) -> int:
+    response = post(client, "/transfers", shop["boss"], NEW)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def test_shipped_received_short_and_written_off(client, shop):
+    transfer_id = made(client, shop)
+    shipped = post(client, f"/transfers/{transfer_id}/ship", shop["ann"], key="s1")
+    assert shipped.status_code == 200, shipped.get_json()
+    assert shipped.get_json()["status"] == "shipped"
+    again = post(client, f"/transfers/{transfer_id}/ship", shop["ann"], key="s1")
+    assert again.get_json() == shipped.get_json()
+    assert_problem(post(client, f"/transfers/{transfer_id}/ship", shop["ann"]), 409)
+    stock = client.get(API + "/stock?sku=T1-S", headers=shop["boss"]).get_json()
+    assert (stock["on_hand"], stock["in_transit"]) == (6, 4)
+    body = {"lines": [{"sku": "T1-S", "received": 3, "reason": "one missing"}]}
+    received = post(client, f"/transfers/{transfer_id}/receive", shop["bea"], body)
+    assert received.status_code == 200, received.get_json()
+    state = received.get_json()
+    assert state["status"] == "received"
+    assert [(x["sku"], x["received"], x["in_transit"]) for x in state["lines"]] == [
+        ("T1-S", 3, 1),
+        ("T1-M", 0, 4),
+    ]
+    decisions = {
+        "lines": [
+            {"sku": "T1-S", "action": "write_off"},
+            {"sku": "T1-M", "action": "return"},
+        ]
+    }
+    assert_problem(post(client, f"/transfers/{transfer_id}/decide", shop["bea"], decisions), 403)
+    decided = post(client, f"/transfers/{transfer_id}/decide", shop["boss"], decisions)
+    assert decided.get_json()["status"] == "closed"
+    lines = decided.get_json()["lines"]
+    assert [(x["written_off"], x["returned"], x["in_transit"]) for x in lines] == [
+        (1, 0, 0),
+        (0, 4, 0),
+    ]
+    stock = client.get(API + "/stock?sku=T1-M", headers=shop["boss"]).get_json()
+    assert (stock["on_hand"], stock["in_transit"]) == (10, 0)
+
+
+def test_a_shipped_transfer_is_cancelled_by_a_manager(client, shop):
+    transfer_id = made(client, shop)
+    post(client, f"/transfers/{transfer_id}/ship", shop["ann"])
+    assert_problem(post(client, f"/transfers/{transfer_id}/cancel", shop["ann"]), 403)
+    cancelled = post(client, f"/transfers/{transfer_id}/cancel", shop["boss"])
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert_problem(post(client, f"/transfers/{transfer_id}/cancel", shop["boss"]), 409)
+
+
+def test_warehouse_permissions_on_every_read_and_write(app, client, shop):
+    transfer_id = made(client, shop)
+    path = f"/transfers/{transfer_id}"
+    before = snapshot(app)
+    # dan works in neither warehouse: refused everything, even reading.
+    assert_problem(client.get(API + path, headers=shop["dan"]), 403)
+    for step in ("ship", "receive", "cancel", "decide"):
+        assert_problem(post(client, f"{path}/{step}", shop["dan"], {"lines": []}), 403)
+    # The destination's clerk does not ship; the source's does not receive.
+    assert_problem(post(client, f"{path}/ship", shop["bea"]), 403)
+    assert snapshot(app) == before
+    assert client.get(API + path, headers=shop["cai"]).status_code == 200
+    post(client, f"{path}/ship", shop["ann"])
+    assert_problem(post(client, f"{path}/receive", shop["ann"], {"lines": []}), 403)
+    # ann cannot make a transfer into SH, where she does not work.
+    assert_problem(post(client, "/transfers", shop["ann"], NEW), 403)
+    assert_problem(post(client, "/transfers", shop["cai"], NEW), 403)
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"from_warehouse": "NOPE"}, ["from_warehouse"]),
+        ({"to_warehouse": "MAIN"}, ["to_warehouse"]),
+        ({"lines": []}, ["lines"]),
+        ({"lines": [{"sku": "T1-S", "qty": 0}]}, ["lines[0].qty"]),
+        ({"lines": [{"sku": "T1-S", "qty": 1}, {"sku": "T1-S", "qty": 1}]}, ["lines[1].sku"]),
+        ({"lines": [{"sku": "NOPE", "qty": 1}]}, ["lines[0].sku"]),
+        ({"lines": [{"sku": "T1-S", "qty": True}]}, ["lines[0].qty"]),
+        ({"to_warehouse": None}, ["to_warehouse"]),
+    ],
+)
+def test_a_bad_transfer_is_refused_and_nothing_written(app, client, shop, change, fields):
+    before = snapshot(app)
+    response = post(client, "/transfers", shop["boss"], {**NEW, **change})
+    assert_problem(response, 422, *fields)
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"lines": [{"sku": "T1-S", "received": 5}]}, ["lines[0]"]),
+        ({"lines": [{"sku": "T1-S", "received": -1}]}, ["lines[0].received"]),
+        ({"lines": [{"sku": "T1-S", "received": 1}] * 2}, ["lines[1].sku"]),
+        ({"lines": [{"sku": "NOPE", "received": 1}]}, ["lines[0].sku"]),
+        ({"lines": [], "location": "NOPE"}, ["location"]),
+        ({"lines": [], "location": "~TRANSIT"}, ["location"]),
+    ],
+)
+def test_a_bad_receipt_is_refused_and_nothing_written(app, client, shop, body, fields):
+    transfer_id = made(client, shop)
+    post(client, f"/transfers/{transfer_id}/ship", shop["ann"])
+    before = snapshot(app)
+    response = post(client, f"/transfers/{transfer_id}/receive", shop["bea"], body)
+    assert_problem(response, 422, *fields)
+    assert snapshot(app) == before
+
+
+def test_a_bad_decision_and_an_unknown_transfer(app, client, shop):
+    transfer_id = made(client, shop)
+    path = f"/transfers/{transfer_id}/decide"
+    bad = {"lines": [{"sku": "T1-S", "action": "burn"}]}
+    assert_problem(post(client, path, shop["boss"], bad), 422, "lines[0].action")
+    good = {"lines": [{"sku": "T1-S", "action": "return"}]}
+    assert_problem(post(client, path, shop["boss"], good), 409)  # not received yet
+    assert_problem(client.get(API + "/transfers/999999", headers=shop["boss"]), 404)
+    assert_problem(post(client, "/transfers/999999/ship", shop["boss"]), 404)
+
+
+def test_every_route_is_in_the_openapi_document(client, shop):
+    paths = client.get(API + "/openapi.json").get_json()["paths"]
+    for endpoint in TRANSFER_ENDPOINTS:
+        method, path = endpoint.split(" ")
+        assert method.lower() in paths[path], endpoint
