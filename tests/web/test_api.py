@@ -172,6 +172,7 @@ def test_get_stock_gives_figures_and_locations(api):
         "on_hand": 7,
         "reserved": 0,
         "available": 7,
+        "in_transit": 0,
         "locations": [{"location": "DEFAULT", "on_hand": 7}],
     }
     empty = api.get("/stock", role=Role.VIEWER, query_string={"sku": L}).get_json()
