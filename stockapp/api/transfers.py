@@ -43,7 +43,7 @@ def create_transfer():
 
 
 @api.get(TRANSFER)
-@requires(Reads.TRANSFERS)
+@requires(Reads.WAREHOUSES)
 def get_transfer(transfer_id: int):
     return answer(TransferState, _state(transfer_id))
 
