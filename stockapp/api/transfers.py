@@ -13,9 +13,8 @@ from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..models.ledger import MAX_ID
 from ..queries import warehouses as warehouse_queries
-from ..queries.transfers import transfer_detail
+from ..queries.transfers import readable_transfer
 from ..services import transfers
-from ..services.errors import NotFound, NotPermitted
 from . import api
 from .access import requires
 from .reading import answer, body, idempotency_key, unique_skus
@@ -119,18 +118,11 @@ def _no_warehouse(code: str):
 
 
 def _readable(transfer_id: int) -> dict:
-    """The transfer, if the caller works in either of its warehouses."""
-    detail = transfer_detail(transfer_id)
-    if detail is None:
-        raise NotFound(_l("Transfer %(id)s does not exist.", id=transfer_id))
-    transfer = detail["transfer"]
-    if not transfers.may_read(g.api_user.id, transfer.from_warehouse_id, transfer.to_warehouse_id):
-        raise NotPermitted(_l("You do not work in this warehouse."))
-    return detail
+    return readable_transfer(g.api_user.id, transfer_id)
 
 
 def _skus(detail: dict) -> dict[str, int]:
-    return {sku: line.variant_id for line, sku in detail["lines"]}
+    return {sku: line.variant_id for line, sku, _ in detail["lines"]}
 
 
 def _state(transfer_id: int) -> dict:
@@ -163,7 +155,7 @@ def _state(transfer_id: int) -> dict:
                     )
                 },
             }
-            for line, sku in detail["lines"]
+            for line, sku, _ in detail["lines"]
         ],
     }
 

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         returns,
         settings,
         stock,
+        transfers,
         warehouses,
     )
 
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
         purchasing,
         settings,
         warehouses,
+        transfers,
         imports,
     ):
         app.register_blueprint(area.bp)

@@ -1,12 +1,15 @@
 """Transfers (调拨) over the API: every step, role and warehouse permission, and every
 validation error as problem+json with nothing written."""
 
+import re
+
 import pytest
 
 from stockapp.database import write_transaction
 from stockapp.models import MovementKind, Role
 from stockapp.services import ledger, warehouses
 from tests.support.api import API, TRANSFER_ENDPOINTS, assert_problem, snapshot
+from tests.support.pages import as_user, text
 from tests.web.test_warehouses import tokens
 
 
@@ -178,3 +181,107 @@ def test_every_route_is_in_the_openapi_document(client, shop):
     for endpoint in TRANSFER_ENDPOINTS:
         method, path = endpoint.split(" ")
         assert method.lower() in paths[path], endpoint
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def unchanged(app) -> dict:
+    """``snapshot`` but for what signing in as each user writes (sessions, throttles)."""
+    return {k: v for k, v in snapshot(app).items() if k not in ("user_sessions", "login_throttle")}
+
+
+def test_the_pages_ship_receive_short_and_write_off(app, client, shop):
+    transfer_id = made(client, shop)
+    page = f"/transfers/{transfer_id}"
+    as_user(client, "ann")
+    assert f"TF{transfer_id:07d}" in text(client.get("/transfers"))
+    shown = text(client.get(page))
+    assert 'id="ship"' in shown and 'id="receive"' not in shown and 'id="cancel"' not in shown
+    shipped = client.post(f"{page}/ship", data={"key": "page-ship"})
+    assert shipped.status_code == 302
+    as_user(client, "bea")
+    shown = text(client.get(page))
+    assert 'id="receive"' in shown and 'id="ship"' not in shown
+    v = dict(re.findall(r'id="line-(\d+)">\s*<th scope="row">([^<]+)<', shown))
+    s, m = (int(k) for k, sku in sorted(v.items(), key=lambda kv: kv[1], reverse=True))
+    form = {"key": "page-receive", f"received-{s}": "3", f"reason-{s}": "one missing"}
+    received = client.post(f"{page}/receive", data=form)
+    assert received.status_code == 302
+    as_user(client, "boss")
+    shown = text(client.get(page))
+    assert 'id="decide"' in shown and "Waiting for a decision" in shown
+    decided = client.post(
+        f"{page}/decide", data={"key": "d", f"action-{s}": "write_off", f"action-{m}": "return"}
+    )
+    assert decided.status_code == 302
+    assert "Closed" in text(client.get(page))
+    slip = text(client.get(f"{page}/slip"))
+    assert "Transfer slip" in slip and "one missing" in slip
+    with app.app_context():
+        assert ledger.discrepancies() == []
+
+
+def test_the_pages_in_chinese(client, shop):
+    transfer_id = made(client, shop)
+    as_user(client, "boss")
+    zh = {"Accept-Language": "zh-CN"}
+    assert "调拨" in text(client.get(f"/transfers/{transfer_id}", headers=zh))
+    assert "调拨单" in text(client.get(f"/transfers/{transfer_id}/slip", headers=zh))
+
+
+def test_the_pages_check_roles_and_warehouses(app, client, shop):
+    transfer_id = made(client, shop)
+    page = f"/transfers/{transfer_id}"
+    before = unchanged(app)
+    as_user(client, "dan")  # works in neither warehouse
+    assert f"TF{transfer_id:07d}" not in text(client.get("/transfers"))
+    for path in (page, f"{page}/slip"):
+        assert client.get(path).status_code == 403
+    for step in ("ship", "receive", "decide", "cancel"):
+        assert client.post(f"{page}/{step}", data={"key": "x"}).status_code == 403
+    as_user(client, "cai")  # a viewer of the destination: reads, does nothing
+    assert client.get(page).status_code == 200
+    for step in ("ship", "receive", "decide", "cancel"):
+        assert client.post(f"{page}/{step}", data={"key": "x"}).status_code == 403
+    as_user(client, "bea")  # the destination's clerk does not ship, nor cancel
+    refused = client.post(f"{page}/ship", data={"key": "x"})
+    assert refused.status_code == 422 and "Only the source warehouse ships" in text(refused)
+    assert client.post(f"{page}/cancel", data={"key": "x"}).status_code == 403
+    assert unchanged(app) == before
+    assert client.get("/transfers/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [("x", "Enter a whole number"), ("-1", "Enter a whole number"), ("5", "more than the 4")],
+)
+def test_a_bad_quantity_is_shown_beside_its_line(app, client, shop, typed, message):
+    transfer_id = made(client, shop)
+    page = f"/transfers/{transfer_id}"
+    as_user(client, "ann")
+    client.post(f"{page}/ship", data={"key": "s"})
+    as_user(client, "bea")
+    v = re.search(r'id="line-(\d+)"', text(client.get(page))).group(1)
+    before = snapshot(app)
+    refused = client.post(f"{page}/receive", data={"key": "r", f"received-{v}": typed})
+    assert refused.status_code == 422
+    assert message in text(refused)
+    assert re.search(
+        rf'<td class="cell has-error">\s*<input[^>]*name="received-{v}"', text(refused)
+    )
+    assert snapshot(app) == before
+
+
+def test_a_user_value_is_escaped_on_the_pages(client, shop):
+    transfer_id = made(client, shop)
+    page = f"/transfers/{transfer_id}"
+    as_user(client, "ann")
+    client.post(f"{page}/ship", data={"key": "s"})
+    as_user(client, "bea")
+    v = re.search(r'id="line-(\d+)"', text(client.get(page))).group(1)
+    client.post(f"{page}/receive", data={"key": "r", f"reason-{v}": "<script>x</script>"})
+    as_user(client, "boss")
+    for path in (page, f"{page}/slip"):
+        shown = text(client.get(path))
+        assert "<script>x</script>" not in shown and "&lt;script&gt;x&lt;/script&gt;" in shown
