@@ -62,6 +62,7 @@ NOT_A_DATUM = {
     "movements.mine",
     "movements.reverse",
     "orders.new",
+    "transfers.new",
     "orders.cancel",
     "stock.manage",
     "returns.new",

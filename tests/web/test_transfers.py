@@ -4,8 +4,10 @@ validation error as problem+json with nothing written."""
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from stockapp.database import write_transaction
+from stockapp.extensions import db
 from stockapp.models import MovementKind, Role
 from stockapp.services import ledger, warehouses
 from tests.support.api import API, TRANSFER_ENDPOINTS, assert_problem, snapshot
@@ -285,3 +287,46 @@ def test_a_user_value_is_escaped_on_the_pages(client, shop):
     for path in (page, f"{page}/slip"):
         shown = text(client.get(path))
         assert "<script>x</script>" not in shown and "&lt;script&gt;x&lt;/script&gt;" in shown
+
+
+def test_a_new_transfer_from_the_page_by_grid_and_scan(app, client, shop):
+    as_user(client, "boss")
+    assert 'id="new-transfer"' in text(client.get("/transfers"))
+    with app.app_context():
+        ids = dict(db.session.execute(sa.text("SELECT code, id FROM warehouses")).all())
+        s = db.session.scalar(sa.text("SELECT id FROM variants WHERE sku = 'T1-S'"))
+    form = {"key": "n1", "from_warehouse": ids["MAIN"], "to_warehouse": ids["SH"]}
+    scanned = client.post("/transfers/new", data=form | {"add": "T1-S"})
+    assert scanned.status_code == 200 and f'name="q-{s}"' in text(scanned)
+    created = client.post("/transfers/new", data=form | {"style": "T1", f"q-{s}": "3"})
+    assert created.status_code == 302, text(created)
+    assert "/transfers/" in created.location
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"to_warehouse": "MAIN"}, "Choose a warehouse other than the source."),
+        ({"q": "x"}, "Enter a whole number"),
+        ({"q": ""}, "Add at least one size with a quantity."),
+        ({"to_warehouse": None}, "Not a valid choice"),
+    ],
+)
+def test_a_bad_new_transfer_is_refused_on_the_page(app, client, shop, change, message):
+    as_user(client, "boss")
+    with app.app_context():
+        ids = dict(db.session.execute(sa.text("SELECT code, id FROM warehouses")).all())
+        s = db.session.scalar(sa.text("SELECT id FROM variants WHERE sku = 'T1-S'"))
+    to = change.get("to_warehouse", "SH")
+    form = {
+        "key": "n2",
+        "from_warehouse": ids["MAIN"],
+        "to_warehouse": 999 if to is None else ids[to],
+        "style": "T1",
+        f"q-{s}": change.get("q", "2"),
+    }
+    before = unchanged(app)
+    refused = client.post("/transfers/new", data=form)
+    assert refused.status_code == 422
+    assert message in text(refused)
+    assert unchanged(app) == before

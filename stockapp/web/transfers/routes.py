@@ -11,14 +11,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...access import Reads
+from ...htmx import client_redirect, is_htmx
 from ...models import Role, TransferDecision, TransferStatus
 from ...models.ledger import MAX_NOTE
+from ...queries import warehouses as warehouse_queries
 from ...queries.transfers import readable_transfer, transfer_list
 from ...services import transfers, warehouses
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
 from . import bp
+from .forms import TransferForm
 
 
 @bp.get("/transfers")
@@ -27,6 +30,56 @@ def index():
     """The newest transfers from or to the warehouses the user works in."""
     rows = transfer_list(warehouses.allowed_warehouse_ids(current_user.id))
     return render_template("transfers/index.html", rows=rows, TransferStatus=TransferStatus)
+
+
+@bp.route("/transfers/new", methods=["GET", "POST"])
+@role_required(Role.CLERK)
+def new():
+    """A new transfer: the two warehouses, a colour × size grid per style (by code or
+    scan); created as a draft, shipped from its page."""
+    source = entry_form.source()
+    form = TransferForm(formdata=source)
+    choices = [
+        (row.id, f"{row.code} · {row.name}")
+        for row in warehouse_queries.warehouse_rows(
+            warehouses.allowed_warehouse_ids(current_user.id)
+        )
+        if row.active
+    ]
+    form.from_warehouse.choices = form.to_warehouse.choices = choices
+    if source is None:
+        form.key.data = uuid4().hex
+        source = request.args
+    entry = entry_form.read_entry(source, ("q",))
+    if request.method == "GET" or source.get("add", "").strip():
+        return _new_form(form, entry)
+    valid = entry_form.validate(form)
+    lines = [
+        (variant.id, qty)
+        for style in entry.styles
+        for variant in style.variants
+        if not variant.archived and (qty := entry.number(f"q-{variant.id}"))
+    ]
+    if not valid or entry.errors:
+        return _new_form(form, entry, status=422)
+    try:
+        created = transfers.create(
+            from_warehouse_id=form.from_warehouse.data,
+            to_warehouse_id=form.to_warehouse.data,
+            lines=lines,
+            operator_id=current_user.id,
+            idempotency_key=form.key.data,
+        )
+    except DomainError as refused:
+        entry_form.show_refusal(form, refused, {"warehouse": "to_warehouse"})
+        return _new_form(form, entry, status=422)
+    flash(_("Transfer %(number)s created.", number=created["number"]), "success")
+    return client_redirect(url_for("transfers.show", transfer_id=created["id"]))
+
+
+def _new_form(form: TransferForm, entry: entry_form.Entry, status: int = 200):
+    template = "transfers/_new_form.html" if is_htmx() else "transfers/new.html"
+    return render_template(template, form=form, entry=entry, grids=entry_form.grids(entry)), status
 
 
 @bp.get("/transfers/<int:transfer_id>")
