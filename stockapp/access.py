@@ -21,6 +21,7 @@ class Reads:
     PURCHASING = Role.CLERK
     # Warehouses and their locations, with the stock each holds: only those the user
     # works in (``services.warehouses.allowed_warehouse_ids``).
+    # Transfers (调拨) too: those from or to a warehouse the user works in.
     WAREHOUSES = Role.VIEWER
     # Users, their roles and last sign-ins, and the audit trail of every change.
     ACCOUNTS = Role.MANAGER

@@ -19,6 +19,7 @@ from . import (  # noqa: E402
     receipts,
     returns,
     stock,
+    transfers,
     warehouses,
 )
 
@@ -36,5 +37,6 @@ __all__ = [
     "receipts",
     "returns",
     "stock",
+    "transfers",
     "warehouses",
 ]

@@ -21,6 +21,7 @@ from ..contracts import (
     purchasing,
     returns,
     stock,
+    transfers,
     warehouses,
 )
 from ..contracts.shared import Problem
@@ -125,6 +126,24 @@ OPERATIONS = [
     Operation("post", "/suppliers", "Create a supplier.", (201, purchasing.Supplier),
               purchasing.NewSupplier),
     Operation("get", "/suppliers", "Every supplier.", (200, purchasing.SupplierList)),
+    Operation("post", "/transfers", "Create a draft transfer (调拨) between two warehouses "
+              "the caller works in.", (201, transfers.TransferState), transfers.NewTransfer,
+              errors=(403,)),
+    Operation("get", "/transfers/{transfer_id}", "A transfer: state, lines with shipped, "
+              "received, damaged, decided and in transit.", (200, transfers.TransferState),
+              errors=(403,)),
+    Operation("post", "/transfers/{transfer_id}/ship", "Ship from the source: stock leaves "
+              "its bins into in transit (在途).", (200, transfers.TransferState),
+              errors=(409,)),
+    Operation("post", "/transfers/{transfer_id}/receive", "Receive at the destination: "
+              "short, damaged and reasons per line; closes if nothing is left in transit.",
+              (200, transfers.TransferState), transfers.Receipt, errors=(409,)),
+    Operation("post", "/transfers/{transfer_id}/decide", "A manager's decision per line "
+              "left in transit: write off, or return to the source.",
+              (200, transfers.TransferState), transfers.Decisions, errors=(409,)),
+    Operation("post", "/transfers/{transfer_id}/cancel", "Cancel a draft, or a shipped "
+              "transfer (its goods go back to the source).", (200, transfers.TransferState),
+              errors=(409,)),
     Operation("post", "/purchase-orders", "Create a purchase order (采购单), placed unless "
               "place is false.", (201, purchasing.PurchaseOrderRef),
               purchasing.NewPurchaseOrder),

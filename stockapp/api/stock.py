@@ -23,7 +23,13 @@ def get_stock():
         raise NotFound(_l("No variant with SKU %(sku)s.", sku=sku))
     level = queries.stock_levels([variant.id])[variant.id]
     return answer(
-        Stock, {"sku": sku, **level.as_dict(), "locations": queries.stock_by_location(variant.id)}
+        Stock,
+        {
+            "sku": sku,
+            **level.as_dict(),
+            "in_transit": queries.in_transit(variant.id),
+            "locations": queries.stock_by_location(variant.id),
+        },
     )
 
 

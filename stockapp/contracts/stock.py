@@ -1,6 +1,6 @@
 """Stock: one variant's figures, inbound and stocktake bodies, and what they post."""
 
-from pydantic import create_model
+from pydantic import Field, create_model
 
 from ..models import DocumentKind, DocumentStatus, MovementKind
 from .shared import Answer, Contract, Count, Note, Qty, Sku, Timestamp, lines, vocabulary
@@ -20,6 +20,10 @@ class Stock(Answer):
     on_hand: int
     reserved: int
     available: int
+    in_transit: int = Field(
+        description="Shipped by one warehouse, not yet received by another (在途): in no "
+        "warehouse's on hand or available."
+    )
     locations: list[LocationStock]
 
 

@@ -36,6 +36,7 @@ from .purchasing import (
     Supplier,
 )
 from .search import SEARCHED, search_table
+from .transfers import Transfer, TransferDecision, TransferLine, TransferStatus
 from .warehouse import (
     Location,
     UserWarehouse,
@@ -82,6 +83,10 @@ __all__ = [
     "Style",
     "Supplier",
     "TokenState",
+    "Transfer",
+    "TransferDecision",
+    "TransferLine",
+    "TransferStatus",
     "User",
     "UserSession",
     "UserWarehouse",

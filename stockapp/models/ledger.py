@@ -80,6 +80,7 @@ class DocumentKind(Vocabulary):
     OPENING = "opening", _l("Opening stock")
     MOVE = "move", _l("Bin move")
     WRITE_OFF = "write_off", _l("Write-off")
+    TRANSFER = "transfer", _l("Transfer")
 
     @property
     def prefix(self) -> str:
@@ -92,6 +93,7 @@ class DocumentKind(Vocabulary):
             "opening": "OS",
             "move": "MV",
             "write_off": "WO",
+            "transfer": "TF",
         }[self.value]
 
 

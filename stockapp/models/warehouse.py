@@ -18,6 +18,10 @@ MAX_LOCATION = 32
 MAX_ZONE = 40
 MAX_LOCATION_NAME = 40
 
+# The code of a warehouse's transit location: outside the location codes a user may
+# give (they start with a letter or a digit), so it never takes one.
+TRANSIT_LOCATION = "~TRANSIT"
+
 # The default location until a manager names it: its code, DEFAULT, is not a word.
 DEFAULT_LOCATION_NAME = _l("Default location")
 
@@ -68,10 +72,19 @@ class Location(db.Model):
     name: Mapped[str] = mapped_column(String(MAX_LOCATION_NAME), default="", server_default="")
     # Damaged goods are kept here, apart from sellable stock.
     is_quarantine: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Goods shipped to this warehouse and not yet received (在途): one such location per
+    # warehouse (TRANSIT_LOCATION), made with it. Its stock is in neither warehouse's on
+    # hand; only transfers post to it.
+    is_transit: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def shown_name(self) -> str:
         return shown_name(self.code, self.name, self.is_default)
+
+
+def sellable_location():
+    """SQL: the location (``Location``) holds sellable stock: neither quarantine nor transit."""
+    return ~Location.is_quarantine & ~Location.is_transit
 
 
 class WriteOffReason(Vocabulary):

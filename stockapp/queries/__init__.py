@@ -47,6 +47,7 @@ from .receipts import (
     receipt_skus,
 )
 from .stock import (
+    in_transit,
     locations_of,
     main_locations,
     reserved,
@@ -60,6 +61,7 @@ __all__ = [
     "categories",
     "discrepancies_of",
     "id_by_number_or_id",
+    "in_transit",
     "locations_of",
     "main_locations",
     "manager_todo",

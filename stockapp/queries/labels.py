@@ -134,7 +134,7 @@ def bin_labels(warehouse_id: int, location_id: int | None = None) -> Batch:
     query = (
         select(Location, Warehouse.name)
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
-        .where(Location.warehouse_id == warehouse_id)
+        .where(Location.warehouse_id == warehouse_id, ~Location.is_transit)
         .order_by(Location.code)
     )
     if location_id is not None:

@@ -14,7 +14,7 @@ from ..models import (
     Variant,
     Warehouse,
 )
-from ..models.warehouse import shown_name
+from ..models.warehouse import sellable_location, shown_name
 from ..services.warehouses import MAIN_WAREHOUSE
 
 
@@ -32,9 +32,9 @@ class StockLevel:
         return {"on_hand": self.on_hand, "reserved": self.reserved, "available": self.available}
 
 
-def _quarantine():
-    """Locations for damaged goods: their stock is not sellable, so not on hand."""
-    return select(Location.id).where(Location.is_quarantine).scalar_subquery()
+def _not_sellable():
+    """Locations for damaged goods and goods in transit: their stock is not on hand."""
+    return select(Location.id).where(~sellable_location()).scalar_subquery()
 
 
 def stock_levels(variant_ids) -> dict[int, StockLevel]:
@@ -42,7 +42,7 @@ def stock_levels(variant_ids) -> dict[int, StockLevel]:
     ids = list(variant_ids)
     rows = db.session.execute(
         select(Balance.variant_id, func.sum(Balance.qty))
-        .where(one_of(Balance.variant_id, ids), Balance.location_id.not_in(_quarantine()))
+        .where(one_of(Balance.variant_id, ids), Balance.location_id.not_in(_not_sellable()))
         .group_by(Balance.variant_id)
     )
     on_hand = dict(rows.all())
@@ -54,7 +54,7 @@ def _on_hand_and_held():
     """Scalar subqueries of a variant's (``Variant.id``'s) on hand and reserved."""
     on_hand = (
         select(func.coalesce(func.sum(Balance.qty), 0))
-        .where(Balance.variant_id == Variant.id, Balance.location_id.not_in(_quarantine()))
+        .where(Balance.variant_id == Variant.id, Balance.location_id.not_in(_not_sellable()))
         .scalar_subquery()
     )
     held = (
@@ -144,13 +144,23 @@ STOCK_VERSION = select(func.coalesce(func.sum(StockVersion.__table__.c.n), 0))
 
 
 def stock_by_location(variant_id: int) -> list[dict]:
+    """The pieces of a variant in each location holding any (in transit: ``in_transit``)."""
     rows = db.session.execute(
         select(Location.code, Balance.qty)
         .join(Location, Location.id == Balance.location_id)
-        .where(Balance.variant_id == variant_id, Balance.qty != 0)
+        .where(Balance.variant_id == variant_id, Balance.qty != 0, ~Location.is_transit)
         .order_by(Location.code)
     )
     return [{"location": code, "on_hand": qty} for code, qty in rows]
+
+
+def in_transit(variant_id: int) -> int:
+    """The pieces of a variant shipped by one warehouse and not yet received by another."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Balance.qty), 0))
+        .join(Location, Location.id == Balance.location_id)
+        .where(Balance.variant_id == variant_id, Location.is_transit)
+    )
 
 
 def locations_of(variant_ids) -> dict[int, list[str]]:
@@ -158,7 +168,7 @@ def locations_of(variant_ids) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(Balance.variant_id, Location.code, Location.name, Location.is_default)
         .join(Location, Location.id == Balance.location_id)
-        .where(Balance.variant_id.in_(list(variant_ids)), Balance.qty > 0)
+        .where(Balance.variant_id.in_(list(variant_ids)), Balance.qty > 0, ~Location.is_transit)
         .order_by(Location.code)
     )
     found: dict[int, list[str]] = {}
@@ -181,6 +191,10 @@ def main_locations(codes) -> dict[str, tuple[int, bool]]:
     rows = db.session.execute(
         select(func.upper(Location.code), Location.id, Location.is_quarantine)
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
-        .where(Warehouse.code == MAIN_WAREHOUSE, func.upper(Location.code).in_(wanted))
+        .where(
+            Warehouse.code == MAIN_WAREHOUSE,
+            func.upper(Location.code).in_(wanted),
+            ~Location.is_transit,
+        )
     )
     return {code: (location_id, quarantine) for code, location_id, quarantine in rows}

@@ -24,13 +24,13 @@ def warehouse_rows(allowed: frozenset[int] | None) -> list[WarehouseRow]:
     """The warehouses among ``allowed`` (None: every one), by code, in one statement."""
     bins = (
         select(func.count(Location.id))
-        .where(Location.warehouse_id == Warehouse.id)
+        .where(Location.warehouse_id == Warehouse.id, ~Location.is_transit)
         .scalar_subquery()
     )
     on_hand = (
         select(func.coalesce(func.sum(Balance.qty), 0))
         .join(Location, Location.id == Balance.location_id)
-        .where(Location.warehouse_id == Warehouse.id)
+        .where(Location.warehouse_id == Warehouse.id, ~Location.is_transit)
         .scalar_subquery()
     )
     query = select(
@@ -48,7 +48,9 @@ def warehouse_by_code(code: str) -> Warehouse | None:
 
 def location_by_code(warehouse_id: int, code: str) -> Location | None:
     return db.session.scalar(
-        select(Location).where(Location.warehouse_id == warehouse_id, Location.code == code)
+        select(Location).where(
+            Location.warehouse_id == warehouse_id, Location.code == code, ~Location.is_transit
+        )
     )
 
 

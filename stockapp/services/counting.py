@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Balance, DocumentKind, Location, MovementKind, Variant
+from ..models.warehouse import sellable_location
 from . import documents, ledger
 from .errors import CountDifference, StaleCount
 from .idempotency import run_once
@@ -100,7 +101,7 @@ def _sellable_pairs(variant_ids) -> set[tuple[int, int]]:
         db.session.execute(
             select(Balance.variant_id, Balance.location_id)
             .join(Location, Location.id == Balance.location_id)
-            .where(Balance.variant_id.in_(variant_ids), ~Location.is_quarantine)
+            .where(Balance.variant_id.in_(variant_ids), sellable_location())
         ).all()
     )
 

@@ -163,3 +163,11 @@ class AlreadyCancelled(InvalidTransition):
 
 class AlreadyApproved(InvalidTransition):
     title = _l("Already approved")
+
+
+class AlreadyShipped(InvalidTransition):
+    title = _l("Already shipped")
+
+
+class AlreadyReceived(InvalidTransition):
+    title = _l("Already received")

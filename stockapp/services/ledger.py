@@ -35,6 +35,7 @@ from ..models import (
     Movement,
     MovementKind,
     Variant,
+    Warehouse,
 )
 from ..models.ledger import MAX_BALANCE, Int64
 from . import documents
@@ -296,6 +297,79 @@ _LOCK_BALANCES = Prepared(
 )
 
 
+def take_from_locations(
+    wanted: dict[int, int], *, warehouse_id: int | None = None, also: Sequence[int] = ()
+) -> tuple[list[Line], dict[tuple[int, int], int]]:
+    """Lines that take ``wanted`` pieces of each variant out of its sellable locations
+    (of one warehouse, or of every one), and the balances locked for them (``held``
+    for ``post``).
+
+    Locks the variants' balances (in the ledger's order, in one statement) and takes
+    from the lowest location id first (the default location is the first made),
+    never from a quarantine or transit location. ``also``: locations where the same
+    post puts the variants (a transfer's transit location), whose balances are
+    locked in that same statement, so that no lock is taken out of order. A variant
+    whose locations hold too little in all is named with its shortfall (and the
+    warehouse, when one is given) in ``InsufficientStock``, before anything is written.
+    """
+    if also:
+        _create_balances([(v, loc) for v in wanted for loc in also])
+    statement = _TAKEABLE if warehouse_id is None else _TAKEABLE_IN
+    params = {"variants": sorted(wanted), "warehouse": warehouse_id, "also": sorted(also)}
+    rows = run(statement, params).all()
+    held: dict[int, list[tuple[int, int]]] = {}
+    for variant_id, location_id, qty in rows:
+        if location_id not in also:
+            held.setdefault(variant_id, []).append((location_id, qty))
+    lines, short = [], []
+    for variant_id, pieces in sorted(wanted.items()):
+        stock = held.get(variant_id, [])
+        on_hand = sum(qty for _, qty in stock)
+        if on_hand < pieces:
+            short.append((variant_id, on_hand, pieces))
+            continue
+        for location_id, qty in stock:
+            take = min(qty, pieces)
+            if take:
+                lines.append(Line(variant_id, location_id, -take))
+            pieces -= take
+    if short:
+        skus = dict(
+            db.session.execute(
+                select(Variant.id, Variant.sku).where(Variant.id.in_([v for v, _, _ in short]))
+            ).all()
+        )
+        place = "" if warehouse_id is None else db.session.get(Warehouse, warehouse_id).code
+        raise InsufficientStock(
+            [
+                Shortage(sku=skus[v], location=place, on_hand=on_hand, requested=pieces)
+                for v, on_hand, pieces in short
+            ]
+        )
+    return lines, {(v, loc): qty for v, loc, qty in rows}
+
+
+def _takeable(*, in_warehouse: bool) -> Prepared:
+    locations = Location.__table__
+    takeable = (balances.c.qty > 0) & ~locations.c.is_quarantine & ~locations.c.is_transit
+    if in_warehouse:
+        takeable &= locations.c.warehouse_id == bindparam("warehouse")
+    return Prepared(
+        select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(
+            in_list(balances.c.variant_id, "variants"),
+            takeable | in_list(balances.c.location_id, "also"),
+        )
+        .order_by(balances.c.variant_id, balances.c.location_id)
+        .with_for_update(of=balances)  # the balances only: every document shares the locations
+    )
+
+
+_TAKEABLE = _takeable(in_warehouse=False)
+_TAKEABLE_IN = _takeable(in_warehouse=True)
+
+
 def _create_balances(pairs: Iterable[tuple[int, int]]) -> None:
     """Balance rows at 0 for (variant, location) pairs that have none; the rows already
     there are left alone."""
@@ -330,6 +404,10 @@ def reverse(
         raise NotFound(_l("Document %(id)s does not exist.", id=document_id))
     if original.status == DocumentStatus.REVERSED:
         raise AlreadyReversed(_l("%(number)s has already been reversed.", number=original.number))
+    if original.kind == DocumentKind.TRANSFER:
+        raise InvalidTransition(
+            _l("%(number)s is a transfer: change it through the transfer.", number=original.number)
+        )
     if original.kind == DocumentKind.REVERSAL or original.status != DocumentStatus.POSTED:
         raise InvalidTransition(_l("%(number)s cannot be reversed.", number=original.number))
     if original.order_id != order_id:

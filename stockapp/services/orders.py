@@ -14,15 +14,13 @@ from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..database import Prepared, in_list, mark_stock_changed, run, utcnow
+from ..database import Prepared, mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
     ACTIVE,
-    Balance,
     Document,
     DocumentKind,
-    Location,
     MovementKind,
     Order,
     OrderLine,
@@ -33,12 +31,10 @@ from . import documents, ledger
 from .errors import (
     AlreadyCancelled,
     AlreadyCompleted,
-    InsufficientStock,
     InvalidInput,
     InvalidTransition,
     NotFound,
     NotPermitted,
-    Shortage,
 )
 from .idempotency import run_once
 
@@ -225,7 +221,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             order_id=order_id,
         )
         run(_SHIP_PICKED, {"o": order_id})
-        lines, held = _take_from_locations(picked)
+        lines, held = ledger.take_from_locations(picked)
         posted = ledger.post(
             lines,
             kind=MovementKind.ALLOCATION,
@@ -435,59 +431,3 @@ def _line_errors(lines: Sequence[tuple[int, int]]) -> dict[str, object]:
 def _not_on_order(variant_id: int):
     sku = db.session.scalar(select(Variant.sku).where(Variant.id == variant_id))
     return _l("%(sku)s is not on this order.", sku=sku or variant_id)
-
-
-def _take_from_locations(
-    picked: dict[int, int],
-) -> tuple[list[ledger.Line], dict[tuple[int, int], int]]:
-    """Ledger lines that take ``picked`` pieces of each variant out of its locations,
-    and the balances locked for them (for ``ledger.post``).
-
-    Locks the variants' balances (in the ledger's order) and takes from the
-    lowest location id first (the default location is the first made), never
-    from a quarantine location. A
-    variant whose locations hold too little in all is named with its shortfall.
-    """
-    rows = run(_TAKEABLE, {"variants": sorted(picked)}).all()
-    held: dict[int, list[tuple[int, int]]] = {}
-    for variant_id, location_id, qty in rows:
-        held.setdefault(variant_id, []).append((location_id, qty))
-    lines, short = [], []
-    for variant_id, wanted in sorted(picked.items()):
-        stock = held.get(variant_id, [])
-        on_hand = sum(qty for _, qty in stock)
-        if on_hand < wanted:
-            short.append((variant_id, on_hand, wanted))
-            continue
-        for location_id, qty in stock:
-            take = min(qty, wanted)
-            if take:
-                lines.append(ledger.Line(variant_id, location_id, -take))
-            wanted -= take
-    if short:
-        skus = dict(
-            db.session.execute(
-                select(Variant.id, Variant.sku).where(Variant.id.in_([v for v, _, _ in short]))
-            ).all()
-        )
-        raise InsufficientStock(
-            [
-                Shortage(sku=skus[v], location="", on_hand=on_hand, requested=wanted)
-                for v, on_hand, wanted in short
-            ]
-        )
-    return lines, {(v, loc): qty for v, loc, qty in rows}
-
-
-_balances = Balance.__table__
-_TAKEABLE = Prepared(
-    select(_balances.c.variant_id, _balances.c.location_id, _balances.c.qty)
-    .join(Location.__table__, Location.id == _balances.c.location_id)
-    .where(
-        in_list(_balances.c.variant_id, "variants"),
-        _balances.c.qty > 0,
-        ~Location.is_quarantine,
-    )
-    .order_by(_balances.c.variant_id, _balances.c.location_id)
-    .with_for_update(of=_balances)  # the balances only: every order shares the locations
-)

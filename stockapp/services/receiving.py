@@ -35,6 +35,7 @@ from ..models import (
     ReceiptReason,
 )
 from ..models.ledger import MAX_NOTE
+from ..models.warehouse import sellable_location
 from . import accounts, documents, ledger, purchasing, settings
 from .errors import (
     InvalidInput,
@@ -414,7 +415,7 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
     if chosen:
         sellable = set(
             db.session.scalars(
-                select(Location.id).where(Location.id.in_(chosen), ~Location.is_quarantine)
+                select(Location.id).where(Location.id.in_(chosen), sellable_location())
             )
         )
     costs = {}

@@ -29,6 +29,7 @@ from ..models.warehouse import (
     MAX_WAREHOUSE,
     MAX_WAREHOUSE_NAME,
     MAX_ZONE,
+    TRANSIT_LOCATION,
 )
 from . import audit
 from .errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
@@ -220,6 +221,7 @@ def _usual_statement(*, active: bool):
             balances.c.qty > 0,
             locations.c.warehouse_id == warehouse,
             ~locations.c.is_quarantine,
+            ~locations.c.is_transit,
         )
         .order_by(balances.c.qty.desc(), balances.c.location_id.desc())
         .limit(1)
@@ -243,7 +245,10 @@ _USUAL_ACTIVE = _usual_statement(active=True)
 
 
 def locations(warehouse_id: int | None = None) -> list[Location]:
-    query = select(Location).order_by(Location.warehouse_id, Location.code)
+    """The locations a user may put stock in or take it from (transit ones left out)."""
+    query = (
+        select(Location).where(~Location.is_transit).order_by(Location.warehouse_id, Location.code)
+    )
     if warehouse_id is not None:
         query = query.where(Location.warehouse_id == warehouse_id)
     return list(db.session.scalars(query))
@@ -276,6 +281,7 @@ def create_warehouse(*, code: str, name: str, actor_id: int | None = None) -> in
         session.add(warehouse)
         session.flush()
         session.add(Location(warehouse_id=warehouse.id, code=DEFAULT_LOCATION, is_default=True))
+        session.add(Location(warehouse_id=warehouse.id, code=TRANSIT_LOCATION, is_transit=True))
         if actor_id is not None and allowed_warehouse_ids(actor_id) is not None:
             session.add(UserWarehouse(user_id=actor_id, warehouse_id=warehouse.id))
         audit.record(
@@ -417,10 +423,17 @@ def require_location(user_id: int, location_id: int) -> Location:
     """The location, if the user works in its warehouse (else ``NotPermitted``;
     ``NotFound`` if it does not exist)."""
     location = db.session.get(Location, location_id)
-    if location is None:
+    if location is None or location.is_transit:
         raise NotFound(_l("Location %(id)s does not exist.", id=location_id))
     require_warehouse(user_id, location.warehouse_id)
     return location
+
+
+def transit_location_id(warehouse_id: int) -> int:
+    """Where goods shipped to a warehouse wait until it receives them (在途)."""
+    return db.session.scalar(
+        select(Location.id).where(Location.warehouse_id == warehouse_id, Location.is_transit)
+    )
 
 
 def set_user_warehouses(

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         returns,
         settings,
         stock,
+        transfers,
         warehouses,
     )
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         purchasing,
         settings,
         warehouses,
+        transfers,
         imports,
     ):
         app.register_blueprint(area.bp)

@@ -31,6 +31,8 @@ from stockapp.services import (
     receiving,
     size_groups,
     suppliers,
+    transfers,
+    warehouses,
 )
 from tests.support.apps import make_app
 from tests.support.pages import HTMX, signed_in
@@ -114,6 +116,14 @@ def floor(app, make_user, make_style) -> dict:
         upload = imports.upload(
             content=b"code,name,colour,S\nF1,Tee,Black,1\n", filename="f.csv", actor_id=boss
         )
+        shanghai = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+        transfer = transfers.create(
+            from_warehouse_id=warehouses.main_warehouse_id(),
+            to_warehouse_id=shanghai,
+            lines=[(v, 1) for v in variants],
+            operator_id=boss,
+        )
+        transfers.ship(transfer["id"], operator_id=boss)  # for receive, decide and cancel
     return {
         "code": STYLE,
         "order_id": order["id"],
@@ -129,6 +139,7 @@ def floor(app, make_user, make_style) -> dict:
         "user_id": viewer,
         "change": "deactivate",
         "import_id": upload["id"],
+        "transfer_id": transfer["id"],
         "location_code": "DEFAULT",
         **{
             (f"warehouses.{endpoint}", "code"): "MAIN"

@@ -191,6 +191,15 @@ IMPORT_ENDPOINTS = {
     "GET /imports/{import_id}": Role.MANAGER,
     "POST /imports/{import_id}/confirm": Role.MANAGER,
 }
+# Transfers (tested in test_transfers.py).
+TRANSFER_ENDPOINTS = {
+    "POST /transfers": Role.CLERK,
+    "GET /transfers/{transfer_id}": Role.VIEWER,
+    "POST /transfers/{transfer_id}/ship": Role.CLERK,
+    "POST /transfers/{transfer_id}/receive": Role.CLERK,
+    "POST /transfers/{transfer_id}/decide": Role.MANAGER,
+    "POST /transfers/{transfer_id}/cancel": Role.MANAGER,
+}
 # Warehouses and their locations (tested in test_warehouses.py).
 WAREHOUSE_ENDPOINTS = {
     "GET /warehouses": Role.VIEWER,

@@ -85,13 +85,20 @@ class PostgresDatabases:
 
 
 def seed_main_warehouse() -> None:
-    """What the first migration adds to a new database: the main warehouse and its location."""
+    """What the migrations add to a new database: the main warehouse and its locations."""
     with db.engine.begin() as connection:
         connection.execute(sa.text("INSERT INTO warehouses (code, name) VALUES ('MAIN', '主仓库')"))
         connection.execute(
             sa.text(
                 "INSERT INTO locations (warehouse_id, code, is_default) "
                 "SELECT id, 'DEFAULT', true FROM warehouses WHERE code = 'MAIN'"
+            )
+        )
+        # And 0015's transit location (在途), which every warehouse has.
+        connection.execute(
+            sa.text(
+                "INSERT INTO locations (warehouse_id, code, is_default, is_transit) "
+                "SELECT id, '~TRANSIT', false, true FROM warehouses WHERE code = 'MAIN'"
             )
         )
 

@@ -124,7 +124,9 @@ def test_a_stocktake_of_the_full_cap_over_many_locations_posts(wide, clerk):
             {"w": warehouse, "c": f"A-0{n}"},
         )
     db.session.commit()
-    locations = db.session.scalars(sa.text("SELECT id FROM locations ORDER BY id")).all()
+    locations = db.session.scalars(
+        sa.text("SELECT id FROM locations WHERE NOT is_transit ORDER BY id")
+    ).all()
     counted = wide[:MAX_LINES]
     with write_transaction():
         ledger.post(

@@ -304,7 +304,7 @@ def test_0014_keeps_the_ledger_and_takes_moves_and_write_offs(fresh_url):
                 sa.text(
                     "INSERT INTO write_offs (document_id, location_id, reason, reject_reason) "
                     "SELECT d.id, l.id, 'damaged', '' FROM documents d, locations l "
-                    "WHERE d.kind = 'write_off'"
+                    "WHERE d.kind = 'write_off' AND l.is_default"
                 )
             )
             connection.execute(
@@ -317,7 +317,8 @@ def test_0014_keeps_the_ledger_and_takes_moves_and_write_offs(fresh_url):
                 sa.text(
                     "INSERT INTO movements (variant_id, location_id, delta, balance_after, "
                     "kind, operator_id, note, created_at) SELECT v.id, l.id, 0, 7, 'move_out', "
-                    "u.id, '', '2026-12-03 08:00' FROM variants v, locations l, users u"
+                    "u.id, '', '2026-12-03 08:00' FROM variants v, locations l, users u "
+                    "WHERE l.is_default"
                 )
             )
             kept = connection.execute(

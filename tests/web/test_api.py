@@ -27,6 +27,7 @@ from tests.support.api import (
     PURCHASING_ENDPOINTS,
     ROLES,
     STYLE,
+    TRANSFER_ENDPOINTS,
     WAREHOUSE_ENDPOINTS,
     Api,
     L,
@@ -172,6 +173,7 @@ def test_get_stock_gives_figures_and_locations(api):
         "on_hand": 7,
         "reserved": 0,
         "available": 7,
+        "in_transit": 0,
         "locations": [{"location": "DEFAULT", "on_hand": 7}],
     }
     empty = api.get("/stock", role=Role.VIEWER, query_string={"sku": L}).get_json()
@@ -565,6 +567,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         | set(IMPORT_ENDPOINTS)
         | set(WAREHOUSE_ENDPOINTS)
         | set(MOVE_ENDPOINTS)
+        | set(TRANSFER_ENDPOINTS)
     )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 

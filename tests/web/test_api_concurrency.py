@@ -80,7 +80,8 @@ def test_concurrent_inbounds_with_their_own_keys_all_post_and_lose_nothing(api):
     """Starts from an empty ledger: the first posts also race to create the balance rows."""
     headers = api.auth(Role.CLERK)
     before = snapshot(api.app)
-    assert before["warehouses"] == before["locations"] == 1 and before["balances"] == 0
+    # One warehouse: its default location and its transit one (在途).
+    assert before["warehouses"] == 1 and before["locations"] == 2 and before["balances"] == 0
     requests = [
         (
             "/inbound",
@@ -101,7 +102,7 @@ def test_concurrent_inbounds_with_their_own_keys_all_post_and_lose_nothing(api):
     )
     assert len(set(balances)) == THREADS and balances[-1] == added
     after = snapshot(api.app)
-    assert (after["warehouses"], after["locations"], after["balances"]) == (1, 1, 2)
+    assert (after["warehouses"], after["locations"], after["balances"]) == (1, 2, 2)
     assert after["movements"] == 2 * THREADS and after["documents"] == THREADS
     assert sorted(
         m["balance_after"] for _, answer in results for m in answer["movements"] if m["sku"] == M

@@ -135,6 +135,11 @@ def hostile_shop(app, api, make_user):
     submitted = post("/receipts", receipt, as_clerk=True)["receipt"]["id"]
     rejected = post("/receipts", receipt, as_clerk=True)["receipt"]["id"]
     post(f"/receipts/{rejected}/reject", {"reason": MARK["reason"]}, status=200)
+    transfer = {"from_warehouse": "MAIN", "to_warehouse": "H1", "lines": [{"sku": sku, "qty": 1}]}
+    transfer_id = post("/transfers", transfer, as_clerk=True)["id"]
+    post(f"/transfers/{transfer_id}/ship", None, status=200, as_clerk=True)
+    arrived = {"lines": [{"sku": sku, "received": 0, "reason": MARK["reason"]}]}
+    post(f"/transfers/{transfer_id}/receive", arrived, status=200, as_clerk=True)
     with app.app_context():
         from stockapp.extensions import db
         from stockapp.models import Document, Variant
@@ -161,6 +166,7 @@ def hostile_shop(app, api, make_user):
         "receipts": (submitted, rejected),
         "orders": (done, cancelled),
         "user_id": clerk_id,
+        "transfer_id": transfer_id,
     }
 
 

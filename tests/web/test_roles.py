@@ -31,7 +31,13 @@ PAGES = {
         "/stock-sheet.xlsx",
         "/stock-sheet.csv",
     ],
-    "WAREHOUSES": ["/warehouses", "/warehouses/MAIN"],
+    "WAREHOUSES": [
+        "/warehouses",
+        "/warehouses/MAIN",
+        "/transfers",
+        "/transfers/{transfer}",
+        "/transfers/{transfer}/slip",
+    ],
     "ACCOUNTS": ["/users", "/users/{user}", "/audit", "/audit/export.xlsx"],
 }
 # The same data over the API.
@@ -46,7 +52,7 @@ API_READS = {
         "/purchase-orders/{po}",
         "/receipts/{receipt}",
     ],
-    "WAREHOUSES": ["/warehouses", "/warehouses/MAIN/locations"],
+    "WAREHOUSES": ["/warehouses", "/warehouses/MAIN/locations", "/transfers/{transfer}"],
     "ACCOUNTS": ["/users", "/audit", "/audit?subject=supplier"],
 }
 # GET pages that are not a datum but the form of an action, the signed-in user's own
@@ -62,6 +68,7 @@ NOT_A_DATUM = {
     "movements.mine",
     "movements.reverse",
     "orders.new",
+    "transfers.new",
     "orders.cancel",
     "stock.manage",
     "returns.new",
@@ -118,9 +125,13 @@ def shop(api: Api) -> dict:
     write_off = api.post(
         "/write-offs", {"location": "A-01", "reason": "damaged", "lines": [{"sku": S, "qty": 1}]}
     )
-    for response in (order, supplier, po, receipt, move, write_off):
+    api.post("/warehouses", {"code": "SH", "name": "Shanghai"}, Role.MANAGER)
+    transfer_body = {"from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [LINE]}
+    transfer = api.post("/transfers", transfer_body, Role.MANAGER)
+    for response in (order, supplier, po, receipt, move, write_off, transfer):
         assert response.status_code == 201, response.get_data(as_text=True)
     return {
+        "transfer": transfer.get_json()["id"],
         "order": order.get_json()["id"],
         "po": po.get_json()["id"],
         "receipt": receipt.get_json()["receipt"]["id"],
@@ -138,7 +149,9 @@ def test_every_page_that_shows_data_is_in_the_table(app):
         if "GET" in rule.methods and not rule.endpoint.startswith("api.")
     }
     urls = app.url_map.bind("localhost")
-    ids = dict.fromkeys(("order", "po", "receipt", "variant", "user", "move", "write_off"), 1)
+    ids = dict.fromkeys(
+        ("order", "po", "receipt", "variant", "user", "move", "write_off", "transfer"), 1
+    )
     listed = {urls.match(path.format(**ids))[0] for paths in PAGES.values() for path in paths}
     assert served - NOT_A_DATUM == listed
     assert (

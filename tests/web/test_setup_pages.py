@@ -51,7 +51,9 @@ def location_row(page: str, code: str) -> str:
 def location_rows(app) -> dict[str, tuple]:
     with app.app_context():
         rows = db.session.execute(
-            sa.select(Location.code, Location.zone, Location.note, Location.is_quarantine)
+            sa.select(Location.code, Location.zone, Location.note, Location.is_quarantine).where(
+                ~Location.is_transit
+            )
         )
         return {code: (zone, note, quarantine) for code, zone, note, quarantine in rows}
 
