@@ -147,6 +147,22 @@ def read(document_id: int) -> dict:
     }
 
 
+def reject(document_id: int, header_of, *, operator_id: int, reason: str, missing) -> dict:
+    """submitted → rejected for a document that waits for a manager (a receipt, a
+    write-off): ``header_of(document_id)`` loads its header row (and checks what the
+    caller must), which records the reason and who decided; nothing posts. An empty
+    reason is refused with ``missing`` beside it. Returns ``{"document", "movements"}``."""
+    if not reason.strip():
+        raise InvalidInput(_l("Some fields need attention."), {"reason": missing})
+    header = header_of(document_id)
+    claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.REJECTED)
+    header.reject_reason = reason.strip()
+    header.decided_by = operator_id
+    header.decided_at = utcnow()
+    db.session.flush()
+    return {"document": read(document_id), "movements": []}
+
+
 def claim(document_id: int, before: DocumentStatus, after: DocumentStatus) -> None:
     """Move a document (a receipt, a write-off) from ``before`` to ``after`` by one
     guarded UPDATE, so that of two requests at once only one does; or say why it

@@ -245,18 +245,13 @@ def reject(
     """submitted → rejected, with a reason; nothing posts."""
 
     def work() -> dict:
-        if not reason.strip():
-            raise InvalidInput(
-                _l("Some fields need attention."),
-                {"reason": _l("Say why the receipt is rejected.")},
-            )
-        receipt = _receipt(document_id)
-        documents.claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.REJECTED)
-        receipt.reject_reason = reason.strip()
-        receipt.decided_by = operator_id
-        receipt.decided_at = utcnow()
-        db.session.flush()
-        return {"document": documents.read(document_id), "movements": []}
+        return documents.reject(
+            document_id,
+            _receipt,
+            operator_id=operator_id,
+            reason=reason,
+            missing=_l("Say why the receipt is rejected."),
+        )
 
     return run_once(
         work,

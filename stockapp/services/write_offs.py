@@ -125,20 +125,19 @@ def reject(
 ) -> dict:
     """submitted → rejected, with a reason; nothing posts."""
 
-    def work() -> dict:
-        if not reason.strip():
-            raise InvalidInput(
-                _l("Some fields need attention."),
-                {"reason": _l("Say why the write-off is rejected.")},
-            )
-        write_off = _write_off(document_id)
+    def checked(write_off_id: int) -> WriteOff:
+        write_off = _write_off(write_off_id)
         require_location(operator_id, write_off.location_id)
-        documents.claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.REJECTED)
-        write_off.reject_reason = reason.strip()
-        write_off.decided_by = operator_id
-        write_off.decided_at = utcnow()
-        db.session.flush()
-        return {"document": documents.read(document_id), "movements": []}
+        return write_off
+
+    def work() -> dict:
+        return documents.reject(
+            document_id,
+            checked,
+            operator_id=operator_id,
+            reason=reason,
+            missing=_l("Say why the write-off is rejected."),
+        )
 
     return run_once(
         work,
