@@ -638,6 +638,16 @@ def write_apart(statement, params: dict) -> None:
             connection.execute(statement, params)
 
 
+def read_apart(statement: "Prepared", params: dict) -> "Rows":
+    """Run one ``Prepared`` read on a pooled connection of its own, with no ORM session.
+
+    For an answer given before Flask dispatches the request (``UnchangedPolls``): a
+    session, its transaction object and its teardown cost more than the read.
+    """
+    with db.engine.connect() as connection:
+        return statement.execute(connection, params)
+
+
 def upsert(dialect: str):
     """The INSERT … ON CONFLICT construct of ``dialect`` (SQLite or PostgreSQL)."""
     return pg_insert if dialect == "postgresql" else sqlite_insert

@@ -30,8 +30,13 @@ def init_app(app: Flask) -> None:
     app.after_request(_secure)
 
 
+def security_headers(config) -> dict:
+    """The headers every answer carries, for the app's configuration."""
+    if config["HTTPS"]:
+        return {**HEADERS, "Strict-Transport-Security": HSTS}
+    return HEADERS
+
+
 def _secure(response):
-    response.headers.update(HEADERS)
-    if current_app.config["HTTPS"]:
-        response.headers["Strict-Transport-Security"] = HSTS
+    response.headers.update(security_headers(current_app.config))
     return response

@@ -12,7 +12,7 @@ from sqlalchemy import Row, bindparam, case, delete, exists, or_, select, text, 
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import Prepared, run, upsert, utcnow, write_apart, write_transaction
+from ..database import Prepared, read_apart, run, upsert, utcnow, write_apart, write_transaction
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import ApiToken, AuditAction, AuditSubject, LoginThrottle, Role, User, UserSession
@@ -524,15 +524,16 @@ _TOUCH_SESSION = (
 )
 
 
-def user_for_session(token: str) -> SignedIn | None:
+def user_for_session(token: str, *, apart: bool = False) -> SignedIn | None:
     """The active user of a live session, in one query; None once the session has
     ended, been idle ``SESSION_IDLE_SECONDS`` or lasted ``SESSION_MAX_SECONDS``.
+    ``apart``: read on a connection of its own, not the request's session's.
 
     Its last request is written at most once a minute, in a transaction of its own.
     """
     config = current_app.config
     now = utcnow()
-    found = run(
+    found = (read_apart if apart else run)(
         _SESSION_USER,
         {
             "token_hash": _token_hash(token),
@@ -543,7 +544,8 @@ def user_for_session(token: str) -> SignedIn | None:
     if found is None:
         return None
     user_id, username, role, locale, must_change, session_id, last_seen_at, version = found
-    _known_roles()[user_id] = role
+    if not apart:
+        _known_roles()[user_id] = role  # for this request's role checks
     stale = now - TOUCH_EVERY
     if last_seen_at <= stale:
         write_apart(_TOUCH_SESSION, {"row_id": session_id, "now": now, "stale": stale})

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(stock.live.bp)
+    app.wsgi_app = stock.live.UnchangedPolls(app, app.wsgi_app)
     app.register_blueprint(labels.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")

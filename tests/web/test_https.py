@@ -90,3 +90,14 @@ def test_the_environment_switches_it(monkeypatch, tmp_path, value, on):
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["HTTPS"] is on and app.config["SESSION_COOKIE_SECURE"] is on
     assert make_app(f"sqlite:///{tmp_path}/y.db", HTTPS=False).config["HTTPS"] is False
+
+
+def test_hsts_on_an_unchanged_poll_only_behind_the_https_proxy(client, make_user, https):
+    """The poll answered before Flask (``UnchangedPolls``) carries the same headers."""
+    make_user(Role.CLERK, username="li")
+    assert sign_in(client, "li").status_code == 302
+    etag = client.get("/live").headers["ETag"]
+    response = client.get("/live", headers={**FORWARDED, "If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.headers.get("Strict-Transport-Security") == (HSTS if https else None)
+    assert response.headers["X-Frame-Options"] == "DENY"
