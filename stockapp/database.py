@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Integer,
     String,
     any_,
     bindparam,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     exc,
     func,
     insert,
+    literal,
     select,
     table,
     text,
@@ -277,16 +279,35 @@ _versions = table("stock_versions", column("shard"), column("n"))
 
 def _bump_stock_version(session: Session) -> None:
     statement = _bump_statement(session.get_bind().dialect.name)
-    run(statement, {"shard": random.randrange(VERSION_SHARDS)})
+    run(statement, {"shard": version_shard()})
+
+
+def version_shard() -> int:
+    """The counter row a transaction moves the stock version on by (the ``shard``
+    parameter of ``stock_version_bump``): one of ``VERSION_SHARDS``, at random, so that
+    concurrent writers seldom wait for each other's."""
+    return random.randrange(VERSION_SHARDS)
+
+
+def stock_version_bump(dialect: str, when=None):
+    """The statement that moves the stock version on by one (parameter ``shard``).
+    ``when``: a selectable (a CTE of the same statement, say); the version moves only
+    if it has a row. For a PostgreSQL statement that changes stock and moves the
+    version in the same round trip (``ledger``), which then need not mark the
+    transaction (``mark_stock_changed``)."""
+    values = select(bindparam("shard", type_=Integer), literal(1, Integer))
+    bump = upsert(dialect)(_versions)
+    bump = (
+        bump.values(shard=bindparam("shard"), n=1)
+        if when is None
+        else bump.from_select(["shard", "n"], values.select_from(when).limit(1))
+    )
+    return bump.on_conflict_do_update(index_elements=["shard"], set_={"n": _versions.c.n + 1})
 
 
 @cache
 def _bump_statement(dialect: str):
-    return Prepared(
-        upsert(dialect)(_versions)
-        .values(shard=bindparam("shard"), n=1)
-        .on_conflict_do_update(index_elements=["shard"], set_={"n": _versions.c.n + 1})
-    )
+    return Prepared(stock_version_bump(dialect))
 
 
 def run(statement, params=None):

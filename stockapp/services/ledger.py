@@ -19,10 +19,12 @@ from ..database import (
     insert_rows,
     mark_stock_changed,
     run,
+    stock_version_bump,
     unnested,
     update_rows,
     upsert,
     utcnow,
+    version_shard,
 )
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
@@ -68,9 +70,10 @@ _RECORDED = ("kind", "document_id", "operator_id", "note", "created_at", "revers
 
 
 def _post_one_statement() -> Prepared:
-    """PostgreSQL: the guarded UPDATE and the movement it makes as one statement, one
-    round trip; no row when the balance is missing or the line would take it out of
-    bounds (and nothing written)."""
+    """PostgreSQL: the guarded UPDATE, the movement it makes and the stock version
+    moved on (``stock_version_bump``) as one statement, one round trip; no row when
+    the balance is missing or the line would take it out of bounds (and nothing
+    written)."""
     changed = (
         _GUARDED_UPDATE.statement.returning(balances.c.variant_id, balances.c.location_id)
     ).cte("changed")
@@ -83,10 +86,12 @@ def _post_one_statement() -> Prepared:
         *recorded,
     )
     columns = ("variant_id", "location_id", "delta", "balance_after", *_RECORDED)
+    bumped = stock_version_bump("postgresql", when=changed).cte("bumped")
     return Prepared(
         insert(movements)
         .from_select(columns, chosen)
         .returning(movements.c.id, movements.c.balance_after)
+        .add_cte(bumped)
     )
 
 
@@ -186,6 +191,7 @@ def _post_one(line: Line, recorded: dict) -> dict:
         "delta": line.delta,
         **recorded,
         "reverses_id": line.reverses_id,
+        "shard": version_shard(),
     }
     found = run(_POST_ONE_PG, params).first()
     if found is None and line.delta > 0:
@@ -193,7 +199,7 @@ def _post_one(line: Line, recorded: dict) -> dict:
         found = run(_POST_ONE_PG, params).first()
     if found is None:
         _refuse([(line, _on_hand(line.variant_id, line.location_id))])
-    mark_stock_changed()
+    # The statement moved the stock version on: the transaction need not again.
     movement_id, balance_after = found
     return _posted(movement_id, _row(line, balance_after, recorded))
 

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from stockapp import queries
 from stockapp.database import begin_write, write_transaction
 from stockapp.extensions import db
 from stockapp.models import (
@@ -334,8 +335,11 @@ def test_one_line_posts_as_written_and_refuses_out_of_bounds_writing_nothing(set
                 note="one",
             )
 
-    (first,) = post_one(4)
+    version = queries.stock_version()
+    (first,) = post_one(4)  # the balance made first: the version moves on once
+    assert queries.stock_version() == version + 1
     (second,) = post_one(-3)
+    assert queries.stock_version() == version + 2
     assert (first["balance_after"], second["balance_after"], on_hand(s)) == (4, 1, 1)
     stored = db.session.get(Movement, second["id"])
     assert (stored.delta, stored.balance_after, stored.kind, stored.note) == (
@@ -353,6 +357,7 @@ def test_one_line_posts_as_written_and_refuses_out_of_bounds_writing_nothing(set
     with pytest.raises(BalanceLimit):
         post_one(MAX_BALANCE)
     assert (row_count("movements"), row_count("documents"), on_hand(s)) == (*before, 1)
+    assert queries.stock_version() == version + 2  # a refusal leaves it
     assert ledger.discrepancies() == []
 
 
