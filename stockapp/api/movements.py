@@ -8,6 +8,7 @@ from ..contracts.movements import MovementPage, MovementsQuery
 from ..http_errors import TITLES
 from ..i18n import lazy_gettext as _l
 from ..queries.pager import Cursor
+from ..services.warehouses import allowed_warehouse_ids
 from . import api
 from .access import requires
 from .problems import problem
@@ -18,13 +19,18 @@ from .reading import answer, query
 @requires(Reads.MOVEMENTS)
 def list_movements():
     """One product's movements (``sku``) for clerks, as "why is this number" shows them;
-    every product's at once, the stock log, for managers."""
+    every product's at once, the stock log, for managers; in the warehouses the user
+    works in."""
     asked = query(MovementsQuery)
     if not asked.sku and g.api_user.role.rank < Reads.STOCK_LOG.rank:
         detail = _l("Give sku= (a SKU or a style code): the whole stock log is for managers.")
         return problem(403, TITLES[403], detail)
     found = queries.movements.page(
-        queries.movements.Criteria(search=asked.sku or "", kind=asked.kind or "all"),
+        queries.movements.Criteria(
+            search=asked.sku or "",
+            kind=asked.kind or "all",
+            warehouse_ids=allowed_warehouse_ids(g.api_user.id),
+        ),
         cursor=Cursor(before=int(asked.cursor) if asked.cursor else None),
         limit=asked.limit,
     )

@@ -9,6 +9,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import Role
 from ..services import counting, receiving
 from ..services.errors import NotFound
+from ..services.warehouses import allowed_warehouse_ids
 from . import api
 from .access import requires
 from .reading import answer, body, idempotency_key, posted, query, unique_skus
@@ -22,13 +23,23 @@ def get_stock():
     if variant is None:
         raise NotFound(_l("No variant with SKU %(sku)s.", sku=sku))
     level = queries.stock_levels([variant.id])[variant.id]
+    held = queries.places(variant.id, allowed_warehouse_ids(g.api_user.id))
+    per_warehouse: dict[str, dict] = {}
+    for place in held:
+        if place["in_transit"]:
+            continue
+        figures = per_warehouse.setdefault(
+            place["warehouse"], {"warehouse": place["warehouse"], "on_hand": 0, "quarantine": 0}
+        )
+        figures["quarantine" if place["quarantine"] else "on_hand"] += place["on_hand"]
     return answer(
         Stock,
         {
             "sku": sku,
             **level.as_dict(),
             "in_transit": queries.in_transit(variant.id),
-            "locations": queries.stock_by_location(variant.id),
+            "warehouses": list(per_warehouse.values()),
+            "locations": [p for p in held if not p["in_transit"]],
         },
     )
 

@@ -11,20 +11,33 @@ class StockQuery(Contract):
 
 
 class LocationStock(Answer):
+    warehouse: str
     location: str
+    quarantine: bool = Field(description="A quarantine location: not in on hand.")
     on_hand: int
+
+
+class WarehouseStock(Answer):
+    warehouse: str
+    on_hand: int = Field(description="In the warehouse's sellable locations.")
+    quarantine: int = Field(description="In its quarantine locations (not in on hand).")
 
 
 class Stock(Answer):
     sku: str
-    on_hand: int
+    on_hand: int = Field(description="In every warehouse's sellable locations.")
     reserved: int
     available: int
     in_transit: int = Field(
         description="Shipped by one warehouse, not yet received by another (在途): in no "
         "warehouse's on hand or available."
     )
-    locations: list[LocationStock]
+    warehouses: list[WarehouseStock] = Field(
+        description="Per warehouse the token's user works in, those holding any."
+    )
+    locations: list[LocationStock] = Field(
+        description="Per location holding any, in the warehouses the token's user works in."
+    )
 
 
 class InboundLine(Contract):

@@ -25,23 +25,27 @@ from flask_babel import get_timezone
 from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import aliased
 
-from ..database import run
+from ..database import one_of, run
 from ..extensions import db
 from ..models import (
     Document,
     DocumentKind,
     DocumentStatus,
+    Location,
     Movement,
     MovementKind,
     Order,
     Style,
     User,
     Variant,
+    Warehouse,
     document_number,
 )
+from ..models.warehouse import sellable_location
 from . import pager
 from .pager import FIRST, Cursor, Page
 from .search import match
+from .stock import place_name, places
 
 # A log is a set of movement kinds; "all" filters nothing.
 LOGS: dict[str, tuple[str, ...]] = {
@@ -76,6 +80,7 @@ class Criteria:
     document: str = ""  # a document number (RC0000042) or id; shows it and its reversal
     operator_id: int | None = None  # "my actions": the signed-in user
     variant_id: int | None = None  # one variant, known by its id ("why this number")
+    warehouse_ids: frozenset[int] | None = None  # only these warehouses' locations; None: all
 
 
 def page(criteria: Criteria, *, cursor: Cursor = FIRST, limit: int = 50) -> Page:
@@ -168,6 +173,8 @@ def _matching(criteria: Criteria) -> tuple[Select, tuple | None] | None:
     split = None
     if criteria.variant_id is not None:
         query = query.where(Movement.variant_id == criteria.variant_id)
+    if criteria.warehouse_ids is not None:
+        query = query.where(Movement.location_id.in_(_locations_of(criteria.warehouse_ids)))
     if criteria.search.strip():
         variant_ids = _variant_ids(criteria.search.strip())
         if not variant_ids:
@@ -285,10 +292,18 @@ def _rows_query() -> Select:
             original.kind.label("reverses_kind"),
             Document.order_id,
             Order.number.label("order_number"),
+            Warehouse.code.label("place_warehouse"),
+            Location.code.label("place_code"),
+            Location.name.label("place_name"),
+            Location.is_default.label("place_default"),
+            Location.is_quarantine.label("place_quarantine"),
+            Location.is_transit.label("place_transit"),
         )
         .join(Variant, Variant.id == Movement.variant_id)
         .join(Style, Style.id == Variant.style_id)
         .join(User, User.id == Movement.operator_id)
+        .join(Location, Location.id == Movement.location_id)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
         .outerjoin(Document, Document.id == Movement.document_id)
         .outerjoin(Order, Order.id == Document.order_id)
         .outerjoin(reversal, reversal.reverses_id == Document.id)
@@ -319,8 +334,62 @@ def _rows(ids: list[int]) -> list[dict]:
             "order_number": item.pop("order_number"),
         }
         item["document"] = _document_item(document_id, **links) if document_id else None
+        code, name, default = (item.pop(k) for k in ("place_code", "place_name", "place_default"))
+        quarantine, transit = item.pop("place_quarantine"), item.pop("place_transit")
+        item["place"] = {
+            "warehouse": item.pop("place_warehouse"),
+            "location": code,
+            "shown": place_name(code, name, default, transit),
+            "quarantine": quarantine,
+            "in_transit": transit,
+        }
         found.append(item)
     return found
+
+
+def why(variant_id: int, warehouse_ids: frozenset[int] | None = None, *, limit: int = 10) -> dict:
+    """Why a variant's on hand is what it is, in the warehouses ``warehouse_ids`` (None:
+    every one): its latest movements there, each with its place and, beside the
+    balance of that place after it, the variant's total after it over the sellable
+    places (what the figure counts: quarantine and transit do not); ``total`` is the
+    newest of those, ``places`` where the pieces are now.
+
+    The totals are walked back from the balances as of the newest movement shown, so
+    that they agree with the rows whatever is posted meanwhile.
+    """
+    criteria = Criteria(variant_id=variant_id, warehouse_ids=warehouse_ids)
+    rows = page(criteria, limit=limit).rows
+    total = _sellable_total(variant_id, warehouse_ids, rows[0]["id"]) if rows else 0
+    running = total
+    for row in rows:
+        row["total_after"] = running
+        if not (row["place"]["quarantine"] or row["place"]["in_transit"]):
+            running -= row["delta"]
+    return {"total": total, "movements": rows, "places": places(variant_id, warehouse_ids)}
+
+
+def _sellable_total(variant_id: int, warehouse_ids, newest: int) -> int:
+    """The variant's pieces over its sellable locations (in ``warehouse_ids``) as of
+    movement ``newest``: each location's balance after its last movement up to it."""
+    sellable = select(Location.id).where(sellable_location())
+    if warehouse_ids is not None:
+        sellable = sellable.where(one_of(Location.warehouse_id, sorted(warehouse_ids)))
+    last = (
+        select(func.max(Movement.id))
+        .where(
+            Movement.variant_id == variant_id,
+            Movement.id <= newest,
+            Movement.location_id.in_(sellable),
+        )
+        .group_by(Movement.location_id)
+    )
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Movement.balance_after), 0)).where(Movement.id.in_(last))
+    )
+
+
+def _locations_of(warehouse_ids: frozenset[int]):
+    return select(Location.id).where(one_of(Location.warehouse_id, sorted(warehouse_ids)))
 
 
 def _documents_with_links(ids: Select) -> list[dict]:

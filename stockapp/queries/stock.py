@@ -6,6 +6,7 @@ from sqlalchemy import case, func, select
 
 from ..database import one_of, run
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Balance,
     Location,
@@ -143,15 +144,49 @@ def stock_version() -> int:
 STOCK_VERSION = select(func.coalesce(func.sum(StockVersion.__table__.c.n), 0))
 
 
-def stock_by_location(variant_id: int) -> list[dict]:
-    """The pieces of a variant in each location holding any (in transit: ``in_transit``)."""
-    rows = db.session.execute(
-        select(Location.code, Balance.qty)
+def places(variant_id: int, warehouse_ids=None) -> list[dict]:
+    """Where a variant lies: each location holding any of it, in the warehouses
+    ``warehouse_ids`` (None: every one), by warehouse then location code; each with
+    its warehouse, its code and shown name, whether it is quarantine or in transit,
+    and the pieces."""
+    query = (
+        select(
+            Warehouse.code.label("warehouse"),
+            Warehouse.name.label("warehouse_name"),
+            Location.code,
+            Location.name,
+            Location.is_default,
+            Location.is_quarantine,
+            Location.is_transit,
+            Balance.qty,
+        )
         .join(Location, Location.id == Balance.location_id)
-        .where(Balance.variant_id == variant_id, Balance.qty != 0, ~Location.is_transit)
-        .order_by(Location.code)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(Balance.variant_id == variant_id, Balance.qty != 0)
+        .order_by(Warehouse.code, Location.code)
     )
-    return [{"location": code, "on_hand": qty} for code, qty in rows]
+    if warehouse_ids is not None:
+        query = query.where(one_of(Location.warehouse_id, sorted(warehouse_ids)))
+    return [
+        {
+            "warehouse": row.warehouse,
+            "warehouse_name": row.warehouse_name,
+            "location": row.code,
+            "shown": place_name(row.code, row.name, row.is_default, row.is_transit),
+            "quarantine": row.is_quarantine,
+            "in_transit": row.is_transit,
+            "on_hand": row.qty,
+        }
+        for row in db.session.execute(query)
+    ]
+
+
+def place_name(code: str, name: str, is_default: bool, is_transit: bool) -> str:
+    """A location as a screen names it (``shown_name``); a transit location: in transit."""
+    return str(IN_TRANSIT) if is_transit else shown_name(code, name, is_default)
+
+
+IN_TRANSIT = _l("In transit")
 
 
 def in_transit(variant_id: int) -> int:

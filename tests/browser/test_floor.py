@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import receiving
+from stockapp.services import moves, receiving, warehouses
 from tests.support.browser import open_more, sign_in, sign_out, small_targets, translated
 from tests.support.db import on_hand
 
@@ -102,13 +102,36 @@ def test_product_page_refreshes_and_explains_a_number(app, page, floor, screensh
     page.locator(f"#modal input[name=q-{skus['A1024-Black-M']}]").fill("12")
     page.locator("#modal #stock-submit").click()
     expect(grand).to_have_text("16")
-    # "Why is this 4?": tap the figure of Black S.
+    # Black S: one piece moved to bin A-01, two damaged ones into quarantine Q-1.
+    black_s = skus["A1024-Black-S"]
+    with app.app_context():
+        clerk = db.session.scalar(sa.text("SELECT id FROM users"))
+        main = warehouses.main_warehouse_id()
+        a01 = warehouses.create_location(warehouse_id=main, code="A-01")
+        warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
+        moves.move(
+            from_location_id=warehouses.default_location_id(),
+            to_location_id=a01,
+            lines=[(black_s, 1)],
+            operator_id=clerk,
+        )
+        receiving.create(
+            lines=[receiving.ArrivedLine(black_s, 0, damaged=2)], operator_id=clerk, submit=True
+        )
+    # "Why is this 4?": tap the figure of Black S. Every row names its place; the
+    # quarantine row leaves the total alone.
+    page.reload()
     page.locator("#matrix .figure").first.click()
     why = page.locator("#modal[open] .why")
     expect(why).to_contain_text(translated(app, "Why is this %(n)s?", n="4"))
-    expect(why.locator("tbody tr")).to_have_count(1)
+    rows = why.locator(".why-table tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.first).to_have_class("not-counted")
+    expect(rows.first).to_contain_text("Q-1")
+    expect(why.locator(".why-places tbody tr")).to_have_count(3)
     screenshot("why")
     assert small_targets(page) == [], "why dialog: targets under 44px"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_a_stale_count_is_refused_with_the_new_figure(app, page, floor):

@@ -16,7 +16,7 @@ import re
 import pytest
 
 from stockapp.models import MovementKind, Role
-from stockapp.services import accounts
+from stockapp.services import accounts, receiving, warehouses
 from tests.support.api import (
     ACCOUNT_ENDPOINTS,
     API,
@@ -174,11 +174,60 @@ def test_get_stock_gives_figures_and_locations(api):
         "reserved": 0,
         "available": 7,
         "in_transit": 0,
-        "locations": [{"location": "DEFAULT", "on_hand": 7}],
+        "warehouses": [{"warehouse": "MAIN", "on_hand": 7, "quarantine": 0}],
+        "locations": [
+            {"warehouse": "MAIN", "location": "DEFAULT", "quarantine": False, "on_hand": 7}
+        ],
     }
     empty = api.get("/stock", role=Role.VIEWER, query_string={"sku": L}).get_json()
     assert (empty["sku"], empty["on_hand"], empty["available"]) == (L, 0, 0)
-    assert empty["locations"] == []
+    assert empty["locations"] == [] and empty["warehouses"] == []
+
+
+def stock_in_two_warehouses(api) -> None:
+    """Set-up: 4 of S in MAIN with 1 damaged into its quarantine Q-1, and 6 of S in a
+    second warehouse SH, received by a manager."""
+    with api.app.app_context():
+        boss, _ = api.user(Role.MANAGER)
+        shop = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
+        main = warehouses.main_warehouse_id()
+        warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
+        into_shop = warehouses.locations(shop)[0].id
+        for line in (
+            receiving.ArrivedLine(api.skus[S], 4, damaged=1),
+            receiving.ArrivedLine(api.skus[S], 6, location_id=into_shop),
+        ):
+            receiving.create(lines=[line], operator_id=boss, submit=True)
+
+
+def test_get_stock_gives_each_warehouse_the_user_works_in(api):
+    """Per warehouse: on hand and quarantine apart; a viewer of MAIN only is not shown
+    the shop's stock (the top figures are every warehouse's, as on the product page)."""
+    stock_in_two_warehouses(api)
+    every = api.get("/stock", role=Role.MANAGER, query_string={"sku": S}).get_json()
+    assert every["on_hand"] == 10
+    assert every["warehouses"] == [
+        {"warehouse": "MAIN", "on_hand": 4, "quarantine": 1},
+        {"warehouse": "SH", "on_hand": 6, "quarantine": 0},
+    ]
+    assert [
+        (x["warehouse"], x["location"], x["quarantine"], x["on_hand"]) for x in every["locations"]
+    ] == [
+        ("MAIN", "DEFAULT", False, 4),
+        ("MAIN", "Q-1", True, 1),
+        ("SH", "DEFAULT", False, 6),
+    ]
+    mine = api.get("/stock", role=Role.VIEWER, query_string={"sku": S}).get_json()
+    assert mine["on_hand"] == 10
+    assert [x["warehouse"] for x in mine["warehouses"] + mine["locations"]] == ["MAIN"] * 3
+
+
+def test_movements_of_a_sku_are_those_of_the_users_warehouses(api):
+    stock_in_two_warehouses(api)
+    every = api.get("/movements", role=Role.MANAGER, query_string={"sku": S}).get_json()
+    assert [m["delta"] for m in every["items"]] == [6, 1, 4]
+    mine = api.get("/movements", role=Role.CLERK, query_string={"sku": S}).get_json()
+    assert [m["delta"] for m in mine["items"]] == [1, 4]
 
     assert_problem(api.get("/stock", role=Role.VIEWER), 422, "sku")
     assert_problem(api.get("/stock?sku=", role=Role.VIEWER), 422, "sku")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import Document, DocumentStatus, Movement, Role
-from stockapp.services import counting, ledger, receiving
+from stockapp.services import counting, ledger, receiving, warehouses
 from stockapp.web.movements import exports as logs
 from tests.support.apps import PASSWORD
 from tests.support.db import on_hand, row_count
@@ -656,3 +656,27 @@ class TestCsrf:
         assert response.status_code == 302
         with app.app_context():
             assert row_count("documents") == 2
+
+
+def test_a_manager_of_some_warehouses_sees_and_exports_their_movements_only(
+    app, client, make_user, make_style
+):
+    skus = make_style("A1024", sizes=("S",), colours=("Black",))
+    v = skus["A1024-Black-S"]
+    boss = make_user(Role.MANAGER, username="boss")
+    with app.app_context():
+        shop = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
+        into_shop = warehouses.locations(shop)[0].id
+        for line in (
+            receiving.ArrivedLine(v, 4),
+            receiving.ArrivedLine(v, 6, location_id=into_shop),
+        ):
+            receiving.create(lines=[line], operator_id=boss, submit=True)
+        warehouses.set_user_warehouses(user_id=boss, warehouse_ids={warehouses.main_warehouse_id()})
+        in_main = db.session.scalars(
+            select(Movement.id).where(Movement.location_id == warehouses.default_location_id())
+        ).all()
+    sign_in(client, "boss")
+    assert movement_ids(client.get("/logs").get_data(as_text=True)) == in_main
+    exported = client.get("/logs/export.csv").get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(exported)))) == 1 + len(in_main)

@@ -6,12 +6,13 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from stockapp import queries
 from stockapp.extensions import db
-from stockapp.models import Role
-from stockapp.services import catalogue, ledger, receiving
+from stockapp.models import Location, Role
+from stockapp.services import catalogue, ledger, moves, receiving, warehouses
 from tests.support.apps import PASSWORD
 from tests.support.db import on_hand, row_count
-from tests.support.pages import HTMX, inbound
+from tests.support.pages import HTMX, inbound, signed_in
 
 
 @pytest.fixture
@@ -240,11 +241,101 @@ def test_why_this_number_lists_the_movements_behind_it(app, client, shop):
         receiving.receive(lines=[(shop["A1024-Black-S"], 2)], operator_id=clerk, note="late box")
     page = client.get(f"/variants/{shop['A1024-Black-S']}/why", headers=HTMX).get_data(as_text=True)
     assert "Why is this 6?" in page
-    rows = re.findall(r'class="num qty [a-z]+">([^<]+)</td>\s*<td class="num"><strong>(\d+)', page)
-    assert rows == [("+2", "6"), ("+4", "4")]
+    assert [row[2:6] for row in why_rows(page)] == [
+        ["MAIN · Default location", "+2", "6", "6"],
+        ["MAIN · Default location", "+4", "4", "4"],
+    ]
     assert "late box" in page and "li" in page
     assert len(re.findall(r'<span class="muted">RC\d{7}</span>', page)) == 2, "document numbers"
     assert client.get("/variants/99999/why").status_code == 404
+
+
+def why_rows(page: str) -> list[list[str]]:
+    """The why dialog's movement rows: time, kind, place, quantity, balance after,
+    total after, operator (tags dropped); a row the figure does not count ends in "not
+    counted"."""
+    table = page.split('class="products why-table"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for attributes, cells in re.findall(r"<tr([^>]*)>(.*?)</tr>", table, re.S)[1:]:
+        texts = [
+            " ".join(re.sub(r"<[^>]+>", " ", c).split())
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        ]
+        rows.append(texts + (["not counted"] if "not-counted" in attributes else []))
+    return rows
+
+
+def test_why_this_number_names_every_rows_place_and_totals_what_the_figure_counts(
+    app, client, shop, make_user
+):
+    """The issue's case: a title of 106 over rows reading 2, 5, 101. Each row names its
+    warehouse and bin; the total after it counts the sellable places only (quarantine
+    marked, its rows not counted); the places are listed; a clerk of one warehouse
+    sees that warehouse's rows and total only."""
+    v = shop["A1024-Black-S"]
+    with app.app_context():
+        boss = make_user(Role.MANAGER, username="boss")
+        shop_id = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
+        a01 = warehouses.create_location(warehouse_id=warehouses.main_warehouse_id(), code="A-01")
+        main = warehouses.main_warehouse_id()
+        warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
+        moves.move(
+            from_location_id=warehouses.default_location_id(),
+            to_location_id=a01,
+            lines=[(v, 1)],
+            operator_id=boss,
+        )
+        receiving.create(
+            lines=[receiving.ArrivedLine(v, 0, damaged=2)], operator_id=boss, submit=True
+        )
+        shop_default = db.session.scalar(
+            sa.select(Location.id).where(Location.warehouse_id == shop_id, Location.is_default)
+        )
+        receiving.create(
+            lines=[receiving.ArrivedLine(v, 5, location_id=shop_default)],
+            operator_id=boss,
+            submit=True,
+        )
+        every = queries.stock_levels([v])[v].on_hand
+    assert every == 4 + 5
+    manager = signed_in(app, "boss")
+    page = manager.get(f"/variants/{v}/why", headers=HTMX).get_data(as_text=True)
+    assert f"Why is this {every}?" in page
+    rows = why_rows(page)
+    places = [row[2] for row in rows]
+    assert places == [
+        "SH · Default location",
+        "MAIN · Q-1 Quarantine",
+        "MAIN · A-01",
+        "MAIN · Default location",
+        "MAIN · Default location",
+    ]
+    assert [row[3:6] for row in rows] == [
+        ["+5", "5", "9"],
+        ["+2", "2", "4"],
+        ["+1", "1", "4"],
+        ["-1", "3", "3"],
+        ["+4", "4", "4"],
+    ]
+    assert rows[1][-1] == "not counted" and all(row[-1] != "not counted" for row in rows[2:])
+    held = page.split('class="products why-places"', 1)[1].split("</table>", 1)[0]
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", c).split())
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", held, re.S)
+    ]
+    assert [tuple(cells[i + 1 : i + 3]) for i in range(0, len(cells), 3)] == [
+        ("A-01", "1"),
+        ("Default location", "3"),
+        ("Q-1 Quarantine", "2"),
+        ("Default location", "5"),
+    ]
+    assert cells[9] == "SH Shop one"
+    assert "On hand in every warehouse" in page
+    # li works in MAIN only: neither the shop's row nor its pieces.
+    page = client.get(f"/variants/{v}/why", headers=HTMX).get_data(as_text=True)
+    assert "Why is this 4?" in page and "On hand in the warehouses you work in" in page
+    assert [row[2] for row in why_rows(page)] == places[1:]
+    assert "SH" not in page and "Shop one" not in page
 
 
 class TestCsrf:

@@ -1,5 +1,6 @@
 """The log's filters and the reversal's reason."""
 
+from flask_login import current_user
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -7,6 +8,7 @@ from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...models.ledger import MAX_NOTE
 from ...queries import movements as history
+from ...services import warehouses
 from ..inputs import Form
 from ..lists import FilterForm, read_filters
 
@@ -37,7 +39,9 @@ class LogFilterForm(FilterForm):
         }
 
     def criteria(self) -> history.Criteria:
+        """What the filter asks for, in the warehouses the signed-in user works in."""
         return history.Criteria(
+            warehouse_ids=warehouses.allowed_warehouse_ids(current_user.id),
             search=(self.q.data or "").strip(),
             document=(self.document.data or "").strip(),
             operator=self.operator.data or "",

@@ -11,7 +11,7 @@ from ...access import Reads
 from ...extensions import db
 from ...htmx import stock_changed
 from ...models import DocumentStatus, Role, Style, Variant
-from ...services import counting, receiving
+from ...services import counting, receiving, warehouses
 from ...services.errors import DomainError, StaleCount
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
@@ -66,13 +66,16 @@ def save(code: str):
 @bp.get("/variants/<int:variant_id>/why")
 @role_required(Reads.MOVEMENTS)
 def why(variant_id: int):
-    """Why is this number what it is: the latest movements and their running balance."""
+    """Why is this number what it is: the latest movements in the user's warehouses,
+    each with its place, that place's balance and the running total; where it lies."""
     variant = db.session.get(Variant, variant_id)
     if variant is None:
         abort(404)
-    level = queries.stock_levels([variant.id])[variant.id]
-    moves = queries.movements.page(queries.movements.Criteria(variant_id=variant.id), limit=10)
-    return render_template("stock/_why.html", variant=variant, level=level, movements=moves.rows)
+    allowed = warehouses.allowed_warehouse_ids(current_user.id)
+    found = queries.movements.why(variant.id, allowed)
+    return render_template(
+        "stock/_why.html", variant=variant, restricted=allowed is not None, **found
+    )
 
 
 def _post(form: StockForm, values: dict[int, int], shown: dict[int, int]) -> str | None:
