@@ -1,6 +1,7 @@
 """Many tablets at once: threads that call services, all released together."""
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -20,7 +21,8 @@ def run_threads(
     Returns the acknowledged ``(task, result)`` pairs, a tally of outcomes
     (``"<kind>:ok"``, ``"<kind>:<refusal>"``) and every unexpected error.
     ``expected``: what each kind of task may be refused with; anything else is an
-    unexpected error. Every thread must end within ``timeout`` seconds.
+    unexpected error. Every thread must end within ``timeout`` seconds of the start,
+    all told; one that hangs fails the test (it is a daemon: it never holds up the run).
     """
     barrier = threading.Barrier(len(tasks_per_thread))
     outcomes = []
@@ -42,11 +44,14 @@ def run_threads(
         with lock:
             outcomes.append((acks, tally, errors))
 
-    threads = [threading.Thread(target=worker, args=(tasks,)) for tasks in tasks_per_thread]
+    threads = [
+        threading.Thread(target=worker, args=(tasks,), daemon=True) for tasks in tasks_per_thread
+    ]
+    deadline = time.monotonic() + timeout
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=timeout)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads), "a worker hung"
     acks = [ack for thread_acks, _, _ in outcomes for ack in thread_acks]
     tally = sum((t for _, t, _ in outcomes), Counter())

@@ -65,7 +65,7 @@ LATE_WRITE_OFFS = 8  # submitted by the threads, then approved by them
 RECEIPTS = 8
 MOVES_PER_WAVE = 16
 TOO_MANY = 500  # more than all three warehouses will ever hold of a variant
-JOIN_TIMEOUT = 50
+JOIN_TIMEOUT = 40  # seconds for all the threads: they take 2-5
 
 
 class NotSubmitted(Exception):
