@@ -7,6 +7,8 @@
 - ``api``: the JSON API's client (``Api``), ``assert_problem``, ``snapshot``, the bad
   tokens and the tables of who may call each route.
 - ``browser``: Chromium's settings and the Playwright helpers of the browser tier.
+- ``threads``: ``run_threads``, many threads calling services at once, for the
+  concurrency tests.
 
 No test module imports from another test module: what two of them share is here.
 """

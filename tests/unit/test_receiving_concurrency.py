@@ -10,7 +10,6 @@ refusal was an expected domain error, never anything else.
 """
 
 import random
-import threading
 from collections import Counter, defaultdict
 
 from sqlalchemy import select
@@ -33,10 +32,10 @@ from stockapp.services.purchasing import OrderedLine
 from stockapp.services.receiving import ArrivedLine
 from stockapp.services.warehouses import create_location, default_location_id, main_warehouse_id
 from tests.support.db import on_hand
+from tests.support.threads import run_threads
 
 THREADS = 8
 RECEIPTS_PER_THREAD = 3
-JOIN_TIMEOUT = 120
 
 # What each call may be refused with; anything else fails the test.
 EXPECTED = {
@@ -44,44 +43,6 @@ EXPECTED = {
     "approve": (AlreadyApproved, InvalidTransition),
     "reject": (InvalidTransition,),
 }
-
-
-def run_threads(app, tasks_per_thread, call, expected=None) -> tuple[list, Counter, list[str]]:
-    """Run ``call(task)`` for each thread's tasks, all threads released together.
-
-    Returns the acknowledged ``(task, result)`` pairs, a tally of outcomes and
-    every unexpected error. ``expected``: what each kind of call may be refused with.
-    """
-    expected = expected or EXPECTED
-    barrier = threading.Barrier(len(tasks_per_thread))
-    outcomes = []
-    lock = threading.Lock()
-
-    def worker(tasks):
-        acks, tally, errors = [], Counter(), []
-        with app.app_context():
-            barrier.wait()
-            for task in tasks:
-                op = task[0]
-                try:
-                    acks.append((task, call(task)))
-                    tally[op + ":ok"] += 1
-                except expected[op] as refusal:
-                    tally[f"{op}:{type(refusal).__name__}"] += 1
-                except Exception as unexpected:  # any other error fails the test
-                    errors.append(f"{task}: {unexpected!r}")
-        with lock:
-            outcomes.append((acks, tally, errors))
-
-    threads = [threading.Thread(target=worker, args=(tasks,)) for tasks in tasks_per_thread]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    acks = [ack for thread_acks, _, _ in outcomes for ack in thread_acks]
-    tally = sum((t for _, t, _ in outcomes), Counter())
-    return acks, tally, [e for _, _, errs in outcomes for e in errs]
 
 
 def movements_by_document() -> dict[int, list[tuple]]:
@@ -147,7 +108,7 @@ def test_two_receipts_of_one_po_submitted_and_approved_at_once(app, make_user, m
                 submit=True,
             )["document"]["id"]
 
-        acks, tally, errors = run_threads(app, [[("submit", 0)], [("submit", 1)]], submit)
+        acks, tally, errors = run_threads(app, [[("submit", 0)], [("submit", 1)]], submit, EXPECTED)
         assert errors == [] and tally == {"submit:ok": 2}, (errors, tally)
         documents = {task[1]: document_id for task, document_id in acks}
 
@@ -160,7 +121,7 @@ def test_two_receipts_of_one_po_submitted_and_approved_at_once(app, make_user, m
             [("approve", 0, managers[0]), ("approve", 1, managers[0])],
             [("approve", 1, managers[1]), ("approve", 0, managers[1])],
         ]
-        acks, tally, errors = run_threads(app, plan, approve)
+        acks, tally, errors = run_threads(app, plan, approve, EXPECTED)
         assert errors == [], errors
         assert tally == {"approve:ok": 2, "approve:AlreadyApproved": 2}, tally
         assert sorted(task[1] for task, _ in acks) == [0, 1]
@@ -240,6 +201,7 @@ def test_many_receipts_submitted_then_approved_and_rejected_at_once(app, make_us
         app,
         [[("submit", t, k) for k in range(RECEIPTS_PER_THREAD)] for t in range(THREADS)],
         submit,
+        EXPECTED,
     )
     assert errors == [], errors
     assert tally == {"submit:ok": THREADS * RECEIPTS_PER_THREAD}, tally
@@ -278,7 +240,7 @@ def test_many_receipts_submitted_then_approved_and_rejected_at_once(app, make_us
             )
         return receiving.approve(document_id, operator_id=manager, idempotency_key=key)
 
-    acks, tally, errors = run_threads(app, plan, decide)
+    acks, tally, errors = run_threads(app, plan, decide, EXPECTED)
     assert errors == [], errors
     assert tally["approve:AlreadyApproved"] > 0, tally
     approvals = defaultdict(list)  # receipt → results of its acknowledged approvals
