@@ -13,6 +13,12 @@ What it measures
        variants, which most completions in flight want too. A first, unmeasured
        batch (4 orders a client) warms the server up and sizes the measured batch
        (1.5 × what its pace completes in ``--seconds``, so time runs out first).
+       Then the same again, in the same run, with a second style whose stock lies in
+       3 warehouses × 20 bins (MAIN, BW2 and BW3, 2,000 pieces of each variant in each
+       bin, none in the default locations; sent there by transfers and bin moves
+       through the API): a completion then locks each of its variants' balances in
+       60 bins and takes from the lowest first, two once the first runs dry. It
+       prints both figures and their ratio.
     2. The live-count check. Every open page polls ``GET /live`` with the version
        it last saw in ``If-None-Match``; while nothing changes, the answer is an
        empty 304. 16 clients send that request for ``--seconds`` in a session
@@ -45,11 +51,12 @@ How to read it
     the machine; the ratio much less.
 
 Targets
-    Completion: at least 250 orders/s on SQLite and 200 on PostgreSQL, p99 at most
-    100 ms, 0 errors, and every check above [ok]. The live check: median ratio at
-    least 0.5. The script exits 0 when every target of what it ran is met, 2 when
-    one is missed (``TARGET NOT MET``, so ``make bench-orders`` fails), 1 if it
-    could not set up or start a server, and 130 if interrupted (Ctrl-C or SIGTERM).
+    Completion, in either layout: at least 250 orders/s on SQLite and 200 on
+    PostgreSQL, p99 at most 100 ms, 0 errors, and every check above [ok]. The live
+    check: median ratio at least 0.5. The script exits 0 when every target of what it
+    ran is met, 2 when one is missed (``TARGET NOT MET``, so ``make bench-orders``
+    fails), 1 if it could not set up or start a server, and 130 if interrupted
+    (Ctrl-C or SIGTERM).
 
 Usage
     .venv/bin/python bench/orders.py [--seconds 10] [--warmup 1] [--clients 16]
@@ -70,6 +77,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -115,6 +123,24 @@ LIVE_RATIO = 0.5  # /live 304 ÷ bare /hello, median round
 # --- Orders ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where the orders' stock lies: one style per layout, its orders numbered apart."""
+
+    name: str
+    style: str
+    warehouses: tuple[str, ...] = ()  # besides MAIN
+    bins: int = 0  # per warehouse; 0: everything stays in MAIN's default location
+    per_bin: int = 0  # pieces of each variant in each bin
+
+
+ONE_PLACE = Layout("one warehouse, one location", STYLE)
+# 3 warehouses × 20 bins: each variant's stock spread over all 60 bins (none left in the
+# default locations), so that a completion locks a variant's balances in every bin and
+# takes from two bins once its first runs dry.
+PLACES = Layout("3 warehouses × 20 bins", "ORDERS-P", ("BW2", "BW3"), bins=20, per_bin=2_000)
+
+
 def api(port: int, auth: dict, method: str, path: str, payload=None, expect: int = 200):
     """The JSON answer of one API call; ``BenchError`` unless its status is ``expect``."""
     body = None if payload is None else json.dumps(payload).encode()
@@ -125,23 +151,63 @@ def api(port: int, auth: dict, method: str, path: str, payload=None, expect: int
     return json.loads(answer)
 
 
-def stock_up(port: int, auth: dict) -> list[str]:
-    """Create the style and receive ``STOCK`` pieces of each variant; its SKUs."""
+def stock_up(port: int, auth: dict, layout: Layout) -> list[str]:
+    """Create the layout's style and receive its stock, spread as the layout says; its
+    SKUs."""
     product = api(
         port,
         auth,
         "POST",
         "/products",
-        {"code": STYLE, "name": "Bench order tee", "sizes": SIZES, "colors": COLOURS},
+        {"code": layout.style, "name": "Bench order tee", "sizes": SIZES, "colors": COLOURS},
         expect=201,
     )
     skus = [variant["sku"] for variant in product["variants"]]
-    lines = [{"sku": sku, "qty": STOCK} for sku in skus]
+    places = ("MAIN", *layout.warehouses)
+    each = layout.bins * layout.per_bin if layout.bins else STOCK
+    lines = [{"sku": sku, "qty": each * len(places)} for sku in skus]
     api(port, auth, "POST", "/inbound", {"lines": lines, "note": "bench"}, expect=201)
+    if layout.bins:
+        spread(port, auth, skus, layout, places)
     return skus
 
 
-def make_orders(port: int, auth: dict, skus: list[str], first: int, count: int) -> dict:
+def spread(port: int, auth: dict, skus: list[str], layout: Layout, places) -> None:
+    """Send a share of the stock to each other warehouse (a transfer, shipped and
+    received), then move it all from each default location into its bins."""
+    share = layout.bins * layout.per_bin
+    for code in layout.warehouses:
+        api(port, auth, "POST", "/warehouses", {"code": code, "name": f"Bench {code}"}, 201)
+    for code in places:
+        for n in range(1, layout.bins + 1):
+            api(port, auth, "POST", f"/warehouses/{code}/locations", {"code": f"B-{n:02d}"}, 201)
+    for code in layout.warehouses:
+        lines = [{"sku": sku, "qty": share} for sku in skus]
+        transfer = api(
+            port,
+            auth,
+            "POST",
+            "/transfers",
+            {"from_warehouse": "MAIN", "to_warehouse": code, "lines": lines},
+            201,
+        )
+        api(port, auth, "POST", f"/transfers/{transfer['id']}/ship")
+        arrived = [{"sku": sku, "received": share} for sku in skus]
+        api(port, auth, "POST", f"/transfers/{transfer['id']}/receive", {"lines": arrived})
+    for code in places:
+        for n in range(1, layout.bins + 1):
+            move = {
+                "warehouse": code,
+                "from_location": "DEFAULT",
+                "to_location": f"B-{n:02d}",
+                "lines": [{"sku": sku, "qty": layout.per_bin} for sku in skus],
+            }
+            api(port, auth, "POST", "/moves", move, 201)
+
+
+def make_orders(
+    port: int, auth: dict, skus: list[str], first: int, count: int, layout: Layout
+) -> dict:
     """Create orders ``first`` … ``first + count - 1`` and pick them in full.
 
     Returns ``{order id: {sku: picked}}``.
@@ -155,7 +221,7 @@ def make_orders(port: int, auth: dict, skus: list[str], first: int, count: int) 
             "POST",
             "/orders",
             {
-                "number": f"BENCH-{k:06d}",
+                "number": f"{layout.style}-{k:06d}",
                 "customer": "Bench customer",
                 "lines": [{"sku": sku, "qty": qty} for sku, qty in lines.items()],
             },
@@ -183,9 +249,9 @@ def plans(order_ids, clients: int) -> list[list[str]]:
     return [[complete_path(order_id) for order_id in ids[n::clients]] for n in range(clients)]
 
 
-def levels(port: int, auth: dict) -> dict[str, tuple[int, int]]:
-    """``{sku: (on hand, reserved)}`` of the style, read through the app."""
-    product = api(port, auth, "GET", f"/products/{STYLE}")
+def levels(port: int, auth: dict, layout: Layout) -> dict[str, tuple[int, int]]:
+    """``{sku: (on hand, reserved)}`` of the layout's style, read through the app."""
+    product = api(port, auth, "GET", f"/products/{layout.style}")
     return {v["sku"]: (v["on_hand"], v["reserved"]) for v in product["variants"]}
 
 
@@ -216,14 +282,20 @@ def database_state(url: str, order_ids) -> tuple[set[int], Counter]:
     return completed, documents
 
 
-def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> bool:
-    """Measure the completions; whether every check and target is met."""
+def run_orders(
+    url: str, server: Gunicorn, env: dict, auth: dict, args, layout: Layout
+) -> tuple[bool, Result]:
+    """Measure the completions of the layout's orders; whether every check and target
+    is met, and the measured result."""
     port, clients = server.port, args.clients
-    print("\nCompleting 12-line allocation orders", flush=True)
-    skus = stock_up(port, auth)
+    print(f"\nCompleting 12-line allocation orders: stock in {layout.name}", flush=True)
+    started = time.monotonic()
+    skus = stock_up(port, auth, layout)
+    if layout.bins:
+        print(f"  stock spread in {time.monotonic() - started:.1f} s", flush=True)
     target = Target("orders", port, "", headers=auth, body=None)
 
-    pilot = make_orders(port, auth, skus, 0, clients * PILOT_PER_CLIENT)
+    pilot = make_orders(port, auth, skus, 0, clients * PILOT_PER_CLIENT, layout)
     elapsed, samples = hammer(target, args.seconds, clients, plans(pilot, clients))
     warm = summarise("pilot", elapsed, samples, ok=200)
     if not warm.accepted:
@@ -239,7 +311,7 @@ def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> bool:
         flush=True,
     )
     started = time.monotonic()
-    orders = make_orders(port, auth, skus, len(pilot), count)
+    orders = make_orders(port, auth, skus, len(pilot), count, layout)
     took = time.monotonic() - started
     print(
         f"  set-up: {count} orders created and picked in {took:.1f} s "
@@ -247,9 +319,9 @@ def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> bool:
         flush=True,
     )
 
-    before = levels(port, auth)
+    before = levels(port, auth, layout)
     elapsed, samples = hammer(target, args.seconds, clients, plans(orders, clients))
-    after = levels(port, auth)
+    after = levels(port, auth, layout)
     result = summarise("orders", elapsed, samples, ok=200)
     order_of = {complete_path(order_id): order_id for order_id in orders}
     answered = {order_of[path] for _, _, status, path in samples if status == 200}
@@ -291,7 +363,7 @@ def run_orders(url: str, server: Gunicorn, env: dict, auth: dict, args) -> bool:
     for sku in wrong_hand:
         change = after[sku][0] - before[sku][0]
         print(f"         {sku}: on hand changed by {change}, picks of completed {taken[sku]}")
-    return judge(checks)
+    return judge(checks), result
 
 
 def report_orders(result: Result, left: int, args) -> None:
@@ -454,7 +526,15 @@ def main() -> int:
         server, env, auth = start_stockapp(url, tmp, servers)
         met = True
         if args.only != "live":
-            met = run_orders(url, server, env, auth, args) and met
+            one, alone = run_orders(url, server, env, auth, args, ONE_PLACE)
+            spread_met, spread_out = run_orders(url, server, env, auth, args, PLACES)
+            ratio = spread_out.per_second / alone.per_second if alone.per_second else 0.0
+            print(
+                f"\n  {PLACES.name} ÷ {ONE_PLACE.name}: {spread_out.per_second:.1f} ÷ "
+                f"{alone.per_second:.1f} orders/s = {ratio:.2f}; p99 "
+                f"{spread_out.percentile(99):.1f} against {alone.percentile(99):.1f} ms"
+            )
+            met = one and spread_met and met
         if args.only != "orders":
             met = run_live(server, env, tmp, servers, args) and met
         return met
