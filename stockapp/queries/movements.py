@@ -45,7 +45,7 @@ from ..models.warehouse import sellable_location
 from . import pager
 from .pager import FIRST, Cursor, Page
 from .search import match
-from .stock import place_name, places
+from .stock import PLACE_COLUMNS, place, places
 
 # A log is a set of movement kinds; "all" filters nothing.
 LOGS: dict[str, tuple[str, ...]] = {
@@ -292,12 +292,7 @@ def _rows_query() -> Select:
             original.kind.label("reverses_kind"),
             Document.order_id,
             Order.number.label("order_number"),
-            Warehouse.code.label("place_warehouse"),
-            Location.code.label("place_code"),
-            Location.name.label("place_name"),
-            Location.is_default.label("place_default"),
-            Location.is_quarantine.label("place_quarantine"),
-            Location.is_transit.label("place_transit"),
+            *PLACE_COLUMNS,
         )
         .join(Variant, Variant.id == Movement.variant_id)
         .join(Style, Style.id == Variant.style_id)
@@ -334,15 +329,9 @@ def _rows(ids: list[int]) -> list[dict]:
             "order_number": item.pop("order_number"),
         }
         item["document"] = _document_item(document_id, **links) if document_id else None
-        code, name, default = (item.pop(k) for k in ("place_code", "place_name", "place_default"))
-        quarantine, transit = item.pop("place_quarantine"), item.pop("place_transit")
-        item["place"] = {
-            "warehouse": item.pop("place_warehouse"),
-            "location": code,
-            "shown": place_name(code, name, default, transit),
-            "quarantine": quarantine,
-            "in_transit": transit,
-        }
+        item["place"] = place(item)
+        for column in PLACE_COLUMNS:
+            del item[column.key]
         found.append(item)
     return found
 

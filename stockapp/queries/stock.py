@@ -146,20 +146,10 @@ STOCK_VERSION = select(func.coalesce(func.sum(StockVersion.__table__.c.n), 0))
 
 def places(variant_id: int, warehouse_ids=None) -> list[dict]:
     """Where a variant lies: each location holding any of it, in the warehouses
-    ``warehouse_ids`` (None: every one), by warehouse then location code; each with
-    its warehouse, its code and shown name, whether it is quarantine or in transit,
-    and the pieces."""
+    ``warehouse_ids`` (None: every one), by warehouse then location code; each a
+    ``place`` with its warehouse's name and the pieces."""
     query = (
-        select(
-            Warehouse.code.label("warehouse"),
-            Warehouse.name.label("warehouse_name"),
-            Location.code,
-            Location.name,
-            Location.is_default,
-            Location.is_quarantine,
-            Location.is_transit,
-            Balance.qty,
-        )
+        select(*PLACE_COLUMNS, Warehouse.name.label("warehouse_name"), Balance.qty)
         .join(Location, Location.id == Balance.location_id)
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
         .where(Balance.variant_id == variant_id, Balance.qty != 0)
@@ -168,22 +158,36 @@ def places(variant_id: int, warehouse_ids=None) -> list[dict]:
     if warehouse_ids is not None:
         query = query.where(one_of(Location.warehouse_id, sorted(warehouse_ids)))
     return [
-        {
-            "warehouse": row.warehouse,
-            "warehouse_name": row.warehouse_name,
-            "location": row.code,
-            "shown": place_name(row.code, row.name, row.is_default, row.is_transit),
-            "quarantine": row.is_quarantine,
-            "in_transit": row.is_transit,
-            "on_hand": row.qty,
-        }
+        {**place(row._mapping), "warehouse_name": row.warehouse_name, "on_hand": row.qty}
         for row in db.session.execute(query)
     ]
 
 
-def place_name(code: str, name: str, is_default: bool, is_transit: bool) -> str:
-    """A location as a screen names it (``shown_name``); a transit location: in transit."""
-    return str(IN_TRANSIT) if is_transit else shown_name(code, name, is_default)
+# What a query selects of a location (joined with its warehouse) for ``place``.
+PLACE_COLUMNS = (
+    Warehouse.code.label("place_warehouse"),
+    Location.code.label("place_code"),
+    Location.name.label("place_name"),
+    Location.is_default.label("place_default"),
+    Location.is_quarantine.label("place_quarantine"),
+    Location.is_transit.label("place_transit"),
+)
+
+
+def place(found) -> dict:
+    """A location as the screens and the API show it, from a row of ``PLACE_COLUMNS``:
+    its warehouse, code, shown name (a transit location: in transit), and whether it is
+    quarantine or in transit."""
+    code, transit = found["place_code"], found["place_transit"]
+    return {
+        "warehouse": found["place_warehouse"],
+        "location": code,
+        "shown": str(IN_TRANSIT)
+        if transit
+        else shown_name(code, found["place_name"], found["place_default"]),
+        "quarantine": found["place_quarantine"],
+        "in_transit": transit,
+    }
 
 
 IN_TRANSIT = _l("In transit")

@@ -6,9 +6,9 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import moves, receiving, warehouses
+from stockapp.services import receiving
 from tests.support.browser import open_more, sign_in, sign_out, small_targets, translated
-from tests.support.db import on_hand
+from tests.support.db import into_a_bin_and_quarantine, on_hand
 
 pytestmark = pytest.mark.browser
 
@@ -105,19 +105,7 @@ def test_product_page_refreshes_and_explains_a_number(app, page, floor, screensh
     # Black S: one piece moved to bin A-01, two damaged ones into quarantine Q-1.
     black_s = skus["A1024-Black-S"]
     with app.app_context():
-        clerk = db.session.scalar(sa.text("SELECT id FROM users"))
-        main = warehouses.main_warehouse_id()
-        a01 = warehouses.create_location(warehouse_id=main, code="A-01")
-        warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
-        moves.move(
-            from_location_id=warehouses.default_location_id(),
-            to_location_id=a01,
-            lines=[(black_s, 1)],
-            operator_id=clerk,
-        )
-        receiving.create(
-            lines=[receiving.ArrivedLine(black_s, 0, damaged=2)], operator_id=clerk, submit=True
-        )
+        into_a_bin_and_quarantine(black_s, db.session.scalar(sa.text("SELECT id FROM users")))
     # "Why is this 4?": tap the figure of Black S. Every row names its place; the
     # quarantine row leaves the total alone.
     page.reload()

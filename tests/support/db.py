@@ -9,7 +9,7 @@ import flask_migrate
 import sqlalchemy as sa
 
 from stockapp.extensions import db
-from stockapp.services import purchasing, suppliers
+from stockapp.services import moves, purchasing, receiving, suppliers, warehouses
 
 PG_ENV = "STOCKAPP_TEST_POSTGRES"
 PG_OFF = f"PostgreSQL tier off: set {PG_ENV}=postgresql+psycopg://user@host/db"
@@ -28,6 +28,27 @@ def placed_po(skus: dict, manager: int) -> int:
         operator_id=manager,
         place=True,
     )["id"]
+
+
+def into_a_bin_and_quarantine(variant_id: int, operator_id: int) -> int:
+    """Set-up in MAIN: a bin A-01 and a quarantine bin Q-1; one piece of the variant
+    moved from the default location to A-01, two damaged ones received into Q-1. The
+    id of A-01."""
+    main = warehouses.main_warehouse_id()
+    a01 = warehouses.create_location(warehouse_id=main, code="A-01")
+    warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
+    moves.move(
+        from_location_id=warehouses.default_location_id(),
+        to_location_id=a01,
+        lines=[(variant_id, 1)],
+        operator_id=operator_id,
+    )
+    receiving.create(
+        lines=[receiving.ArrivedLine(variant_id, 0, damaged=2)],
+        operator_id=operator_id,
+        submit=True,
+    )
+    return a01
 
 
 def sqlite_url(tmp_path, name: str = "test") -> str:

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from stockapp import queries
 from stockapp.extensions import db
 from stockapp.models import Location, Role
-from stockapp.services import catalogue, ledger, moves, receiving, warehouses
+from stockapp.services import catalogue, ledger, receiving, warehouses
 from tests.support.apps import PASSWORD
-from tests.support.db import on_hand, row_count
+from tests.support.db import into_a_bin_and_quarantine, on_hand, row_count
 from tests.support.pages import HTMX, inbound, signed_in
 
 
@@ -276,18 +276,7 @@ def test_why_this_number_names_every_rows_place_and_totals_what_the_figure_count
     with app.app_context():
         boss = make_user(Role.MANAGER, username="boss")
         shop_id = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
-        a01 = warehouses.create_location(warehouse_id=warehouses.main_warehouse_id(), code="A-01")
-        main = warehouses.main_warehouse_id()
-        warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
-        moves.move(
-            from_location_id=warehouses.default_location_id(),
-            to_location_id=a01,
-            lines=[(v, 1)],
-            operator_id=boss,
-        )
-        receiving.create(
-            lines=[receiving.ArrivedLine(v, 0, damaged=2)], operator_id=boss, submit=True
-        )
+        into_a_bin_and_quarantine(v, boss)
         shop_default = db.session.scalar(
             sa.select(Location.id).where(Location.warehouse_id == shop_id, Location.is_default)
         )
