@@ -360,15 +360,13 @@ def why(variant_id: int, warehouse_ids: frozenset[int] | None = None, *, limit: 
 def _sellable_total(variant_id: int, warehouse_ids, newest: int) -> int:
     """The variant's pieces over its sellable locations (in ``warehouse_ids``) as of
     movement ``newest``: each location's balance after its last movement up to it."""
-    sellable = select(Location.id).where(sellable_location())
-    if warehouse_ids is not None:
-        sellable = sellable.where(one_of(Location.warehouse_id, sorted(warehouse_ids)))
+    sellable = select(Location.id) if warehouse_ids is None else _locations_of(warehouse_ids)
     last = (
         select(func.max(Movement.id))
         .where(
             Movement.variant_id == variant_id,
             Movement.id <= newest,
-            Movement.location_id.in_(sellable),
+            Movement.location_id.in_(sellable.where(sellable_location())),
         )
         .group_by(Movement.location_id)
     )

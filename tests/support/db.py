@@ -9,6 +9,7 @@ import flask_migrate
 import sqlalchemy as sa
 
 from stockapp.extensions import db
+from stockapp.models import Balance
 from stockapp.services import moves, purchasing, receiving, suppliers, warehouses
 
 PG_ENV = "STOCKAPP_TEST_POSTGRES"
@@ -168,6 +169,23 @@ def on_hand(variant_id: int) -> int:
         {"v": variant_id},
     )
     return int(total)  # PostgreSQL sums BIGINT as a numeric
+
+
+def held(variant_id: int, location_id: int) -> int:
+    """The pieces of a variant in one location (0 without a balance row)."""
+    return (
+        db.session.scalar(
+            sa.select(Balance.qty).where(
+                Balance.variant_id == variant_id, Balance.location_id == location_id
+            )
+        )
+        or 0
+    )
+
+
+def written() -> tuple[int, int, int]:
+    """Documents, movements and idempotency records: what a refusal must leave as it was."""
+    return row_count("documents"), row_count("movements"), row_count("idempotency_records")
 
 
 def row_count(table: str) -> int:

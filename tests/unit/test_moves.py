@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from stockapp.extensions import db
-from stockapp.models import Balance, Document, DocumentKind, Movement, Role
+from stockapp.models import Document, DocumentKind, Movement, Role
 from stockapp.services import ledger, moves, receiving, warehouses
 from stockapp.services.errors import (
     IdempotencyKeyReused,
@@ -12,7 +12,7 @@ from stockapp.services.errors import (
     InvalidInput,
     NotFound,
 )
-from tests.support.db import row_count
+from tests.support.db import held, row_count, written
 
 
 @pytest.fixture
@@ -31,21 +31,6 @@ def shop(ctx, make_user, make_style):
         "a": warehouses.create_location(warehouse_id=main, code="A-01"),
         "b": warehouses.create_location(warehouse_id=main, code="B-02"),
     }
-
-
-def held(variant_id: int, location_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(Balance.qty).where(
-                Balance.variant_id == variant_id, Balance.location_id == location_id
-            )
-        )
-        or 0
-    )
-
-
-def written() -> tuple[int, int, int]:
-    return row_count("documents"), row_count("movements"), row_count("idempotency_records")
 
 
 def test_a_move_posts_out_of_the_source_and_into_the_destination(shop):

@@ -18,8 +18,7 @@ from stockapp.services.errors import (
     InvalidTransition,
     NotFound,
 )
-from tests.support.db import row_count
-from tests.unit.test_moves import held, written
+from tests.support.db import held, row_count, written
 
 
 @pytest.fixture
