@@ -352,7 +352,7 @@ def why(variant_id: int, warehouse_ids: frozenset[int] | None = None, *, limit: 
     running = total
     for row in rows:
         row["total_after"] = running
-        if not (row["place"]["quarantine"] or row["place"]["in_transit"]):
+        if row["place"]["sellable"]:
             running -= row["delta"]
     return {"total": total, "movements": rows, "places": places(variant_id, warehouse_ids)}
 

@@ -177,16 +177,19 @@ PLACE_COLUMNS = (
 def place(found) -> dict:
     """A location as the screens and the API show it, from a row of ``PLACE_COLUMNS``:
     its warehouse, code, shown name (a transit location: in transit), and whether it is
-    quarantine or in transit."""
+    quarantine or in transit, and so whether its stock is sellable (counted in on hand,
+    as ``sellable_location`` says in SQL)."""
     code, transit = found["place_code"], found["place_transit"]
+    quarantine = found["place_quarantine"]
     return {
         "warehouse": found["place_warehouse"],
         "location": code,
         "shown": str(IN_TRANSIT)
         if transit
         else shown_name(code, found["place_name"], found["place_default"]),
-        "quarantine": found["place_quarantine"],
+        "quarantine": quarantine,
         "in_transit": transit,
+        "sellable": not (quarantine or transit),
     }
 
 
