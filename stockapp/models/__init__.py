@@ -36,6 +36,7 @@ from .purchasing import (
     Supplier,
 )
 from .search import SEARCHED, search_table
+from .supplier_returns import SupplierReturn, SupplierReturnLine, SupplierReturnReason
 from .transfers import Transfer, TransferDecision, TransferLine, TransferStatus
 from .warehouse import (
     Location,
@@ -82,6 +83,9 @@ __all__ = [
     "StockVersion",
     "Style",
     "Supplier",
+    "SupplierReturn",
+    "SupplierReturnLine",
+    "SupplierReturnReason",
     "TokenState",
     "Transfer",
     "TransferDecision",

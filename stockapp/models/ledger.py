@@ -67,6 +67,7 @@ class MovementKind(Vocabulary):
     # A bin move's two sides: out of the source bin, into the destination bin.
     MOVE_OUT = "move_out", _l("Bin move out")
     MOVE_IN = "move_in", _l("Bin move in")
+    SUPPLIER_RETURN = "supplier_return", _l("Return to supplier")
     REVERSAL = "reversal", _l("Reversal")
     OPENING = "opening", _l("Opening stock")
 
@@ -81,6 +82,7 @@ class DocumentKind(Vocabulary):
     MOVE = "move", _l("Bin move")
     WRITE_OFF = "write_off", _l("Write-off")
     TRANSFER = "transfer", _l("Transfer")
+    SUPPLIER_RETURN = "supplier_return", _l("Return to supplier")
 
     @property
     def prefix(self) -> str:
@@ -94,6 +96,7 @@ class DocumentKind(Vocabulary):
             "move": "MV",
             "write_off": "WO",
             "transfer": "TF",
+            "supplier_return": "SR",
         }[self.value]
 
 

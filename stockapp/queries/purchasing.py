@@ -72,18 +72,21 @@ def po_received(
     waiting: bool = False,
     excluding: int | None = None,
     decided_before=None,
+    damaged: bool = False,
 ) -> dict[int, int]:
     """Good pieces per variant from a PO's approved receipts: what it has received.
 
     ``waiting`` adds the receipts submitted and waiting for approval;
     ``excluding`` leaves one receipt out; ``decided_before`` keeps only receipts
-    approved before that time (what was due when a receipt was approved).
+    approved before that time (what was due when a receipt was approved); ``damaged``
+    counts the damaged pieces too (all that came: what may go back to the supplier).
     """
     states = [DocumentStatus.POSTED]
     if waiting:
         states.append(DocumentStatus.SUBMITTED)
+    pieces = ReceiptLine.received + ReceiptLine.damaged if damaged else ReceiptLine.received
     query = (
-        select(ReceiptLine.variant_id, func.sum(ReceiptLine.received))
+        select(ReceiptLine.variant_id, func.sum(pieces))
         .join(Receipt, Receipt.document_id == ReceiptLine.document_id)
         .join(Document, Document.id == Receipt.document_id)
         .where(Receipt.po_id == po_id, Document.status.in_(states))

@@ -103,26 +103,35 @@ PIECES = _l("Enter a number from %(min)d to %(max)d.", min=1, max=MAX_QTY)
 
 
 def check_pieces(lines) -> None:
-    """Refuse lines of ``(variant_id, qty)`` pieces (a bin move's, a write-off's) that
-    name no variant, list one twice, or move fewer than 1 or more than ``MAX_QTY``
-    pieces: ``InvalidInput`` names each (``lines[i]``), or ``lines`` when there is none."""
+    """Refuse lines of pieces (a bin move's and a write-off's ``(variant_id, qty)``, a
+    return to the supplier's ``(variant_id, location_id, qty)``) that name no variant,
+    list one twice (in the same location, where lines name theirs), or move fewer than 1
+    or more than ``MAX_QTY`` pieces: ``InvalidInput`` names each (``lines[i]``), or
+    ``lines`` when there is none."""
     if not lines:
         raise InvalidInput(
             _l("Some fields need attention."),
             {"lines": _l("Give at least one size with a quantity.")},
         )
-    known = set(db.session.scalars(select(Variant.id).where(Variant.id.in_({v for v, _ in lines}))))
+    known = set(
+        db.session.scalars(select(Variant.id).where(Variant.id.in_({line[0] for line in lines})))
+    )
     errors, seen = {}, set()
-    for i, (variant_id, qty) in enumerate(lines):
+    for i, line in enumerate(lines):
+        variant_id, qty, same = line[0], line[-1], line[:-1]
         if variant_id not in known:
             errors[f"lines[{i}]"] = _l("This variant does not exist.")
-        elif variant_id in seen:
-            errors[f"lines[{i}]"] = _l("This variant is listed twice.")
+        elif same in seen:
+            errors[f"lines[{i}]"] = (
+                _l("This variant is listed twice.")
+                if len(same) == 1
+                else _l("This variant is listed twice for this location.")
+            )
         elif not 1 <= qty <= MAX_QTY:
             errors[f"lines[{i}]"] = _l(
                 "Enter a number from %(min)d to %(max)d.", min=1, max=MAX_QTY
             )
-        seen.add(variant_id)
+        seen.add(same)
     if errors:
         raise InvalidInput(_l("Some fields need attention."), errors)
 

@@ -534,6 +534,27 @@ def _on_hand(variant_id: int, location_id: int) -> int:
     return qty or 0
 
 
+def check_held(lines: Sequence[Line]) -> None:
+    """``InsufficientStock`` for the lines taking pieces out (negative deltas) that their
+    balances do not hold now, without a lock: for a document that waits for approval,
+    which posts nothing yet (its approval posts and checks again, under the ledger's
+    lock). Each line is one (variant, location) of its document."""
+    taken = [line for line in lines if line.delta < 0]
+    if not taken:
+        return
+    rows = db.session.execute(
+        select(balances.c.variant_id, balances.c.location_id, balances.c.qty).where(
+            balances.c.variant_id.in_({line.variant_id for line in taken}),
+            balances.c.location_id.in_({line.location_id for line in taken}),
+        )
+    )
+    held = {(v, loc): qty for v, loc, qty in rows}
+    on_hand = [(line, held.get((line.variant_id, line.location_id), 0)) for line in taken]
+    short = [(line, qty) for line, qty in on_hand if qty + line.delta < 0]
+    if short:
+        raise InsufficientStock(shortages(short))
+
+
 def shortages(short: list[tuple[Line, int]]) -> list[Shortage]:
     """Each short line (with what its balance holds) as a ``Shortage``: SKU and location code."""
     ids = {line.variant_id for line, _ in short}

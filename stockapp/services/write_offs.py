@@ -11,13 +11,12 @@ when approval is off, post as they are submitted.
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from ..database import mark_stock_changed, run, utcnow
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import (
-    Balance,
     DocumentKind,
     DocumentStatus,
     MovementKind,
@@ -26,7 +25,7 @@ from ..models import (
     WriteOffReason,
 )
 from . import accounts, documents, ledger, settings
-from .errors import InsufficientStock, InvalidInput, NotFound
+from .errors import InvalidInput, NotFound
 from .idempotency import run_once
 from .warehouses import require_location
 
@@ -79,7 +78,8 @@ def submit(
         )
         if posts:
             return _post(document, location.id, lines, operator_id)
-        _check_on_hand(location.id, lines)  # waiting for pieces that are not there helps nobody
+        # Waiting for pieces that are not there helps nobody.
+        ledger.check_held([ledger.Line(v, location.id, -qty) for v, qty in lines])
         mark_stock_changed()  # the managers' to-do shows it
         return {"document": document, "movements": []}
 
@@ -157,26 +157,6 @@ def _post(document: dict, location_id: int, lines, operator_id: int) -> dict:
         note=document["note"],
     )
     return {"document": document, "movements": movements}
-
-
-def _check_on_hand(location_id: int, lines) -> None:
-    """``InsufficientStock`` for the lines the location does not hold (no lock: nothing
-    posts now; approval checks again under the ledger's)."""
-    held = dict(
-        db.session.execute(
-            select(Balance.variant_id, Balance.qty).where(
-                Balance.location_id == location_id,
-                Balance.variant_id.in_({v for v, _ in lines}),
-            )
-        ).all()
-    )
-    short = [(v, qty) for v, qty in lines if held.get(v, 0) < qty]
-    if short:
-        raise InsufficientStock(
-            ledger.shortages(
-                [(ledger.Line(v, location_id, -qty), held.get(v, 0)) for v, qty in short]
-            )
-        )
 
 
 def _write_off(document_id: int) -> WriteOff:

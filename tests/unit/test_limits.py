@@ -9,7 +9,16 @@ from stockapp.database import write_transaction
 from stockapp.extensions import db
 from stockapp.models import MovementKind, Role
 from stockapp.models.ledger import MAX_BALANCE, MAX_LINES
-from stockapp.services import counting, ledger, orders, purchasing, receiving, returns, suppliers
+from stockapp.services import (
+    counting,
+    ledger,
+    orders,
+    purchasing,
+    receiving,
+    returns,
+    supplier_returns,
+    suppliers,
+)
 from stockapp.services.documents import LINE_CAP
 from stockapp.services.errors import BalanceLimit, InvalidInput
 from stockapp.services.warehouses import default_location_id
@@ -82,7 +91,9 @@ def test_a_movement_past_the_balance_limit_is_refused_and_writes_nothing(make_st
 # --- the line cap ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["inbound", "stocktake", "order", "po", "return"])
+@pytest.mark.parametrize(
+    "kind", ["inbound", "stocktake", "order", "po", "return", "supplier return"]
+)
 def test_more_lines_than_the_cap_are_refused_before_anything_is_written(wide, clerk, kind):
     supplier = suppliers.save(name="Mill")
     before = written()
@@ -102,6 +113,11 @@ def test_more_lines_than_the_cap_are_refused_before_anything_is_written(wide, cl
         ),
         "return": lambda: returns.book_return(
             lines=[returns.ReturnLine(v, 1) for v in wide], operator_id=clerk
+        ),
+        "supplier return": lambda: supplier_returns.submit(
+            supplier_id=supplier,
+            lines=[(v, default_location_id(), 1) for v in wide],
+            operator_id=clerk,
         ),
     }
     with pytest.raises(InvalidInput) as refused:
