@@ -31,6 +31,11 @@ DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CURSOR = r"^[0-9]{1,18}$"
 # PostgreSQL's text cannot hold a NUL: no text takes one.
 NO_NUL = r"^[^\x00]*$"
+# Text that is not blank once the spaces around it are dropped, and has no NUL. The spaces
+# are pydantic's (Unicode White_Space); JSON Schema's \s lacks \x85 and has \ufeff, and
+# neither takes \x1c-\x1f (str.isspace's) for text: the document and the contract tell a
+# blank apart alike.
+NOT_BLANK = r"^[^\x00]*[^\x00\s\x1c-\x1f\x85\ufeff][^\x00]*$"
 PRICE = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 
 # pydantic's error types (and this module's own) → the message the user reads.
@@ -128,11 +133,15 @@ def quantity(minimum: int, maximum: int = MAX_QTY, *, in_query: bool = False):
 
 
 def text(max_length: int, *, min_length: int = 1):
-    """Text, spaces around it dropped, of at most ``max_length`` characters."""
+    """Text, spaces around it dropped, of at most ``max_length`` characters (and, unless
+    ``min_length`` is 0, not blank: the document's pattern says so too)."""
     return Annotated[
         str,
         StringConstraints(
-            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=NO_NUL
+            strip_whitespace=True,
+            min_length=min_length,
+            max_length=max_length,
+            pattern=NOT_BLANK if min_length else NO_NUL,
         ),
     ]
 
@@ -288,13 +297,12 @@ def number_or_id(field: str, give):
             {
                 "oneOf": [
                     {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                    # Not blank (spaces around it are dropped: str.strip, Python's \s),
-                    # and no NUL, which PostgreSQL cannot store.
+                    # Not blank (spaces around it are dropped), and no NUL.
                     {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": MAX_NUMBER,
-                        "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+                        "pattern": NOT_BLANK,
                     },
                 ]
             }
