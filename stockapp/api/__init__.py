@@ -19,6 +19,7 @@ from . import (  # noqa: E402
     receipts,
     returns,
     stock,
+    supplier_returns,
     transfers,
     warehouses,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "receipts",
     "returns",
     "stock",
+    "supplier_returns",
     "transfers",
     "warehouses",
 ]

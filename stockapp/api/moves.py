@@ -15,7 +15,7 @@ from ..services import moves, warehouses, write_offs
 from ..services.errors import NotFound
 from . import api
 from .access import requires
-from .reading import Refusal, answer, body, idempotency_key, posted_movements, unique_skus
+from .reading import answer, body, idempotency_key, locations_named, placed, unique_skus
 
 WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 
@@ -24,8 +24,8 @@ WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 @requires(Role.CLERK)
 def post_move():
     found, refusal = body(NewMove)
-    source, destination = _locations(refusal, found.warehouse, from_location=found.from_location,
-                                     to_location=found.to_location)  # fmt: skip
+    source, destination = locations_named(refusal, found.warehouse, {
+        "from_location": found.from_location, "to_location": found.to_location})  # fmt: skip
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
     refusal.finish()
@@ -40,7 +40,7 @@ def post_move():
     codes = {source: found.from_location.upper(), destination: found.to_location.upper()}
     return answer(
         PostedMove,
-        {"move": result["document"], "movements": _placed(result, variant_ids, codes)},
+        {"move": result["document"], "movements": placed(result, variant_ids, codes)},
         201,
     )
 
@@ -49,7 +49,7 @@ def post_move():
 @requires(Role.CLERK)
 def post_write_off():
     found, refusal = body(NewWriteOff)
-    (location,) = _locations(refusal, found.warehouse, location=found.location)
+    (location,) = locations_named(refusal, found.warehouse, {"location": found.location})
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
     refusal.finish()
@@ -107,33 +107,5 @@ def _decided(result: dict, status: int = 200):
     """The write-off as it is now, and what it posted."""
     detail = _write_off(result["document"]["id"])
     variant_ids = {line["sku"]: line["variant"].id for line in detail["lines"]}
-    placed = _placed(result, variant_ids, {detail["place"].id: detail["location"]})
-    return answer(WriteOffResult, {"write_off": detail, "movements": placed}, status)
-
-
-def _placed(result: dict, variant_ids: dict[str, int], codes: dict[int, str]) -> list[dict]:
-    return [
-        {**movement, "location": codes[movement["location_id"]]}
-        for movement in posted_movements(result, variant_ids)
-    ]
-
-
-def _locations(refusal: Refusal, warehouse: str | None, **named: str | None) -> list[int | None]:
-    """The ids of the locations named by code (field → code) in the warehouse; each one
-    missing is a failed field."""
-    warehouse_id = None
-    if warehouse is not None:
-        warehouse_id = found_in.warehouse_id_by_code(warehouse)
-        if warehouse_id is None:
-            refusal.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
-    ids = []
-    for field, code in named.items():
-        location = None
-        if code is not None and warehouse_id is not None:
-            location = found_in.location_by_code(code, warehouse_id)
-            if location is None:
-                message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
-                             warehouse=warehouse)  # fmt: skip
-                refusal.fail(field, message)
-        ids.append(location.id if location else None)
-    return ids
+    movements = placed(result, variant_ids, {detail["place"].id: detail["location"]})
+    return answer(WriteOffResult, {"write_off": detail, "movements": movements}, status)

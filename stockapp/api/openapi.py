@@ -21,6 +21,7 @@ from ..contracts import (
     purchasing,
     returns,
     stock,
+    supplier_returns,
     transfers,
     warehouses,
 )
@@ -122,6 +123,21 @@ OPERATIONS = [
               "leave stock.", (200, moves.WriteOffResult), errors=(409,)),
     Operation("post", "/write-offs/{write_off_id}/reject", "Reject a write-off, with a reason; "
               "nothing posts.", (200, moves.WriteOffResult), purchasing.Rejection,
+              errors=(409,)),
+    Operation("post", "/supplier-returns", "Submit a return to the supplier (退供应商) out "
+              "of bins of one warehouse (quarantine ones included), against one of the "
+              "supplier's purchase orders or none; it posts at once for a manager or when "
+              "the settings ask no approval of write-offs.",
+              (201, supplier_returns.SupplierReturnResult), supplier_returns.NewSupplierReturn,
+              errors=(409,)),
+    Operation("get", "/supplier-returns/{supplier_return_id}", "A return to the supplier "
+              "with its lines and who did what.", (200, supplier_returns.SupplierReturn)),
+    Operation("post", "/supplier-returns/{supplier_return_id}/approve", "Approve a return "
+              "to the supplier: its pieces leave their bins.",
+              (200, supplier_returns.SupplierReturnResult), errors=(409,)),
+    Operation("post", "/supplier-returns/{supplier_return_id}/reject", "Reject a return to "
+              "the supplier, with a reason; nothing posts.",
+              (200, supplier_returns.SupplierReturnResult), purchasing.Rejection,
               errors=(409,)),
     Operation("post", "/suppliers", "Create a supplier.", (201, purchasing.Supplier),
               purchasing.NewSupplier),

@@ -9,6 +9,7 @@ from .. import queries
 from ..contracts.reading import invalid, read_json, read_query
 from ..contracts.shared import Answer, Contract
 from ..i18n import lazy_gettext as _l
+from ..queries import moves as found_in
 from ..services.errors import InvalidInput
 
 
@@ -123,3 +124,37 @@ def posted(result: dict, variant_ids: dict[str, int], name: str = "document") ->
 def by_sku(lines: Iterable, variant_ids: dict[str, int]):
     """Each line with its variant id."""
     return ((variant_ids[line.sku], line) for line in lines)
+
+
+def placed(result: dict, variant_ids: dict[str, int], codes: dict[int, str]) -> list[dict]:
+    """``posted_movements``, each with its location's code (``codes``: by location id)."""
+    return [
+        {**movement, "location": codes[movement["location_id"]]}
+        for movement in posted_movements(result, variant_ids)
+    ]
+
+
+def locations_named(refusal: Refusal, warehouse: str | None, named: dict) -> list[int | None]:
+    """The ids of the locations named by code (path → code) in the warehouse (by code), in
+    the order named, each code looked up once; a warehouse or a location missing is a
+    failed field."""
+    warehouse_id = None
+    if warehouse is not None:
+        warehouse_id = found_in.warehouse_id_by_code(warehouse)
+        if warehouse_id is None:
+            refusal.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
+    found: dict[str, int | None] = {}
+    ids = []
+    for path, code in named.items():
+        location_id = None
+        if code is not None and warehouse_id is not None:
+            if code.upper() not in found:
+                location = found_in.location_by_code(code, warehouse_id)
+                found[code.upper()] = location.id if location else None
+            location_id = found[code.upper()]
+            if location_id is None:
+                message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
+                             warehouse=warehouse)  # fmt: skip
+                refusal.fail(path, message)
+        ids.append(location_id)
+    return ids

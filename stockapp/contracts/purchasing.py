@@ -103,20 +103,19 @@ class OrderedLine(Contract):
     unit_cost: Price = None
 
 
+# A supplier by its id (a purchase order's, a return's).
+SupplierId = Annotated[
+    int,
+    PlainValidator(_supplier),
+    WithJsonSchema(
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "The supplier's id."}
+    ),
+]
+
+
 class NewPurchaseOrder(Contract):
     number: Number
-    supplier: Annotated[
-        int,
-        PlainValidator(_supplier),
-        WithJsonSchema(
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_ID,
-                "description": "The supplier's id.",
-            }
-        ),
-    ]
+    supplier: SupplierId
     expected_on: Day = None
     note: Note = ""
     place: Annotated[Flag, Field(description="True: ordered at once; false: kept as a draft.")] = (
@@ -159,24 +158,33 @@ class PurchaseOrderPage(Answer):
     next_cursor: str | None
 
 
+RETURNED = "Taken back to the supplier by posted returns against the PO (退供应商)."
+
+
 class PurchaseOrderLine(Answer):
     sku: str
     ordered: int
     received: int = Field(description="Good pieces of approved receipts.")
     cancelled: int
     remaining: int = Field(description="max(ordered − received − cancelled, 0).")
+    returned: int = Field(description=RETURNED)
     unit_cost: Money | None
 
 
 class Unexpected(Answer):
     sku: str
     received: int
+    returned: int = Field(description=RETURNED)
 
 
 class ReceiptRef(Answer):
     id: int
     number: str
     status: vocabulary(DocumentStatus)
+
+
+class SupplierReturnRef(ReceiptRef):
+    """A return to the supplier against the PO, in any state."""
 
 
 class PurchaseOrder(Answer):
@@ -191,6 +199,7 @@ class PurchaseOrder(Answer):
     lines: list[PurchaseOrderLine]
     unexpected: list[Unexpected] = Field(description="Received, but not on the PO.")
     receipts: list[ReceiptRef]
+    supplier_returns: list[SupplierReturnRef]
 
 
 # --- receipts -------------------------------------------------------------------------------

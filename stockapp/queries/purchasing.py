@@ -15,6 +15,7 @@ from ..models import (
     Receipt,
     ReceiptLine,
     Supplier,
+    SupplierReturn,
     Variant,
     document_number,
 )
@@ -23,16 +24,19 @@ from ..models.purchasing import folded
 from .catalogue import grids_by_style
 from .pager import FIRST, Cursor, Page, fetch
 from .search import Match, cursor_for, either, exactly, match, ranked
+from .supplier_returns import po_returned
 
 
 def po_page(po: PurchaseOrder) -> dict:
     """A PO as its page shows it: per style a colour × size grid of ordered,
     received (approved receipts), cancelled and remaining, and what receipts waiting
     for approval hold (``waiting``) with what is due after them (``due``: what a
-    clerk may still expect to arrive). Its receipts are ``receipt_list(po_id=…)``,
-    a page at a time."""
+    clerk may still expect to arrive), and what posted returns took back to the
+    supplier (``returned``, of the variants it ordered and of any other). Its receipts are
+    ``receipt_list(po_id=…)``, a page at a time."""
     received = po_received(po.id)
     counted = po_received(po.id, waiting=True)
+    returned = po_returned(po.id)
     lines = list(
         db.session.scalars(
             select(POLine)
@@ -53,6 +57,7 @@ def po_page(po: PurchaseOrder) -> dict:
                 "remaining": remaining,
                 "waiting": waiting,
                 "due": max(remaining - waiting, 0),
+                "returned": returned.get(line.variant_id, 0),
             }
         )
     return {
@@ -63,6 +68,7 @@ def po_page(po: PurchaseOrder) -> dict:
         "waiting": sum(c["waiting"] for c in cells),
         "due": sum(c["due"] for c in cells),
         "cancelled": sum(c["line"].cancelled for c in cells),
+        "returned": sum(returned.values()),
     }
 
 
@@ -276,6 +282,7 @@ def po_detail(po_id: int) -> dict | None:
     if po is None:
         return None
     received = po_received(po.id)
+    returned = po_returned(po.id)
     lines = db.session.execute(
         select(POLine, Variant.sku)
         .join(Variant, Variant.id == POLine.variant_id)
@@ -289,6 +296,12 @@ def po_detail(po_id: int) -> dict | None:
         select(Document.id, Document.kind, Document.status)
         .join(Receipt, Receipt.document_id == Document.id)
         .where(Receipt.po_id == po.id)
+        .order_by(Document.id)
+    )
+    supplier_returns = db.session.execute(
+        select(Document.id, Document.kind, Document.status)
+        .join(SupplierReturn, SupplierReturn.document_id == Document.id)
+        .where(SupplierReturn.po_id == po.id)
         .order_by(Document.id)
     )
     return {
@@ -309,19 +322,25 @@ def po_detail(po_id: int) -> dict | None:
                 "remaining": max(
                     line.ordered - received.get(line.variant_id, 0) - line.cancelled, 0
                 ),
+                "returned": returned.get(line.variant_id, 0),
                 "unit_cost": line.unit_cost,
             }
             for line, sku in lines
         ],
         "unexpected": [
-            {"sku": skus[variant_id], "received": qty}
+            {"sku": skus[variant_id], "received": qty, "returned": returned.get(variant_id, 0)}
             for variant_id, qty in sorted(unexpected.items(), key=lambda item: skus[item[0]])
         ],
-        "receipts": [
-            {"id": id_, "number": document_number(kind, id_), "status": status}
-            for id_, kind, status in receipts
-        ],
+        "receipts": _references(receipts),
+        "supplier_returns": _references(supplier_returns),
     }
+
+
+def _references(documents) -> list[dict]:
+    return [
+        {"id": id_, "number": document_number(kind, id_), "status": status}
+        for id_, kind, status in documents
+    ]
 
 
 def _skus(variant_ids) -> dict[int, str]:

@@ -215,6 +215,13 @@ MOVE_ENDPOINTS = {
     "POST /write-offs/{write_off_id}/approve": Role.MANAGER,
     "POST /write-offs/{write_off_id}/reject": Role.MANAGER,
 }
+# Returns to suppliers (tested in test_supplier_returns.py).
+SUPPLIER_RETURN_ENDPOINTS = {
+    "POST /supplier-returns": Role.CLERK,
+    "GET /supplier-returns/{supplier_return_id}": Role.CLERK,
+    "POST /supplier-returns/{supplier_return_id}/approve": Role.MANAGER,
+    "POST /supplier-returns/{supplier_return_id}/reject": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

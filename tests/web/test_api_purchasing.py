@@ -219,11 +219,20 @@ def test_creating_a_po_orders_it_and_get_shows_its_lines(api):
             "received": 0,
             "remaining": 10,
             "cancelled": 0,
+            "returned": 0,
             "unit_cost": "12.50",
         },
-        {"sku": M, "ordered": 5, "received": 0, "remaining": 5, "cancelled": 0, "unit_cost": None},
+        {
+            "sku": M,
+            "ordered": 5,
+            "received": 0,
+            "remaining": 5,
+            "cancelled": 0,
+            "returned": 0,
+            "unit_cost": None,
+        },
     ]
-    assert po["unexpected"] == [] and po["receipts"] == []
+    assert po["unexpected"] == [] and po["receipts"] == [] and po["supplier_returns"] == []
 
 
 def test_a_draft_po_is_placed_once_and_takes_no_receipt_before(api):
@@ -420,7 +429,7 @@ def test_over_short_damaged_and_wrong_lines_are_recorded_and_only_good_pieces_po
     assert stock(api, M) == (2, {"DEFAULT": 2})
     po = get_po(api, po_id)
     assert po_lines(po) == {S: (5, 6, 0, 0), M: (5, 2, 3, 0)}
-    assert po["unexpected"] == [{"sku": L, "received": 1}]
+    assert po["unexpected"] == [{"sku": L, "received": 1, "returned": 0}]
     assert po["status"] == "partially_received"
 
 
