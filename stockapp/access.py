@@ -18,6 +18,7 @@ class Reads:
     # Every product's movements at once: the stock logs, their filters and exports.
     STOCK_LOG = Role.MANAGER
     # Purchase orders, receipts, unit and cost prices, suppliers and their contacts.
+    # Returns to suppliers (退供应商) too: those out of a warehouse the user works in.
     PURCHASING = Role.CLERK
     # Warehouses and their locations, with the stock each holds: only those the user
     # works in (``services.warehouses.allowed_warehouse_ids``).

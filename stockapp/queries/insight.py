@@ -9,10 +9,10 @@ from .stock import low_variant
 
 
 def manager_todo() -> dict[str, int]:
-    """How many receipts and write-offs wait for approval, how many orders are picked in
-    full and wait for 配货完成, and how many active variants are at or below their
-    low-stock threshold. Four counts in one statement, each on an index: the receipts
-    and write-offs on (kind, status), the orders on (picked in full, status), the
+    """How many receipts, write-offs and returns to suppliers wait for approval, how many
+    orders are picked in full and wait for 配货完成, and how many active variants are at
+    or below their low-stock threshold. Five counts in one statement, each on an index:
+    the documents on (kind, status), the orders on (picked in full, status), the
     variants among those with a threshold (``is_low`` in SQL)."""
     return dict(run(_MANAGER_TODO).mappings().one())
 
@@ -33,6 +33,12 @@ _MANAGER_TODO = select(
             Document.kind == DocumentKind.WRITE_OFF, Document.status == DocumentStatus.SUBMITTED
         )
     ).label("write_offs"),
+    _count(
+        select(Document).where(
+            Document.kind == DocumentKind.SUPPLIER_RETURN,
+            Document.status == DocumentStatus.SUBMITTED,
+        )
+    ).label("supplier_returns"),
     _count(select(Order).where(picked_in_full())).label("picked"),
     _count(
         # The variants drive, on their threshold's index; their style is looked up.

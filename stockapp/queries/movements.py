@@ -64,7 +64,7 @@ MAX_SPLIT = 200
 # A movement's time is taken just before its row (and id) is inserted; two writers
 # may interleave the two, but never by anything near this much.
 CLOCK_SLACK = timedelta(minutes=5)
-REVERSIBLE = (DocumentKind.RECEIPT, DocumentKind.STOCKTAKE)
+REVERSIBLE = (DocumentKind.RECEIPT, DocumentKind.STOCKTAKE, DocumentKind.SUPPLIER_RETURN)
 _DOCUMENT_NUMBER = re.compile(r"(?P<prefix>[A-Z]{2})?0*(?P<id>\d{1,12})")
 
 

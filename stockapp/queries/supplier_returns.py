@@ -9,6 +9,7 @@ from ..models import (
     Document,
     DocumentKind,
     DocumentStatus,
+    POStatus,
     PurchaseOrder,
     Supplier,
     SupplierReturn,
@@ -156,3 +157,23 @@ def supplier_return_detail(document_id: int) -> dict | None:
             for line in lines
         ],
     }
+
+
+# How many of a supplier's purchase orders the return form offers, newest first.
+MAX_PO_CHOICES = 100
+
+
+def pos_of_supplier(supplier_id: int) -> list[PurchaseOrder]:
+    """A supplier's purchase orders that goods may have come on (not drafts), newest first:
+    what a return may go back against."""
+    return list(
+        db.session.scalars(
+            select(PurchaseOrder)
+            .where(
+                PurchaseOrder.supplier_id == supplier_id,
+                PurchaseOrder.status != POStatus.DRAFT,
+            )
+            .order_by(PurchaseOrder.id.desc())
+            .limit(MAX_PO_CHOICES)
+        )
+    )

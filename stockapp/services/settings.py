@@ -17,7 +17,8 @@ DEFAULTS = {
     "po_receipts_need_approval": True,
     # Receipts without a PO (the manage-stock dialog's inbound) wait for approval too.
     "direct_receipts_need_approval": False,
-    # A clerk's write-offs (报损) wait for a manager's approval before stock moves.
+    # A clerk's write-offs (报损) and returns to suppliers (退供应商) wait for a manager's
+    # approval before stock moves: both take pieces out of the shop.
     "write_offs_need_approval": True,
     # The A4 sheet of labels: rows × columns, and the margins of the sheet in mm.
     "label_rows": 8,

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         returns,
         settings,
         stock,
+        supplier_returns,
         transfers,
         warehouses,
     )
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         settings,
         warehouses,
         transfers,
+        supplier_returns,
         imports,
     ):
         app.register_blueprint(area.bp)

@@ -18,6 +18,7 @@ from ..models import (
     POStatus,
     ReceiptReason,
     Role,
+    SupplierReturnReason,
     WriteOffReason,
 )
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         POStatus,
         ReceiptReason,
         Role,
+        SupplierReturnReason,
         WriteOffReason,
     ):
         app.add_template_global(vocabulary, vocabulary.__name__)

@@ -30,6 +30,7 @@ from stockapp.services import (
     purchasing,
     receiving,
     size_groups,
+    supplier_returns,
     suppliers,
     transfers,
     warehouses,
@@ -124,6 +125,11 @@ def floor(app, make_user, make_style) -> dict:
             operator_id=boss,
         )
         transfers.ship(transfer["id"], operator_id=boss)  # for receive, decide and cancel
+        supplier_return = supplier_returns.submit(
+            supplier_id=mill,
+            lines=[(variants[0], warehouses.default_location_id(), 1)],
+            operator_id=clerk,
+        )  # waiting: for approve and reject
     return {
         "code": STYLE,
         "order_id": order["id"],
@@ -141,6 +147,10 @@ def floor(app, make_user, make_style) -> dict:
         "import_id": upload["id"],
         "transfer_id": transfer["id"],
         "location_code": "DEFAULT",
+        **{
+            (f"supplier_returns.{endpoint}", "document_id"): supplier_return["document"]["id"]
+            for endpoint in ("approve", "reject")
+        },
         **{
             (f"warehouses.{endpoint}", "code"): "MAIN"
             for endpoint in ("rename_warehouse", "set_active", "add_location", "edit_location")

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from stockapp.models import accounts, imports, ledger, orders, purchasing, warehouse
+from stockapp.models import (
+    accounts,
+    imports,
+    ledger,
+    orders,
+    purchasing,
+    supplier_returns,
+    warehouse,
+)
 from stockapp.models.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +37,7 @@ GLOSSARY = {
     "Stocktake": "盘点",
     "Return": "退货",
     "Write-off": "报损",
+    "Return to supplier": "退供应商",
     "Bin move": "移库",
     "Stock logs": "库存日志",
     "Operator": "经手人",
@@ -90,6 +99,7 @@ VOCABULARIES = [
     accounts.AuditAction,
     imports.ImportState,
     warehouse.WriteOffReason,
+    supplier_returns.SupplierReturnReason,
 ]
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")

@@ -30,6 +30,9 @@ PAGES = {
         "/receipts/{receipt}/print",
         "/stock-sheet.xlsx",
         "/stock-sheet.csv",
+        "/supplier-returns",
+        "/supplier-returns/{supplier_return}",
+        "/supplier-returns/{supplier_return}/slip",
     ],
     "WAREHOUSES": [
         "/warehouses",
@@ -51,6 +54,7 @@ API_READS = {
         "/purchase-orders",
         "/purchase-orders/{po}",
         "/receipts/{receipt}",
+        "/supplier-returns/{supplier_return}",
     ],
     "WAREHOUSES": ["/warehouses", "/warehouses/MAIN/locations", "/transfers/{transfer}"],
     "ACCOUNTS": ["/users", "/audit", "/audit?subject=supplier"],
@@ -75,6 +79,8 @@ NOT_A_DATUM = {
     "moves.new",
     "moves.new_write_off",
     "moves.reject",
+    "supplier_returns.new",
+    "supplier_returns.reject",
     "purchasing.new",
     "purchasing.find",
     "purchasing.receive",
@@ -128,10 +134,18 @@ def shop(api: Api) -> dict:
     api.post("/warehouses", {"code": "SH", "name": "Shanghai"}, Role.MANAGER)
     transfer_body = {"from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [LINE]}
     transfer = api.post("/transfers", transfer_body, Role.MANAGER)
-    for response in (order, supplier, po, receipt, move, write_off, transfer):
+    supplier_return = api.post(
+        "/supplier-returns",
+        {
+            "supplier": supplier.get_json()["id"],
+            "lines": [{"sku": S, "qty": 1, "location": "A-01"}],
+        },
+    )
+    for response in (order, supplier, po, receipt, move, write_off, transfer, supplier_return):
         assert response.status_code == 201, response.get_data(as_text=True)
     return {
         "transfer": transfer.get_json()["id"],
+        "supplier_return": supplier_return.get_json()["supplier_return"]["id"],
         "order": order.get_json()["id"],
         "po": po.get_json()["id"],
         "receipt": receipt.get_json()["receipt"]["id"],
@@ -150,7 +164,18 @@ def test_every_page_that_shows_data_is_in_the_table(app):
     }
     urls = app.url_map.bind("localhost")
     ids = dict.fromkeys(
-        ("order", "po", "receipt", "variant", "user", "move", "write_off", "transfer"), 1
+        (
+            "order",
+            "po",
+            "receipt",
+            "variant",
+            "user",
+            "move",
+            "write_off",
+            "transfer",
+            "supplier_return",
+        ),
+        1,
     )
     listed = {urls.match(path.format(**ids))[0] for paths in PAGES.values() for path in paths}
     assert served - NOT_A_DATUM == listed

@@ -175,11 +175,15 @@ def new():
 
 
 def refusal_beside_cells(form, entry: entry_form.Entry, lines, refused: DomainError) -> None:
-    """A service's refusal: a line's message beside its cell, the rest on top."""
+    """A service's refusal: a line's message beside its cell (``lines``: what was sent, each
+    starting with its variant), a field's beside the field the form shows (a return's
+    supplier), the rest on top."""
     form.form_errors.append(refused.detail)
     for path, message in refused.errors.items():
         if path.startswith("lines["):
             entry.errors[f"q-{lines[int(path[6:-1])][0]}"] = message
+        elif path in form and path not in ("csrf_token", "key"):
+            form[path].errors = [*form[path].errors, message]
         elif message != refused.detail:
             form.form_errors.append(message)
 

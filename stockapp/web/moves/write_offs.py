@@ -193,7 +193,11 @@ def reject(document_id: int):
 
 def _reject_form(view: dict, form: RejectForm, status: int = 200):
     template = "moves/_reject.html" if is_htmx() else "moves/reject.html"
-    return render_template(template, view=view, form=form), status
+    urls = {
+        "reject_url": url_for("moves.reject", document_id=view["id"]),
+        "back_url": url_for("moves.write_off", document_id=view["id"]),
+    }
+    return render_template(template, view=view, form=form, **urls), status
 
 
 def _refused(view: dict, message):

@@ -15,6 +15,7 @@ from ...extensions import db
 from ...htmx import client_redirect, is_htmx
 from ...i18n import lazy_gettext as _l
 from ...models import RECEIVING, POStatus, PurchaseOrder, Role
+from ...queries.supplier_returns import supplier_return_list
 from ...services import purchasing, suppliers
 from ...services.errors import DomainError
 from .. import entry_form
@@ -128,6 +129,8 @@ def show(po_id: int):
         po=po,
         view=queries.po_page(po),
         receipts=queries.receipt_list(po_id=po.id, **page_args()),
+        # Every warehouse's returns against the PO, newest first; the list pages on.
+        returns=supplier_return_list(po_id=po.id),
         action=entry_form.KeyForm(key=uuid4().hex),
         today=_today(),
     )

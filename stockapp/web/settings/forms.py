@@ -111,7 +111,9 @@ class SettingsForm(Form):
     direct_receipts_need_approval = BooleanField(
         _l("Receipts without a PO (the manage-stock dialog) need approval")
     )
-    write_offs_need_approval = BooleanField(_l("A clerk's write-offs need a manager's approval"))
+    write_offs_need_approval = BooleanField(
+        _l("A clerk's write-offs and returns to suppliers need a manager's approval")
+    )
 
     label_rows = _label_number("label_rows", _l("Rows of labels on an A4 sheet"))
     label_columns = _label_number("label_columns", _l("Columns of labels on an A4 sheet"))
