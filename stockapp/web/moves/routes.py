@@ -92,6 +92,36 @@ def pieces(source, location: Location | None) -> tuple[entry_form.Entry, dict[in
     return entry, held
 
 
+def out_of_one_bin(form, source) -> tuple[Location | None, entry_form.Entry, dict[int, int], bool]:
+    """What a form that takes pieces out of the one location it names (``form.location``:
+    a write-off, a return to the supplier) was sent: a bin's label scanned chooses that
+    location. Returns the location (None if there is none the user may use), the styles
+    and pieces (``pieces``), what the location holds of them, and whether the form only
+    asks to be shown again (opened, or a code scanned) rather than sent."""
+    code, scan_error = scanned(source), None
+    if CONTROL.search(code):
+        scan_error = ONE_LINE
+    elif code and queries.style_code_for(code) is None:
+        scanned_location = location_for(code)
+        if scanned_location is not None:
+            form.location.data = str(scanned_location.id)
+            source = without_scan(source)
+    location = chosen_location(form.location.data)
+    entry, held = pieces(source, location)
+    entry.add_error = scan_error or entry.add_error
+    return location, entry, held, request.method == "GET" or bool(scanned(source))
+
+
+def ready_to_send(form, location: Location | None, entry: entry_form.Entry) -> bool:
+    """Whether a form of ``out_of_one_bin`` may go to its service: its fields valid, a
+    location chosen (else said beside it), every cell a number."""
+    valid = entry_form.validate(form)
+    if location is None:
+        form.location.errors = [*form.location.errors, _l("Choose a location.")]
+        valid = False
+    return valid and not entry.errors
+
+
 def lines_of(entry: entry_form.Entry, held: dict[int, int]) -> list[tuple[int, int]]:
     """``(variant_id, qty)`` of each size with pieces, among those the location holds."""
     found = []

@@ -7,7 +7,6 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import queries
 from ...access import Reads
 from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
 from ...i18n import lazy_gettext as _l
@@ -17,20 +16,10 @@ from ...services import warehouses, write_offs
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
-from ..inputs import CONTROL, ONE_LINE
 from ..lists import list_filters, page_args
 from . import bp
 from .forms import RejectForm, WriteOffForm
-from .routes import (
-    chosen_location,
-    lines_of,
-    location_for,
-    permitted,
-    pieces,
-    refusal_beside_cells,
-    scanned,
-    without_scan,
-)
+from .routes import lines_of, out_of_one_bin, permitted, ready_to_send, refusal_beside_cells
 
 WRITE_OFF_STATES = {
     "submitted": (_l("Waiting for approval"), (DocumentStatus.SUBMITTED,)),
@@ -74,26 +63,12 @@ def new_write_off():
         source = request.args
     if not form.location.data:
         form.location.data = str(warehouses.default_location_id())
-    code, scan_error = scanned(source), None
-    if CONTROL.search(code):
-        scan_error = ONE_LINE
-    elif code and queries.style_code_for(code) is None:
-        scanned_location = location_for(code)
-        if scanned_location is not None:
-            form.location.data = str(scanned_location.id)
-            source = without_scan(source)
-    location = chosen_location(form.location.data)
-    entry, held = pieces(source, location)
-    entry.add_error = scan_error or entry.add_error
-    if request.method == "GET" or scanned(source):
+    location, entry, held, shown_only = out_of_one_bin(form, source)
+    if shown_only:
         return _write_off_form(form, entry, held)
-    valid = entry_form.validate(form)
-    lines = lines_of(entry, held)
-    if location is None:
-        form.location.errors = [*form.location.errors, _l("Choose a location.")]
-        valid = False
-    if not valid or entry.errors:
+    if not ready_to_send(form, location, entry):
         return _write_off_form(form, entry, held, 422)
+    lines = lines_of(entry, held)
     try:
         result = write_offs.submit(
             location_id=location.id,

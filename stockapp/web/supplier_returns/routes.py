@@ -11,7 +11,6 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import queries
 from ...access import Reads
 from ...extensions import db
 from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
@@ -26,17 +25,9 @@ from ...services import supplier_returns, suppliers, warehouses
 from ...services.errors import DomainError, NotPermitted
 from .. import entry_form
 from ..access import role_required
-from ..inputs import CONTROL, ONE_LINE, form_id
+from ..inputs import form_id
 from ..lists import list_filters, page_args
-from ..moves.routes import (
-    chosen_location,
-    lines_of,
-    location_for,
-    pieces,
-    refusal_beside_cells,
-    scanned,
-    without_scan,
-)
+from ..moves.routes import lines_of, out_of_one_bin, ready_to_send, refusal_beside_cells
 from . import bp
 from .forms import RejectForm, SupplierReturnForm
 
@@ -96,27 +87,13 @@ def new():
         for name in ("supplier", "purchase_order"):
             with suppress(ValueError):  # a link that names none: nothing chosen
                 form[name].data = form_id(source.get(name, "0"))
-    code, scan_error = scanned(source), None
-    if CONTROL.search(code):
-        scan_error = ONE_LINE
-    elif code and queries.style_code_for(code) is None:
-        scanned_location = location_for(code)
-        if scanned_location is not None:
-            form.location.data = str(scanned_location.id)
-            source = without_scan(source)
     _choices(form)
-    location = chosen_location(form.location.data)
-    entry, held = pieces(source, location)
-    entry.add_error = scan_error or entry.add_error
-    if request.method == "GET" or scanned(source):
+    location, entry, held, shown_only = out_of_one_bin(form, source)
+    if shown_only:
         return _form(form, entry, held)
-    valid = entry_form.validate(form)
-    lines = [(variant_id, location.id, qty) for variant_id, qty in lines_of(entry, held)]
-    if location is None:
-        form.location.errors = [*form.location.errors, _l("Choose a location.")]
-        valid = False
-    if not valid or entry.errors:
+    if not ready_to_send(form, location, entry):
         return _form(form, entry, held, 422)
+    lines = [(variant_id, location.id, qty) for variant_id, qty in lines_of(entry, held)]
     try:
         result = supplier_returns.submit(
             supplier_id=form.supplier.data or 0,
