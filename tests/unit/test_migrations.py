@@ -348,3 +348,67 @@ def test_0014_keeps_the_ledger_and_takes_moves_and_write_offs(fresh_url):
         downgrade(revision="0012_orders_picked_in_full")
         assert "write_offs" not in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_0016_takes_returns_to_suppliers_beside_the_ledger_and_downgrades_until_one_posts(
+    fresh_url,
+):
+    """0016 adds the return tables beside a ledger in use; its kind (supplier_return) fits
+    the kind columns as they are. A downgrade drops them while no return has posted, and is
+    refused once one has: its movements would lose their supplier and PO."""
+    app = make_app(fresh_url)
+    with app.app_context():
+        upgrade_with_rows(
+            "0015_transfers",
+            *MANAGER_AND_A_VARIANT,
+            "INSERT INTO suppliers (name, name_key, contact, phone, note) "
+            "VALUES ('Mill', 'mill', '', '', '')",
+            "INSERT INTO documents (kind, status, note, operator_id, created_at) "
+            "SELECT 'receipt', 'posted', 'first', id, '2026-11-01 08:00' FROM users",
+            "INSERT INTO balances (variant_id, location_id, qty) "
+            "SELECT v.id, l.id, 7 FROM variants v, locations l WHERE l.is_default",
+            "INSERT INTO movements (variant_id, location_id, delta, balance_after, kind, "
+            "document_id, operator_id, note, created_at) "
+            "SELECT v.id, l.id, 7, 7, 'inbound', d.id, d.operator_id, '', d.created_at "
+            "FROM variants v, locations l, documents d WHERE l.is_default",
+        )
+        waiting = (
+            "INSERT INTO documents (kind, status, note, operator_id, created_at) "
+            "SELECT 'supplier_return', 'submitted', 'torn', id, '2026-12-04 08:00' FROM users",
+            "INSERT INTO supplier_returns (document_id, supplier_id, warehouse_id, reason, "
+            "reject_reason) SELECT d.id, s.id, w.id, 'damaged', '' FROM documents d, "
+            "suppliers s, warehouses w WHERE d.kind = 'supplier_return'",
+            "INSERT INTO supplier_return_lines (document_id, variant_id, location_id, qty) "
+            "SELECT r.document_id, v.id, l.id, 2 FROM supplier_returns r, variants v, "
+            "locations l WHERE l.is_default",
+        )
+        with db.engine.begin() as connection:
+            for statement in waiting:
+                connection.execute(sa.text(statement))
+            kept = connection.execute(
+                sa.text(
+                    "SELECT d.kind, r.reason, l.qty FROM supplier_returns r "
+                    "JOIN documents d ON d.id = r.document_id "
+                    "JOIN supplier_return_lines l ON l.document_id = r.document_id"
+                )
+            ).all()
+        assert [tuple(row) for row in kept] == [("supplier_return", "damaged", 2)]
+        downgrade(revision="0015_transfers")
+        assert "supplier_returns" not in sa.inspect(db.engine).get_table_names()
+        upgrade()
+        with db.engine.begin() as connection:
+            for statement in waiting:
+                connection.execute(sa.text(statement))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO movements (variant_id, location_id, delta, balance_after, "
+                    "kind, document_id, operator_id, note, created_at) SELECT l.variant_id, "
+                    "l.location_id, -2, 5, 'supplier_return', l.document_id, u.id, '', "
+                    "'2026-12-04 09:00' FROM supplier_return_lines l, users u"
+                )
+            )
+            connection.execute(sa.text("UPDATE balances SET qty = 5"))
+        with pytest.raises(SystemExit):  # Flask-Migrate's word for the RuntimeError
+            downgrade(revision="0015_transfers")
+        assert "supplier_returns" in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -379,7 +379,8 @@ def test_a_clerk_returns_quarantine_pieces_and_a_manager_approves_them(app, clie
     as_user(client, api.user(Role.MANAGER)[1])
     listed = text(client.get("/supplier-returns"))
     assert "Waiting for approval" in listed and "Mill A" in listed and "PO-1" in listed
-    assert 'data-todo="supplier-returns"' in text(client.get("/live/todo"))
+    todo = text(client.get("/live/todo"))
+    assert re.search(r'data-todo="supplier-returns">\s*<span>[^<]+</span> <strong>1</strong>', todo)
     document_id = int(target.rsplit("/", 1)[1])
     approved = client.post(
         f"/supplier-returns/{document_id}/approve", data={"key": "a"}, headers=HTMX
