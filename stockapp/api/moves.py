@@ -1,6 +1,6 @@
 """API endpoints for bin moves (移库) and write-offs (报损): ``services.moves`` and
-``services.write_offs``. Locations are named by code within a warehouse (MAIN unless
-the body names another)."""
+``services.write_offs``. Locations are named by code within a warehouse (the user's
+own unless the body names one: ``Refusal.places``)."""
 
 from flask import g
 
@@ -15,7 +15,7 @@ from ..services import moves, warehouses, write_offs
 from ..services.errors import NotFound
 from . import api
 from .access import requires
-from .reading import Refusal, answer, body, idempotency_key, posted_movements, unique_skus
+from .reading import answer, body, idempotency_key, posted_movements, unique_skus
 
 WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 
@@ -24,8 +24,10 @@ WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 @requires(Role.CLERK)
 def post_move():
     found, refusal = body(NewMove)
-    source, destination = _locations(refusal, found.warehouse, from_location=found.from_location,
-                                     to_location=found.to_location)  # fmt: skip
+    _, (source, destination) = refusal.places(
+        found.warehouse, from_location=found.from_location, to_location=found.to_location
+    )
+    source, destination = (place.id if place else None for place in (source, destination))
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
     refusal.finish()
@@ -49,7 +51,8 @@ def post_move():
 @requires(Role.CLERK)
 def post_write_off():
     found, refusal = body(NewWriteOff)
-    (location,) = _locations(refusal, found.warehouse, location=found.location)
+    _, (location,) = refusal.places(found.warehouse, location=found.location)
+    location = location.id if location else None
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
     refusal.finish()
@@ -116,24 +119,3 @@ def _placed(result: dict, variant_ids: dict[str, int], codes: dict[int, str]) ->
         {**movement, "location": codes[movement["location_id"]]}
         for movement in posted_movements(result, variant_ids)
     ]
-
-
-def _locations(refusal: Refusal, warehouse: str | None, **named: str | None) -> list[int | None]:
-    """The ids of the locations named by code (field → code) in the warehouse; each one
-    missing is a failed field."""
-    warehouse_id = None
-    if warehouse is not None:
-        warehouse_id = found_in.warehouse_id_by_code(warehouse)
-        if warehouse_id is None:
-            refusal.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
-    ids = []
-    for field, code in named.items():
-        location = None
-        if code is not None and warehouse_id is not None:
-            location = found_in.location_by_code(code, warehouse_id)
-            if location is None:
-                message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
-                             warehouse=warehouse)  # fmt: skip
-                refusal.fail(field, message)
-        ids.append(location.id if location else None)
-    return ids

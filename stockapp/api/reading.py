@@ -8,7 +8,11 @@ from flask import Response, g, request
 from .. import queries
 from ..contracts.reading import invalid, read_json, read_query
 from ..contracts.shared import Answer, Contract
+from ..extensions import db
 from ..i18n import lazy_gettext as _l
+from ..models import Warehouse
+from ..queries.moves import location_by_code, warehouse_id_by_code
+from ..services import warehouses
 from ..services.errors import InvalidInput
 
 
@@ -48,6 +52,37 @@ class Refusal:
             if line is not None and line.sku is not None and line.sku not in found:
                 self.fail(f"lines[{i}].sku", _l("Unknown SKU %(sku)s.", sku=line.sku))
         return found
+
+    def places(self, warehouse: str, **named: str | None) -> tuple[int | None, list]:
+        """The warehouse a body names by code (field ``warehouse``) and the locations it
+        names by code in that warehouse (field → code; left out: None). A warehouse
+        left out is the user's own (``warehouses.working_warehouse_id``), or None, for
+        the service to choose, when the body names no location either. A name that
+        finds nothing is a failed field."""
+        if not warehouse and not any(named.values()):
+            return None, [None] * len(named)
+        warehouse_id = None
+        if warehouse:
+            warehouse_id = warehouse_id_by_code(warehouse)
+            if warehouse_id is None:
+                self.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
+        else:
+            try:
+                warehouse_id = warehouses.working_warehouse_id(g.api_user.id)
+            except InvalidInput as refused:
+                self.fail("warehouse", refused.errors["warehouse"])
+        found = []
+        for field, code in named.items():
+            location = None
+            if code and warehouse_id is not None:
+                location = location_by_code(code, warehouse_id)
+                if location is None:
+                    code_of = warehouse or db.session.get(Warehouse, warehouse_id).code
+                    message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
+                                 warehouse=code_of)  # fmt: skip
+                    self.fail(field, message)
+            found.append(location)
+        return warehouse_id, found
 
     def lookup(self, field: str, value, find: Callable, missing: Callable) -> int | None:
         """The id ``find(value)`` gives for a field that names a row, or a failed field."""

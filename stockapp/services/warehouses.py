@@ -395,18 +395,55 @@ def _holds_stock(session, where) -> bool:
 
 def allowed_warehouse_ids(user_id: int) -> frozenset[int] | None:
     """The ids of the warehouses the user works in; None for every warehouse (a
-    manager given all of them). A user that does not exist works in none."""
-    found = db.session.execute(
-        select(User.role, User.all_warehouses).where(User.id == user_id)
-    ).first()
-    if found is None:
+    manager given all of them). A user that does not exist works in none. One
+    statement."""
+    rows = run(_WORKS_IN, {"u": user_id}).all()
+    if not rows:
         return frozenset()
-    if found.all_warehouses and Role(found.role) is Role.MANAGER:
+    if rows[0].all_warehouses and Role(rows[0].role) is Role.MANAGER:
         return None
-    ids = db.session.scalars(
-        select(UserWarehouse.warehouse_id).where(UserWarehouse.user_id == user_id)
-    )
-    return frozenset(ids)
+    return frozenset(row.warehouse_id for row in rows if row.warehouse_id is not None)
+
+
+_users, _user_warehouses = User.__table__, UserWarehouse.__table__
+_WORKS_IN = Prepared(
+    select(_users.c.role, _users.c.all_warehouses, _user_warehouses.c.warehouse_id)
+    .select_from(_users.outerjoin(_user_warehouses, _user_warehouses.c.user_id == _users.c.id))
+    .where(_users.c.id == bindparam("u"))
+)
+
+
+def working_warehouse_id(user_id: int, warehouse_id: int | None = None) -> int:
+    """The warehouse a user's document goes in or out of: the one given, if it is
+    active and the user works in it (else ``NotFound``, ``NotPermitted`` or, deactivated,
+    ``InvalidInput`` on ``warehouse``). Without one: the main warehouse if the user
+    works there, else the one warehouse they work in; a user of several others must
+    say which (``InvalidInput`` on ``warehouse``)."""
+    allowed = allowed_warehouse_ids(user_id)
+    if warehouse_id is None:
+        main = main_warehouse_id()
+        if allowed is None or main in allowed:
+            return main
+        if len(allowed) != 1:
+            raise InvalidInput(
+                _l("Some fields need attention."), {"warehouse": _l("Choose a warehouse.")}
+            )
+        (warehouse_id,) = allowed
+    warehouse = db.session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
+    if allowed is not None and warehouse_id not in allowed:
+        raise NotPermitted(_l("You do not work in this warehouse."))
+    if not warehouse.active:
+        raise InvalidInput(
+            _l("Some fields need attention."),
+            {
+                "warehouse": _l(
+                    "Warehouse %(code)s is deactivated: reactivate it first.", code=warehouse.code
+                )
+            },
+        )
+    return warehouse_id
 
 
 def require_warehouse(user_id: int, warehouse_id: int) -> None:

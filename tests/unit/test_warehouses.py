@@ -17,7 +17,7 @@ from stockapp.models import (
     User,
     Warehouse,
 )
-from stockapp.services import accounts, ledger, receiving, warehouses
+from stockapp.services import accounts, ledger, receiving, settings, warehouses
 from stockapp.services.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
 from tests.support.db import row_count
 
@@ -150,6 +150,7 @@ def test_a_warehouse_with_an_open_receipt_cannot_be_deactivated(boss, make_style
     draft = receiving.create(
         lines=[receiving.ArrivedLine(skus["A1-Black-M"], 2, location_id=bin_id)],
         operator_id=boss,
+        warehouse_id=new,
     )
     with pytest.raises(InvalidTransition, match=draft["document"]["number"]):
         warehouses.change_warehouse(warehouse_id=new, active=False, actor_id=boss)
@@ -331,3 +332,94 @@ def test_a_demoted_manager_keeps_every_warehouse_there_is(boss, make_user):
         {"role": "manager", "all_warehouses": True},
         {"role": "clerk", "all_warehouses": False},
     )
+
+
+# ---------------------------------------------- the warehouse goods go into
+
+
+def test_the_working_warehouse_is_the_main_one_else_the_users_only_one(boss, make_user):
+    main = warehouses.main_warehouse_id()
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    bj = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=boss)
+    both, shop, two = (make_user(Role.CLERK, username=n) for n in ("both", "shop", "two"))
+    warehouses.set_user_warehouses(user_id=both, warehouse_ids={main, sh}, actor_id=boss)
+    warehouses.set_user_warehouses(user_id=shop, warehouse_ids={sh}, actor_id=boss)
+    warehouses.set_user_warehouses(user_id=two, warehouse_ids={sh, bj}, actor_id=boss)
+    assert warehouses.working_warehouse_id(boss) == main
+    assert warehouses.working_warehouse_id(both) == main
+    assert warehouses.working_warehouse_id(shop) == sh
+    assert warehouses.working_warehouse_id(two, bj) == bj
+    with pytest.raises(InvalidInput) as refused:
+        warehouses.working_warehouse_id(two)
+    assert refused.value.errors == {"warehouse": "Choose a warehouse."}
+    with pytest.raises(NotPermitted):
+        warehouses.working_warehouse_id(shop, main)
+    with pytest.raises(NotFound):
+        warehouses.working_warehouse_id(boss, 9999)
+    warehouses.change_warehouse(warehouse_id=bj, active=False, actor_id=boss)
+    with pytest.raises(InvalidInput) as refused:
+        warehouses.working_warehouse_id(two, bj)
+    assert refused.value.errors == {
+        "warehouse": "Warehouse BJ is deactivated: reactivate it first."
+    }
+
+
+def test_a_quick_inbound_goes_to_the_usual_bin_of_the_users_warehouse(boss, make_user, make_style):
+    """A clerk of the shop only receives into the shop: into the bin there holding most
+    of the variant, or a bin of the shop they name; never into another warehouse's."""
+    skus = make_style("A1", sizes=("M", "L"), colours=("Black",))
+    m, size_l = skus["A1-Black-M"], skus["A1-Black-L"]
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    shelf = warehouses.create_location(warehouse_id=sh, code="A-01", actor_id=boss)
+    put_stock(m, shelf, 3, boss)
+    clerk = make_user(Role.CLERK, username="shop")
+    warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={sh}, actor_id=boss)
+    shop_default = warehouses.usual_locations([size_l], sh)[size_l]
+    assert db.session.get(Location, shop_default).is_default
+    result = receiving.receive(lines=[(m, 2), (size_l, 1)], operator_id=clerk)
+    assert [(x["variant_id"], x["location_id"], x["delta"]) for x in result["movements"]] == [
+        (m, shelf, 2),
+        (size_l, shop_default, 1),
+    ]
+    result = receiving.receive(lines=[(size_l, 4)], operator_id=clerk, location_id=shelf)
+    assert [x["location_id"] for x in result["movements"]] == [shelf]
+    before = row_count("documents"), row_count("movements")
+    with pytest.raises(InvalidInput) as refused:
+        receiving.receive(
+            lines=[(m, 1)], operator_id=clerk, location_id=warehouses.default_location_id()
+        )
+    assert refused.value.errors == {
+        "lines[0]": "Choose a location for sellable stock in this warehouse."
+    }
+    with pytest.raises(NotPermitted):
+        receiving.receive(
+            lines=[(m, 1)], operator_id=clerk, warehouse_id=warehouses.main_warehouse_id()
+        )
+    assert (row_count("documents"), row_count("movements")) == before
+    assert ledger.discrepancies() == []
+
+
+def test_a_receipt_is_decided_only_by_a_manager_of_its_warehouse(boss, make_user, make_style):
+    skus = make_style("A1", sizes=("M",), colours=("Black",))
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    clerk = make_user(Role.CLERK, username="shop")
+    warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={sh}, actor_id=boss)
+    deputy = make_user(Role.MANAGER, username="deputy")
+    warehouses.set_user_warehouses(
+        user_id=deputy, warehouse_ids={warehouses.main_warehouse_id()}, actor_id=boss
+    )
+    settings.update({"direct_receipts_need_approval": True})
+    draft = receiving.create(
+        lines=[receiving.ArrivedLine(skus["A1-Black-M"], 2)], operator_id=clerk
+    )
+    document_id = draft["document"]["id"]
+    assert receiving.submit(document_id, operator_id=clerk)["document"]["status"] == "submitted"
+    for decide in (
+        lambda: receiving.approve(document_id, operator_id=deputy),
+        lambda: receiving.reject(document_id, operator_id=deputy, reason="no"),
+    ):
+        with pytest.raises(NotPermitted):
+            decide()
+    posted = receiving.approve(document_id, operator_id=boss)
+    assert [x["delta"] for x in posted["movements"]] == [2]
+    assert ledger.discrepancies() == []
