@@ -96,6 +96,11 @@ OPERATIONS = [
     Operation("get", "/movements", "Movements, newest first, keyset-paginated: one "
               "product's (sku) for clerks, every product's for managers.",
               (200, movements.MovementPage), query=movements.MovementsQuery),
+    Operation("post", "/documents/{document_id}/reverse", "Reverse (冲销) a posted receipt, "
+              "stocktake, bin move or write-off, with a reason: the opposite of each of its "
+              "movements; 409 when it cannot be (not posted, already reversed, its pieces "
+              "no longer where it put them).", (201, movements.Reversed), movements.Reversing,
+              errors=(409,)),
     Operation("post", "/orders", "Create an allocation order (配货单); it reserves its lines.",
               (201, orders.OrderRef), orders.NewOrder, errors=(409,)),
     Operation("get", "/orders/{order_id}", "An order with its lines and shortfalls.",

@@ -8,7 +8,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import DocumentStatus, WriteOffReason
 from ..models.warehouse import MAX_LOCATION
 from .shared import Answer, Contract, Note, Qty, Sku, Timestamp, lines, text, values_of, vocabulary
-from .stock import Document, Movement
+from .stock import Document, Movement, ReversalRef
 
 # A location by its code (as its bin label carries it), in the body's warehouse.
 LocationCode = Annotated[
@@ -72,6 +72,7 @@ class WriteOff(Answer):
     decided_at: Timestamp | None
     decided_by: str | None
     reject_reason: str
+    reversal: ReversalRef | None = Field(description="Null unless the write-off was reversed.")
     lines: list[WriteOffLine]
 
 
