@@ -116,16 +116,16 @@ def test_an_open_transfer_keeps_a_warehouse_active_on_the_page_and_the_api(
         )
         transfers.ship(transfer["id"], operator_id=boss)
     as_user(client, "boss")
+    auth = tokens(app, "boss")["boss"]
     before = snapshot(app)
     for headers, message in (
         ({}, f"has a transfer that is not closed ({transfer['number']}, In transit)"),
-        (ZH, f"({transfer['number']}，在途)"),
+        (ZH, f"（{transfer['number']}，在途）"),
     ):
         page = text(
             client.post("/warehouses/SH/deactivate", headers=headers, follow_redirects=True)
         )
         assert message in page, page
-    auth = tokens(app, "boss")["boss"]
     for headers, message in ((auth, "In transit"), (auth | ZH, "在途")):
         response = client.patch(f"{API}/warehouses/SH", json={"active": False}, headers=headers)
         assert transfer["number"] in assert_problem(response, 409)["detail"]
