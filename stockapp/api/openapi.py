@@ -187,9 +187,9 @@ OPERATIONS = [
     Operation("post", "/warehouses", "Add a warehouse (仓库) with its default location.",
               (201, warehouses.Warehouse), warehouses.NewWarehouse, keyed=False),
     Operation("patch", "/warehouses/{code}", "Rename a warehouse; active deactivates "
-              "(refused for MAIN, or while it holds stock or open documents) or "
-              "reactivates.", (200, warehouses.Warehouse), warehouses.WarehouseChange,
-              errors=(403, 409)),
+              "(refused for MAIN, or while it holds stock, an open receipt or a transfer "
+              "not closed) or reactivates.", (200, warehouses.Warehouse),
+              warehouses.WarehouseChange, errors=(403, 409)),
     Operation("get", "/warehouses/{code}/locations", "A warehouse's locations (货位) with "
               "the stock in each.", (200, warehouses.LocationList), errors=(403,)),
     Operation("post", "/warehouses/{code}/locations", "Add a location to a warehouse.",
