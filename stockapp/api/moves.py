@@ -15,7 +15,14 @@ from ..services import moves, warehouses, write_offs
 from ..services.errors import NotFound
 from . import api
 from .access import requires
-from .reading import answer, body, idempotency_key, posted_movements, unique_skus
+from .reading import (
+    answer,
+    body,
+    idempotency_key,
+    placed_movements,
+    reversal_ref,
+    unique_skus,
+)
 
 WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 
@@ -42,7 +49,7 @@ def post_move():
     codes = {source: found.from_location.upper(), destination: found.to_location.upper()}
     return answer(
         PostedMove,
-        {"move": result["document"], "movements": _placed(result, variant_ids, codes)},
+        {"move": result["document"], "movements": placed_movements(result, variant_ids, codes)},
         201,
     )
 
@@ -103,19 +110,12 @@ def _write_off(write_off_id: int) -> dict:
     if detail is None:
         raise NotFound(_l("Write-off %(id)s does not exist.", id=write_off_id))
     warehouses.require_location(g.api_user.id, detail["place"].id)
-    return detail
+    return detail | {"reversal": reversal_ref(detail["reversal"])}
 
 
 def _decided(result: dict, status: int = 200):
     """The write-off as it is now, and what it posted."""
     detail = _write_off(result["document"]["id"])
     variant_ids = {line["sku"]: line["variant"].id for line in detail["lines"]}
-    placed = _placed(result, variant_ids, {detail["place"].id: detail["location"]})
+    placed = placed_movements(result, variant_ids, {detail["place"].id: detail["location"]})
     return answer(WriteOffResult, {"write_off": detail, "movements": placed}, status)
-
-
-def _placed(result: dict, variant_ids: dict[str, int], codes: dict[int, str]) -> list[dict]:
-    return [
-        {**movement, "location": codes[movement["location_id"]]}
-        for movement in posted_movements(result, variant_ids)
-    ]

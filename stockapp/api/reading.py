@@ -158,3 +158,25 @@ def posted(result: dict, variant_ids: dict[str, int], name: str = "document") ->
 def by_sku(lines: Iterable, variant_ids: dict[str, int]):
     """Each line with its variant id."""
     return ((variant_ids[line.sku], line) for line in lines)
+
+
+def placed_movements(
+    result: dict, variant_ids: dict[str, int], codes: dict[int, str]
+) -> list[dict]:
+    """``posted_movements`` with each movement's location code (``codes``: by location id)."""
+    return [
+        {**movement, "location": codes[movement["location_id"]]}
+        for movement in posted_movements(result, variant_ids)
+    ]
+
+
+def reversal_ref(reversal: dict | None) -> dict | None:
+    """The reversal of a document (``queries.movements.reversal_of``) as the API shows it."""
+    if reversal is None:
+        return None
+    return {
+        "number": reversal["number"],
+        "reason": reversal["reason"],
+        "created_at": reversal["created_at"].isoformat(),
+        "created_by": reversal["operator"],
+    }

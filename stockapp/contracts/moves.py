@@ -1,5 +1,7 @@
 """Bin moves (移库) and write-offs (报损): bodies and answers."""
 
+from pydantic import Field
+
 from ..i18n import lazy_gettext as _l
 from ..models import DocumentStatus, WriteOffReason
 from .shared import (
@@ -15,7 +17,7 @@ from .shared import (
     values_of,
     vocabulary,
 )
-from .stock import Document, Movement
+from .stock import Document, Movement, ReversalRef
 
 
 class PiecesLine(Contract):
@@ -69,6 +71,7 @@ class WriteOff(Answer):
     decided_at: Timestamp | None
     decided_by: str | None
     reject_reason: str
+    reversal: ReversalRef | None = Field(description="Null unless the write-off was reversed.")
     lines: list[WriteOffLine]
 
 

@@ -93,6 +93,15 @@ class Document(Answer):
     created_at: Timestamp
 
 
+class ReversalRef(Answer):
+    """The document that reversed another (冲销), as the reversed one shows it."""
+
+    number: str
+    reason: str
+    created_at: Timestamp
+    created_by: str
+
+
 class Movement(Answer):
     id: int
     sku: str

@@ -97,6 +97,14 @@ class DocumentKind(Vocabulary):
         }[self.value]
 
 
+# What a manager reverses (冲销) as a document of its own, once posted: those whose movements
+# are all they did. An allocation or a return changes through its order, a transfer through
+# its steps; a reversal is not reversed again.
+REVERSIBLE = frozenset(
+    {DocumentKind.RECEIPT, DocumentKind.STOCKTAKE, DocumentKind.MOVE, DocumentKind.WRITE_OFF}
+)
+
+
 class DocumentStatus(Vocabulary):
     """A document's state; the labels are a receipt's, the one document a user moves
     through them by hand ("Receipt RC12 is waiting for approval")."""

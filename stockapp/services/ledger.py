@@ -449,7 +449,8 @@ def reverse(
     """
     _require_write_transaction()
     session = db.session
-    original = session.get(Document, document_id, with_for_update=True)
+    # Read afresh under the lock: a copy the request loaded before may be out of date.
+    original = session.get(Document, document_id, with_for_update=True, populate_existing=True)
     if original is None:
         raise NotFound(_l("Document %(id)s does not exist.", id=document_id))
     if original.status == DocumentStatus.REVERSED:

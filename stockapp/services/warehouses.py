@@ -13,14 +13,18 @@ from ..models import (
     AuditSubject,
     Balance,
     Document,
+    DocumentKind,
     DocumentStatus,
     Location,
     ReceiptLine,
     Role,
+    Transfer,
+    TransferStatus,
     User,
     UserWarehouse,
     Variant,
     Warehouse,
+    document_number,
 )
 from ..models.ledger import MAX_NOTE
 from ..models.warehouse import (
@@ -43,6 +47,8 @@ WAREHOUSE_CODE = re.compile(rf"[A-Z0-9][A-Z0-9_-]{{0,{MAX_WAREHOUSE - 1}}}")
 MAIN_WAREHOUSE = "MAIN"
 # The states of a document that has yet to post, or be turned down.
 OPEN = (DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
+# The states of a transfer that may still move stock out of or into its warehouses.
+OPEN_TRANSFER = (TransferStatus.DRAFT, TransferStatus.SHIPPED, TransferStatus.RECEIVED)
 # Every warehouse's first location, where its stock goes unless told otherwise.
 DEFAULT_LOCATION = "DEFAULT"
 
@@ -305,8 +311,10 @@ def change_warehouse(
     """Rename, deactivate or reactivate a warehouse, with an audit row for each change.
 
     Deactivating is refused for the main warehouse, and while any location of the
-    warehouse holds stock or an open document (a receipt not yet decided) puts
-    stock into it. The warehouse's row is locked first, so a document that reads it
+    warehouse holds stock, an open document (a receipt not yet decided) puts stock
+    into it, or a transfer from or to it is neither closed nor cancelled (a draft,
+    in transit, or waiting for a decision: each may still move stock out of it or
+    into it). The warehouse's row is locked first, so a document that reads it
     ``FOR SHARE`` before posting waits for the decision.
     """
     if name is not None:
@@ -353,6 +361,28 @@ def change_warehouse(
 def _check_can_deactivate(session, warehouse: Warehouse) -> None:
     if warehouse.code == MAIN_WAREHOUSE:
         raise InvalidTransition(_l("The main warehouse cannot be deactivated."))
+    # Asked before the stock: the pieces of a transfer shipped to it are in its transit
+    # location, where only the transfer moves them.
+    open_transfer = session.execute(
+        select(Transfer.document_id, Transfer.status)
+        .where(
+            (Transfer.from_warehouse_id == warehouse.id)
+            | (Transfer.to_warehouse_id == warehouse.id),
+            Transfer.status.in_(OPEN_TRANSFER),
+        )
+        .order_by(Transfer.document_id)
+        .limit(1)
+    ).first()
+    if open_transfer is not None:
+        raise InvalidTransition(
+            _l(
+                "Warehouse %(code)s has a transfer that is not closed (%(number)s, %(status)s): "
+                "finish or cancel it first.",
+                code=warehouse.code,
+                number=document_number(DocumentKind.TRANSFER, open_transfer.document_id),
+                status=TransferStatus(open_transfer.status).label,
+            )
+        )
     if _holds_stock(session, Location.warehouse_id == warehouse.id):
         raise InvalidTransition(
             _l(

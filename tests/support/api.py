@@ -215,6 +215,10 @@ MOVE_ENDPOINTS = {
     "POST /write-offs/{write_off_id}/approve": Role.MANAGER,
     "POST /write-offs/{write_off_id}/reject": Role.MANAGER,
 }
+# Reversing a document (tested in test_reversals.py).
+REVERSAL_ENDPOINTS = {
+    "POST /documents/{document_id}/reverse": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -14,12 +14,13 @@ from stockapp.models import (
     Location,
     MovementKind,
     Role,
+    TransferDecision,
     User,
     Warehouse,
 )
-from stockapp.services import accounts, ledger, receiving, settings, warehouses
+from stockapp.services import accounts, ledger, receiving, settings, transfers, warehouses
 from stockapp.services.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
-from tests.support.db import row_count
+from tests.support.db import held, row_count
 
 
 def last_audit() -> tuple:
@@ -155,6 +156,75 @@ def test_a_warehouse_with_an_open_receipt_cannot_be_deactivated(boss, make_style
     with pytest.raises(InvalidTransition, match=draft["document"]["number"]):
         warehouses.change_warehouse(warehouse_id=new, active=False, actor_id=boss)
     assert warehouse(new).active is True
+
+
+@pytest.mark.parametrize("side", ["from", "to"])
+def test_a_warehouse_with_a_transfer_not_closed_cannot_be_deactivated(boss, make_style, side):
+    """A transfer from or to the warehouse, as a draft, in transit and waiting for a
+    decision, each refuses naming it and its state (nothing written); closed, it no
+    longer does."""
+    variant = make_style("A1", sizes=("M",), colours=())["A1-M"]
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    main = warehouses.main_warehouse_id()
+    source, to = (sh, main) if side == "from" else (main, sh)
+    source_bin = default_location(source)
+    put_stock(variant, source_bin, 2, boss)
+    transfer = transfers.create(
+        from_warehouse_id=source, to_warehouse_id=to, lines=[(variant, 2)], operator_id=boss
+    )
+
+    def refused(state: str) -> None:
+        audits = row_count("audit_entries")
+        with pytest.raises(InvalidTransition) as refusal:
+            warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+        assert refusal.value.detail == (
+            f"Warehouse SH has a transfer that is not closed ({transfer['number']}, {state}): "
+            "finish or cancel it first."
+        )
+        assert warehouse(sh).active is True and row_count("audit_entries") == audits
+
+    refused("Draft")
+    transfers.ship(transfer["id"], operator_id=boss)
+    assert held(variant, source_bin) == 0  # from SH: nothing left in it, and still refused
+    refused("In transit")
+    transfers.receive(transfer["id"], lines=[transfers.Received(variant, 1)], operator_id=boss)
+    refused("Waiting for a decision")
+    transfers.decide(
+        transfer["id"], lines=[(variant, TransferDecision.WRITE_OFF)], operator_id=boss
+    )
+    if side == "to":  # the piece received is in SH's bin: it still holds stock
+        with pytest.raises(InvalidTransition, match="still holds stock"):
+            warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+        put_stock(variant, default_location(sh), -1, boss)
+    warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+    assert warehouse(sh).active is False
+    assert ledger.discrepancies() == []
+
+
+def test_a_cancelled_transfer_does_not_keep_a_warehouse_active(boss, make_style):
+    variant = make_style("A1", sizes=("M",), colours=())["A1-M"]
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    put_stock(variant, warehouses.default_location_id(), 2, boss)
+    draft = transfers.create(
+        from_warehouse_id=warehouses.main_warehouse_id(),
+        to_warehouse_id=sh,
+        lines=[(variant, 2)],
+        operator_id=boss,
+    )
+    with force_locale("zh_CN"):
+        with pytest.raises(InvalidTransition) as refusal:
+            warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+        assert draft["number"] in refusal.value.detail and "调拨" in refusal.value.detail
+    transfers.cancel(draft["id"], operator_id=boss)
+    warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+    assert warehouse(sh).active is False
+    assert ledger.discrepancies() == []
+
+
+def default_location(warehouse_id: int) -> int:
+    return db.session.scalar(
+        select(Location.id).where(Location.warehouse_id == warehouse_id, Location.is_default)
+    )
 
 
 def test_a_deactivated_warehouse_takes_no_new_locations(boss):

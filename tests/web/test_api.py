@@ -25,6 +25,7 @@ from tests.support.api import (
     MOVE_ENDPOINTS,
     ORDER_ENDPOINTS,
     PURCHASING_ENDPOINTS,
+    REVERSAL_ENDPOINTS,
     ROLES,
     STYLE,
     TRANSFER_ENDPOINTS,
@@ -649,7 +650,8 @@ def test_the_permission_table_covers_every_protected_route(app):
     # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
     # and receipt routes (test_api_purchasing.py), users and the audit trail
     # (test_api_accounts.py), the import routes (test_api_imports.py), the warehouses
-    # (test_warehouses.py) and the bin move and write-off routes (test_write_offs.py).
+    # (test_warehouses.py), the bin move and write-off routes (test_write_offs.py) and
+    # reversing a document (test_reversals.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
@@ -664,6 +666,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         | set(WAREHOUSE_ENDPOINTS)
         | set(MOVE_ENDPOINTS)
         | set(TRANSFER_ENDPOINTS)
+        | set(REVERSAL_ENDPOINTS)
     )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 

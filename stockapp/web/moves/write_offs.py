@@ -34,7 +34,8 @@ from .routes import (
 
 WRITE_OFF_STATES = {
     "submitted": (_l("Waiting for approval"), (DocumentStatus.SUBMITTED,)),
-    "posted": (_l("Approved"), (DocumentStatus.POSTED,)),
+    # As the receipts list: an approved write-off reversed since is listed as it is now.
+    "posted": (_l("Approved"), (DocumentStatus.POSTED, DocumentStatus.REVERSED)),
     "rejected": (_l("Rejected"), (DocumentStatus.REJECTED,)),
     "all": (_l("All"), None),
 }
