@@ -1,6 +1,6 @@
 """API endpoints for bin moves (移库) and write-offs (报损): ``services.moves`` and
-``services.write_offs``. Locations are named by code within a warehouse (MAIN unless
-the body names another)."""
+``services.write_offs``. Locations are named by code within a warehouse (the user's
+own unless the body names one: ``Refusal.places``)."""
 
 from flask import g
 
@@ -15,7 +15,14 @@ from ..services import moves, warehouses, write_offs
 from ..services.errors import NotFound
 from . import api
 from .access import requires
-from .reading import answer, body, idempotency_key, locations_named, placed, unique_skus
+from .reading import (
+    answer,
+    body,
+    idempotency_key,
+    placed_movements,
+    reversal_ref,
+    unique_skus,
+)
 
 WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 
@@ -24,8 +31,10 @@ WRITE_OFF = f"/write-offs/<int(max={MAX_ID}):write_off_id>"
 @requires(Role.CLERK)
 def post_move():
     found, refusal = body(NewMove)
-    source, destination = locations_named(refusal, found.warehouse, {
-        "from_location": found.from_location, "to_location": found.to_location})  # fmt: skip
+    _, (source, destination) = refusal.places(
+        found.warehouse, from_location=found.from_location, to_location=found.to_location
+    )
+    source, destination = (place.id if place else None for place in (source, destination))
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
     refusal.finish()
@@ -40,7 +49,7 @@ def post_move():
     codes = {source: found.from_location.upper(), destination: found.to_location.upper()}
     return answer(
         PostedMove,
-        {"move": result["document"], "movements": placed(result, variant_ids, codes)},
+        {"move": result["document"], "movements": placed_movements(result, variant_ids, codes)},
         201,
     )
 
@@ -49,7 +58,8 @@ def post_move():
 @requires(Role.CLERK)
 def post_write_off():
     found, refusal = body(NewWriteOff)
-    (location,) = locations_named(refusal, found.warehouse, {"location": found.location})
+    _, (location,) = refusal.places(found.warehouse, location=found.location)
+    location = location.id if location else None
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
     refusal.finish()
@@ -100,12 +110,12 @@ def _write_off(write_off_id: int) -> dict:
     if detail is None:
         raise NotFound(_l("Write-off %(id)s does not exist.", id=write_off_id))
     warehouses.require_location(g.api_user.id, detail["place"].id)
-    return detail
+    return detail | {"reversal": reversal_ref(detail["reversal"])}
 
 
 def _decided(result: dict, status: int = 200):
     """The write-off as it is now, and what it posted."""
     detail = _write_off(result["document"]["id"])
     variant_ids = {line["sku"]: line["variant"].id for line in detail["lines"]}
-    movements = placed(result, variant_ids, {detail["place"].id: detail["location"]})
-    return answer(WriteOffResult, {"write_off": detail, "movements": movements}, status)
+    placed = placed_movements(result, variant_ids, {detail["place"].id: detail["location"]})
+    return answer(WriteOffResult, {"write_off": detail, "movements": placed}, status)

@@ -97,6 +97,12 @@ OPERATIONS = [
     Operation("get", "/movements", "Movements, newest first, keyset-paginated: one "
               "product's (sku) for clerks, every product's for managers.",
               (200, movements.MovementPage), query=movements.MovementsQuery),
+    Operation("post", "/documents/{document_id}/reverse", "Reverse (冲销) a posted receipt, "
+              "stocktake, bin move, write-off or return to the supplier, with a reason: the "
+              "opposite of each of its "
+              "movements; 409 when it cannot be (not posted, already reversed, its pieces "
+              "no longer where it put them).", (201, movements.Reversed), movements.Reversing,
+              errors=(409,)),
     Operation("post", "/orders", "Create an allocation order (配货单); it reserves its lines.",
               (201, orders.OrderRef), orders.NewOrder, errors=(409,)),
     Operation("get", "/orders/{order_id}", "An order with its lines and shortfalls.",
@@ -198,9 +204,9 @@ OPERATIONS = [
     Operation("post", "/warehouses", "Add a warehouse (仓库) with its default location.",
               (201, warehouses.Warehouse), warehouses.NewWarehouse, keyed=False),
     Operation("patch", "/warehouses/{code}", "Rename a warehouse; active deactivates "
-              "(refused for MAIN, or while it holds stock or open documents) or "
-              "reactivates.", (200, warehouses.Warehouse), warehouses.WarehouseChange,
-              errors=(403, 409)),
+              "(refused for MAIN, or while it holds stock, an open receipt or a transfer "
+              "not closed) or reactivates.", (200, warehouses.Warehouse),
+              warehouses.WarehouseChange, errors=(403, 409)),
     Operation("get", "/warehouses/{code}/locations", "A warehouse's locations (货位) with "
               "the stock in each.", (200, warehouses.LocationList), errors=(403,)),
     Operation("post", "/warehouses/{code}/locations", "Add a location to a warehouse.",

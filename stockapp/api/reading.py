@@ -8,8 +8,11 @@ from flask import Response, g, request
 from .. import queries
 from ..contracts.reading import invalid, read_json, read_query
 from ..contracts.shared import Answer, Contract
+from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..queries import moves as found_in
+from ..models import Warehouse
+from ..queries.moves import location_by_code, warehouse_id_by_code
+from ..services import warehouses
 from ..services.errors import InvalidInput
 
 
@@ -49,6 +52,39 @@ class Refusal:
             if line is not None and line.sku is not None and line.sku not in found:
                 self.fail(f"lines[{i}].sku", _l("Unknown SKU %(sku)s.", sku=line.sku))
         return found
+
+    def places(self, warehouse: str, **named: str | None) -> tuple[int | None, list]:
+        """The warehouse a body names by code (field ``warehouse``) and the locations it
+        names by code in that warehouse (field → code; left out: None). A warehouse
+        left out is the user's own (``warehouses.working_warehouse_id``), or None, for
+        the service to choose, when the body names no location either. A name that
+        finds nothing is a failed field."""
+        if not warehouse and not any(named.values()):
+            return None, [None] * len(named)
+        warehouse_id = None
+        if warehouse:
+            warehouse_id = warehouse_id_by_code(warehouse)
+            if warehouse_id is None:
+                self.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
+        else:
+            try:
+                warehouse_id = warehouses.working_warehouse_id(g.api_user.id)
+            except InvalidInput as refused:
+                self.fail("warehouse", refused.errors["warehouse"])
+        found, by_code = [], {}  # a code named on many lines is looked up once
+        for field, code in named.items():
+            location = None
+            if code and warehouse_id is not None:
+                if code.upper() not in by_code:
+                    by_code[code.upper()] = location_by_code(code, warehouse_id)
+                location = by_code[code.upper()]
+                if location is None:
+                    code_of = warehouse or db.session.get(Warehouse, warehouse_id).code
+                    message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
+                                 warehouse=code_of)  # fmt: skip
+                    self.fail(field, message)
+            found.append(location)
+        return warehouse_id, found
 
     def lookup(self, field: str, value, find: Callable, missing: Callable) -> int | None:
         """The id ``find(value)`` gives for a field that names a row, or a failed field."""
@@ -126,35 +162,23 @@ def by_sku(lines: Iterable, variant_ids: dict[str, int]):
     return ((variant_ids[line.sku], line) for line in lines)
 
 
-def placed(result: dict, variant_ids: dict[str, int], codes: dict[int, str]) -> list[dict]:
-    """``posted_movements``, each with its location's code (``codes``: by location id)."""
+def placed_movements(
+    result: dict, variant_ids: dict[str, int], codes: dict[int, str]
+) -> list[dict]:
+    """``posted_movements`` with each movement's location code (``codes``: by location id)."""
     return [
         {**movement, "location": codes[movement["location_id"]]}
         for movement in posted_movements(result, variant_ids)
     ]
 
 
-def locations_named(refusal: Refusal, warehouse: str | None, named: dict) -> list[int | None]:
-    """The ids of the locations named by code (path → code) in the warehouse (by code), in
-    the order named, each code looked up once; a warehouse or a location missing is a
-    failed field."""
-    warehouse_id = None
-    if warehouse is not None:
-        warehouse_id = found_in.warehouse_id_by_code(warehouse)
-        if warehouse_id is None:
-            refusal.fail("warehouse", _l("No warehouse %(code)s.", code=warehouse))
-    found: dict[str, int | None] = {}
-    ids = []
-    for path, code in named.items():
-        location_id = None
-        if code is not None and warehouse_id is not None:
-            if code.upper() not in found:
-                location = found_in.location_by_code(code, warehouse_id)
-                found[code.upper()] = location.id if location else None
-            location_id = found[code.upper()]
-            if location_id is None:
-                message = _l("No location %(code)s in warehouse %(warehouse)s.", code=code,
-                             warehouse=warehouse)  # fmt: skip
-                refusal.fail(path, message)
-        ids.append(location_id)
-    return ids
+def reversal_ref(reversal: dict | None) -> dict | None:
+    """The reversal of a document (``queries.movements.reversal_of``) as the API shows it."""
+    if reversal is None:
+        return None
+    return {
+        "number": reversal["number"],
+        "reason": reversal["reason"],
+        "created_at": reversal["created_at"].isoformat(),
+        "created_by": reversal["operator"],
+    }

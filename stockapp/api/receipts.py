@@ -28,7 +28,7 @@ def create_receipt():
         lambda value: queries.id_by_number_or_id(PurchaseOrder, value),
         lambda value: _l("No purchase order %(po)s.", po=value),
     )
-    locations = _locations(found.lines or (), refusal)
+    warehouse_id, locations = _places(found, refusal)
     _say_what_arrived(found.lines or (), refusal)
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
@@ -49,6 +49,7 @@ def create_receipt():
         operator_id=g.api_user.id,
         po_id=po_id,
         note=found.note,
+        warehouse_id=warehouse_id,
         submit=found.submit,
         idempotency_key=idempotency_key(),
     )
@@ -108,22 +109,22 @@ def reject_receipt(receipt_id: int):
     return _decided(receipt_id, result)
 
 
-def _locations(lines, refusal: Refusal) -> dict[int, int]:
-    """Line index → location id, for the lines that name one: in the main warehouse and
-    for sellable stock (a line without one goes to the usual location)."""
+def _places(found: NewReceipt, refusal: Refusal) -> tuple[int | None, dict[int, int]]:
+    """The receipt's warehouse (``Refusal.places``) and, line index → location id, the
+    lines that name a location: one in that warehouse for sellable stock (a line
+    without one goes to its usual location there)."""
+    lines = found.lines or ()
     named = {i: line.location for i, line in enumerate(lines) if line and line.location}
-    found = queries.main_locations(named.values())
+    warehouse_id, locations = refusal.places(
+        found.warehouse, **{f"lines[{i}].location": code for i, code in named.items()}
+    )
     ids = {}
-    for i, code in named.items():
-        location = found.get(code.upper())
-        if location is None:
-            message = _l("No location %(code)s in the main warehouse.", code=code)
-            refusal.fail(f"lines[{i}].location", message)
-        elif location[1]:
+    for i, location in zip(named, locations, strict=True):
+        if location is not None and location.is_quarantine:
             refusal.fail(f"lines[{i}].location", _l("Choose a location for sellable stock."))
-        else:
-            ids[i] = location[0]
-    return ids
+        elif location is not None:
+            ids[i] = location.id
+    return warehouse_id, ids
 
 
 def _say_what_arrived(lines, refusal: Refusal) -> None:

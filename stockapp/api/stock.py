@@ -47,11 +47,13 @@ def get_stock():
 @api.post("/inbound")
 @requires(Role.CLERK)
 def post_inbound():
-    found, variant_ids = _stock_lines(Inbound)
+    found, variant_ids, (warehouse_id, (location,)) = _stock_lines(Inbound)
     result = receiving.receive(
         lines=[(variant_ids[line.sku], line.qty) for line in found.lines],
         operator_id=g.api_user.id,
         note=found.note,
+        warehouse_id=warehouse_id,
+        location_id=location.id if location else None,
         idempotency_key=idempotency_key(),
     )
     return answer(PostedReceipt, posted(result, variant_ids, "receipt"), 201)
@@ -60,7 +62,7 @@ def post_inbound():
 @api.post("/stocktake")
 @requires(Role.CLERK)
 def post_stocktake():
-    found, variant_ids = _stock_lines(Stocktake)
+    found, variant_ids, _ = _stock_lines(Stocktake)
     result = counting.count(
         lines=[
             counting.CountLine(variant_ids[line.sku], line.counted, line.expected)
@@ -74,9 +76,13 @@ def post_stocktake():
 
 
 def _stock_lines(model):
-    """The body, each SKU once and known; and the SKU → variant id map."""
+    """The body, each SKU once and known; the SKU → variant id map; and the warehouse
+    and location an inbound body names (``Refusal.places``)."""
     found, refusal = body(model)
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
+    place = None, [None]  # a stocktake's: the service's
+    if model is Inbound:
+        place = refusal.places(found.warehouse, location=found.location)
     refusal.finish()
-    return found, variant_ids
+    return found, variant_ids, place

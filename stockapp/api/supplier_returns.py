@@ -1,6 +1,6 @@
 """Returns to the supplier (退供应商) over the API: ``services.supplier_returns``. Clerks
-submit out of the bins of a warehouse they work in (by code, MAIN unless the body names
-another); managers approve and reject; a return is read by those who work in its
+submit out of the bins of a warehouse they work in (by code; left out, their own, as
+``Refusal.places`` says); managers approve and reject; a return is read by those who work in its
 warehouse."""
 
 from flask import g
@@ -17,7 +17,7 @@ from ..services import supplier_returns, warehouses
 from ..services.errors import NotFound
 from . import api
 from .access import requires
-from .reading import answer, body, idempotency_key, locations_named, placed
+from .reading import answer, body, idempotency_key, placed_movements, reversal_ref
 
 SUPPLIER_RETURN = f"/supplier-returns/<int(max={MAX_ID}):supplier_return_id>"
 
@@ -34,11 +34,10 @@ def post_supplier_return():
         lambda value: queries.id_by_number_or_id(PurchaseOrder, value),
         lambda value: _l("No purchase order %(po)s.", po=value),
     )
-    lines = [line for line in found.lines or () if line is not None]
-    locations = locations_named(
-        refusal,
+    lines = found.lines or []  # an entry that is no object is None, and named already
+    _, places = refusal.places(
         found.warehouse,
-        {f"lines[{i}].location": line.location for i, line in enumerate(lines)},
+        **{f"lines[{i}].location": line and line.location for i, line in enumerate(lines)},
     )
     refusal.listed_twice(
         lines,
@@ -55,8 +54,8 @@ def post_supplier_return():
         supplier_id=found.supplier,
         po_id=po_id,
         lines=[
-            (variant_ids[line.sku], location_id, line.qty)
-            for line, location_id in zip(lines, locations, strict=True)
+            (variant_ids[line.sku], place.id, line.qty)
+            for line, place in zip(lines, places, strict=True)
         ],
         reason=found.reason,
         operator_id=g.api_user.id,
@@ -103,7 +102,7 @@ def _readable(supplier_return_id: int) -> dict:
     if detail is None:
         raise NotFound(_l("Return to supplier %(id)s does not exist.", id=supplier_return_id))
     warehouses.require_warehouse(g.api_user.id, detail["warehouse_id"])
-    return {**detail, "purchase_order": detail["po"]}
+    return detail | {"purchase_order": detail["po"], "reversal": reversal_ref(detail["reversal"])}
 
 
 def _decided(result: dict, status: int = 200):
@@ -111,5 +110,5 @@ def _decided(result: dict, status: int = 200):
     detail = _readable(result["document"]["id"])
     variant_ids = {line["sku"]: line["variant"].id for line in detail["lines"]}
     codes = {line["place"].id: line["location"] for line in detail["lines"]}
-    movements = placed(result, variant_ids, codes)
+    movements = placed_movements(result, variant_ids, codes)
     return answer(SupplierReturnResult, {"supplier_return": detail, "movements": movements}, status)

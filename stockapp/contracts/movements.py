@@ -1,12 +1,15 @@
-"""The stock log over the API: a keyset page of movements, newest first."""
+"""The stock log over the API: a keyset page of movements, newest first; and reversing a
+document (冲销)."""
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from ..i18n import lazy_gettext as _l
 from ..models import MovementKind
 from ..models.catalogue import MAX_SKU
+from ..models.ledger import MAX_NOTE
+from .moves import PlacedMovement
 from .shared import (
     BLANK_IS_LEFT_OUT,
     NO_NUL,
@@ -14,10 +17,11 @@ from .shared import (
     Contract,
     Cursor,
     quantity,
+    text,
     values_of,
     vocabulary,
 )
-from .stock import Movement
+from .stock import Document, Movement
 
 
 class MovementsQuery(Contract):
@@ -38,3 +42,15 @@ class MovementsQuery(Contract):
 class MovementPage(Answer):
     items: list[Movement]
     next_cursor: str | None
+
+
+class Reversing(Contract):
+    reason: Annotated[text(MAX_NOTE), Field(description="Why the document is reversed.")]
+
+
+class Reversed(Answer):
+    document: Document = Field(description="The document reversed, now in state reversed.")
+    reversal: Document
+    movements: list[PlacedMovement] = Field(
+        description="The reversal's movements: the opposite of each of the document's."
+    )

@@ -1,24 +1,23 @@
 """Bin moves (移库) and write-offs (报损): bodies and answers."""
 
-from typing import Annotated
-
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from ..i18n import lazy_gettext as _l
 from ..models import DocumentStatus, WriteOffReason
-from ..models.warehouse import MAX_LOCATION
-from .shared import Answer, Contract, Note, Qty, Sku, Timestamp, lines, text, values_of, vocabulary
-from .stock import Document, Movement
-
-# A location by its code (as its bin label carries it), in the body's warehouse.
-LocationCode = Annotated[
-    text(MAX_LOCATION), Field(description="A location's code, such as A-01-03.")
-]
-WarehouseCode = Annotated[
-    text(20),
-    BeforeValidator(lambda value: "MAIN" if value is None else value),
-    Field(description="The warehouse of the locations, by code; left out: MAIN."),
-]
+from .shared import (
+    Answer,
+    Contract,
+    LocationCode,
+    Note,
+    Qty,
+    Sku,
+    Timestamp,
+    WarehouseCode,
+    lines,
+    values_of,
+    vocabulary,
+)
+from .stock import Document, Movement, ReversalRef
 
 
 class PiecesLine(Contract):
@@ -27,7 +26,7 @@ class PiecesLine(Contract):
 
 
 class NewMove(Contract):
-    warehouse: WarehouseCode = "MAIN"
+    warehouse: WarehouseCode = ""
     from_location: LocationCode
     to_location: LocationCode
     lines: lines(PiecesLine)
@@ -44,7 +43,7 @@ class PostedMove(Answer):
 
 
 class NewWriteOff(Contract):
-    warehouse: WarehouseCode = "MAIN"
+    warehouse: WarehouseCode = ""
     location: LocationCode
     reason: vocabulary(
         WriteOffReason,
@@ -72,6 +71,7 @@ class WriteOff(Answer):
     decided_at: Timestamp | None
     decided_by: str | None
     reject_reason: str
+    reversal: ReversalRef | None = Field(description="Null unless the write-off was reversed.")
     lines: list[WriteOffLine]
 
 

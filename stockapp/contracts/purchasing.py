@@ -27,6 +27,7 @@ from .shared import (
     Qty,
     Sku,
     Timestamp,
+    WarehouseCode,
     lines,
     number_or_id,
     optional_text,
@@ -212,7 +213,7 @@ class ArrivedLine(Contract):
     location: Annotated[
         text(MAX_LOCATION),
         BeforeValidator(_location),
-        Field(description="A location of the main warehouse; left out: the usual one."),
+        Field(description="A location of the receipt's warehouse; left out: the usual one."),
     ] = None
     unit_cost: Price = None
     reason: Annotated[
@@ -228,6 +229,7 @@ class ArrivedLine(Contract):
 
 class NewReceipt(Contract):
     po: number_or_id("po", _l("Give the purchase order's number, or its id.")) = None
+    warehouse: WarehouseCode = ""
     note: Note = ""
     submit: Flag = False
     lines: lines(ArrivedLine)

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 from ..i18n import lazy_gettext as _l
 from ..models.catalogue import MAX_PRICE, MAX_SKU
 from ..models.ledger import MAX_ID, MAX_LINES, MAX_NOTE, MAX_NUMBER, MAX_QTY
+from ..models.warehouse import MAX_LOCATION, MAX_WAREHOUSE
 
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CURSOR = r"^[0-9]{1,18}$"
@@ -350,3 +351,17 @@ class Problem(Answer):
     differences: list[Difference] | None = Field(
         None, description="Stocktake: lines whose expected no longer matches on hand."
     )
+
+
+# A location by its code (as its bin label carries it), in the body's warehouse.
+LocationCode = Annotated[
+    text(MAX_LOCATION), Field(description="A location's code, such as A-01-03.")
+]
+# A warehouse that a body may leave out (``Refusal.places`` then takes the user's own).
+WarehouseCode = Annotated[
+    optional_text(MAX_WAREHOUSE),
+    Field(
+        description="The warehouse, by code; left out: the main warehouse if you work in it, "
+        "else the one warehouse you work in."
+    ),
+]

@@ -1,9 +1,24 @@
 """Stock: one variant's figures, inbound and stocktake bodies, and what they post."""
 
+from typing import Annotated
+
 from pydantic import Field, create_model
 
 from ..models import DocumentKind, DocumentStatus, MovementKind
-from .shared import Answer, Contract, Count, Note, Qty, Sku, Timestamp, lines, vocabulary
+from ..models.warehouse import MAX_LOCATION
+from .shared import (
+    Answer,
+    Contract,
+    Count,
+    Note,
+    Qty,
+    Sku,
+    Timestamp,
+    WarehouseCode,
+    lines,
+    optional_text,
+    vocabulary,
+)
 
 
 class StockQuery(Contract):
@@ -48,6 +63,14 @@ class InboundLine(Contract):
 class Inbound(Contract):
     lines: lines(InboundLine)
     note: Note = ""
+    warehouse: WarehouseCode = ""
+    location: Annotated[
+        optional_text(MAX_LOCATION),
+        Field(
+            description="The location (by code, in the warehouse) every line goes into; "
+            "left out: each variant's usual location there."
+        ),
+    ] = ""
 
 
 class CountLine(Contract):
@@ -68,6 +91,15 @@ class Document(Answer):
     status: vocabulary(DocumentStatus)
     note: str
     created_at: Timestamp
+
+
+class ReversalRef(Answer):
+    """The document that reversed another (冲销), as the reversed one shows it."""
+
+    number: str
+    reason: str
+    created_at: Timestamp
+    created_by: str
 
 
 class Movement(Answer):

@@ -7,20 +7,23 @@ from pydantic import Field
 
 from ..i18n import lazy_gettext as _l
 from ..models import DocumentStatus, SupplierReturnReason
-from .moves import LocationCode, PlacedMovement, WarehouseCode
+from .moves import PlacedMovement
 from .purchasing import SupplierId, SupplierRef
 from .shared import (
     Answer,
     Contract,
+    LocationCode,
     Note,
     Qty,
     Sku,
     Timestamp,
+    WarehouseCode,
     lines,
     number_or_id,
     values_of,
     vocabulary,
 )
+from .stock import ReversalRef
 
 
 class ReturnedLine(Contract):
@@ -36,7 +39,7 @@ class NewSupplierReturn(Contract):
         Field(description="One of the supplier's purchase orders, by number or id; left out: "
               "none. No variant may go back beyond what its approved receipts brought."),
     ] = None  # fmt: skip
-    warehouse: WarehouseCode = "MAIN"
+    warehouse: WarehouseCode = ""
     reason: vocabulary(
         SupplierReturnReason,
         _l("Unknown reason. Use one of: %(reasons)s.", reasons=values_of(SupplierReturnReason)),
@@ -73,6 +76,7 @@ class SupplierReturn(Answer):
     decided_at: Timestamp | None
     decided_by: str | None
     reject_reason: str
+    reversal: ReversalRef | None = Field(description="Null unless the return was reversed.")
     lines: list[ReturnedLineState]
 
 

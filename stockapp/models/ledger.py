@@ -100,6 +100,21 @@ class DocumentKind(Vocabulary):
         }[self.value]
 
 
+# What a manager reverses (冲销) as a document of its own, once posted: those whose movements
+# are all they did (a return to the supplier's pieces come back into their bins). An
+# allocation or a return changes through its order, a transfer through its steps; a
+# reversal is not reversed again.
+REVERSIBLE = frozenset(
+    {
+        DocumentKind.RECEIPT,
+        DocumentKind.STOCKTAKE,
+        DocumentKind.MOVE,
+        DocumentKind.WRITE_OFF,
+        DocumentKind.SUPPLIER_RETURN,
+    }
+)
+
+
 class DocumentStatus(Vocabulary):
     """A document's state; the labels are a receipt's, the one document a user moves
     through them by hand ("Receipt RC12 is waiting for approval")."""

@@ -49,7 +49,6 @@ from .receipts import (
 from .stock import (
     in_transit,
     locations_of,
-    main_locations,
     places,
     reserved,
     stock_levels,
@@ -63,7 +62,6 @@ __all__ = [
     "id_by_number_or_id",
     "in_transit",
     "locations_of",
-    "main_locations",
     "manager_todo",
     "movements",
     "next_number",

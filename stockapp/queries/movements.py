@@ -41,6 +41,7 @@ from ..models import (
     Warehouse,
     document_number,
 )
+from ..models.ledger import REVERSIBLE
 from ..models.warehouse import sellable_location
 from . import pager
 from .pager import FIRST, Cursor, Page
@@ -64,7 +65,6 @@ MAX_SPLIT = 200
 # A movement's time is taken just before its row (and id) is inserted; two writers
 # may interleave the two, but never by anything near this much.
 CLOCK_SLACK = timedelta(minutes=5)
-REVERSIBLE = (DocumentKind.RECEIPT, DocumentKind.STOCKTAKE, DocumentKind.SUPPLIER_RETURN)
 _DOCUMENT_NUMBER = re.compile(r"(?P<prefix>[A-Z]{2})?0*(?P<id>\d{1,12})")
 
 
@@ -102,24 +102,57 @@ def each(criteria: Criteria, *, limit: int, batch: int = 1000) -> Iterator[dict]
 
 
 def document(document_id: int) -> dict | None:
-    """A document with what it changed, for the reversal form; None if unknown."""
+    """A document with what it changed and where, for the reversal form; None if unknown."""
     found = _documents_with_links(select(Document.id).where(Document.id == document_id))
     if not found:
         return None
     item = found[0]
     lines = db.session.execute(
-        select(Variant.sku, Style.code, Variant.colour, Variant.size, Movement.delta)
+        select(
+            Variant.sku, Style.code, Variant.colour, Variant.size, Movement.delta, *PLACE_COLUMNS
+        )
         .join(Variant, Variant.id == Movement.variant_id)
         .join(Style, Style.id == Variant.style_id)
+        .join(Location, Location.id == Movement.location_id)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
         .where(Movement.document_id == document_id)
         .order_by(Movement.id)
     ).all()
     item["lines"] = [
-        {"sku": sku, "style_code": code, "colour": colour, "size": size, "delta": delta}
-        for sku, code, colour, size, delta in lines
+        {
+            "sku": line.sku,
+            "style_code": line.code,
+            "colour": line.colour,
+            "size": line.size,
+            "delta": line.delta,
+            "place": place(line._mapping),
+        }
+        for line in lines
     ]
     item["total"] = sum(line.delta for line in lines)
     return item
+
+
+def reversal_of(document) -> dict:
+    """For a document's own page (a ``Document``): whether it can be reversed now
+    (``can_reverse``), and the reversal that reversed it, if one did (``reversal``:
+    its id, number, reason, operator and time)."""
+    found = db.session.execute(
+        select(Document.id, Document.note, Document.created_at, User.username)
+        .join(User, User.id == Document.operator_id)
+        .where(Document.reverses_id == document.id)
+    ).first()
+    reversal = None
+    if found is not None:
+        reversal = {
+            "id": found.id,
+            "number": document_number(DocumentKind.REVERSAL, found.id),
+            "reason": found.note,
+            "operator": found.username,
+            "created_at": found.created_at,
+        }
+    can_reverse = document.status == DocumentStatus.POSTED and document.kind in REVERSIBLE
+    return {"can_reverse": can_reverse, "reversal": reversal}
 
 
 def operators() -> list[str]:

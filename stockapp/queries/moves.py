@@ -18,6 +18,7 @@ from ..models import (
     WriteOff,
     WriteOffLine,
 )
+from .movements import reversal_of
 from .pager import FIRST, Cursor, Page, fetch
 
 
@@ -44,6 +45,15 @@ def warehouse_id_by_code(code: str) -> int | None:
     return db.session.scalar(select(Warehouse.id).where(Warehouse.code == code.upper()))
 
 
+def location_codes(location_ids) -> dict[int, str]:
+    """Each location's code (as its bin label carries it), by id."""
+    return dict(
+        db.session.execute(
+            select(Location.id, Location.code).where(Location.id.in_(list(location_ids)))
+        ).all()
+    )
+
+
 def held_in(location_id: int, variant_ids) -> dict[int, int]:
     """What a location holds of each variant (those it holds none of left out)."""
     return dict(
@@ -65,7 +75,8 @@ def _lines(rows) -> list[dict]:
 
 
 def move_detail(document_id: int) -> dict | None:
-    """A posted move: its document, operator, source and destination, and its lines."""
+    """A move: its document, operator, source and destination, its lines, and its
+    reversal (``movements.reversal_of``)."""
     found = db.session.execute(
         select(Document, User.username)
         .join(User, User.id == Document.operator_id)
@@ -84,6 +95,7 @@ def move_detail(document_id: int) -> dict | None:
         for location in db.session.scalars(select(Location).where(Location.id.in_(ends.values())))
     }
     return {
+        "id": document_id,
         "document": found.Document,
         "operator": found.username,
         "from": places[ends[MovementKind.MOVE_OUT]],
@@ -91,6 +103,7 @@ def move_detail(document_id: int) -> dict | None:
         "lines": _lines(
             (variant, delta) for kind, _, delta, variant in rows if kind == MovementKind.MOVE_IN
         ),
+        **reversal_of(found.Document),
     }
 
 
@@ -144,7 +157,8 @@ def write_off_list(
 
 
 def write_off_detail(document_id: int) -> dict | None:
-    """One write-off as the page and the API show it; None if there is none."""
+    """One write-off as the page and the API show it, with its reversal
+    (``movements.reversal_of``); None if there is none."""
     row = db.session.execute(
         _write_offs()
         .where(WriteOff.document_id == document_id)
@@ -174,4 +188,5 @@ def write_off_detail(document_id: int) -> dict | None:
         "decided_by": row.decider,
         "reject_reason": write_off.reject_reason,
         "lines": _lines((line.variant, line.qty) for line in write_off.lines),
+        **reversal_of(document),
     }

@@ -16,7 +16,6 @@ from ..models import (
     Warehouse,
 )
 from ..models.warehouse import sellable_location, shown_name
-from ..services.warehouses import MAIN_WAREHOUSE
 
 
 @dataclass(frozen=True)
@@ -223,20 +222,3 @@ def is_low(variant: Variant, level: StockLevel) -> bool:
     """Available at or below the variant's low-stock threshold (库存预警)."""
     threshold = variant.low_stock_threshold
     return threshold is not None and level.available <= threshold
-
-
-def main_locations(codes) -> dict[str, tuple[int, bool]]:
-    """The main warehouse's locations among ``codes``: code (upper case) → (id, quarantine)."""
-    wanted = {code.upper() for code in codes}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(func.upper(Location.code), Location.id, Location.is_quarantine)
-        .join(Warehouse, Warehouse.id == Location.warehouse_id)
-        .where(
-            Warehouse.code == MAIN_WAREHOUSE,
-            func.upper(Location.code).in_(wanted),
-            ~Location.is_transit,
-        )
-    )
-    return {code: (location_id, quarantine) for code, location_id, quarantine in rows}

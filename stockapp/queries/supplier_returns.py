@@ -18,6 +18,7 @@ from ..models import (
     Variant,
     Warehouse,
 )
+from .movements import reversal_of
 from .pager import FIRST, Cursor, Page, fetch
 
 _decider = aliased(User)
@@ -111,8 +112,9 @@ def supplier_return_list(
 
 
 def supplier_return_detail(document_id: int) -> dict | None:
-    """One return as its page, its slip and the API show it; None if there is none. Its
-    lines by style, colour and size, then bin."""
+    """One return as its page, its slip and the API show it, with its reversal
+    (``movements.reversal_of``); None if there is none. Its lines by style, colour and
+    size, then bin."""
     row = db.session.execute(
         _returns()
         .where(SupplierReturn.document_id == document_id)
@@ -146,6 +148,7 @@ def supplier_return_detail(document_id: int) -> dict | None:
         "decided_at": decided.isoformat() if decided else None,
         "decided_by": row.decider,
         "reject_reason": header.reject_reason,
+        **reversal_of(document),
         "lines": [
             {
                 "variant": line.variant,

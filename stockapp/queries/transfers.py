@@ -8,6 +8,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import Document, Transfer, TransferLine, Variant, Warehouse, document_number
 from ..services.errors import NotFound, NotPermitted
 from ..services.transfers import may_read
+from .pager import FIRST, Cursor, Page, fetch
 
 
 def transfer_detail(transfer_id: int) -> dict | None:
@@ -40,13 +41,16 @@ def transfer_detail(transfer_id: int) -> dict | None:
     }
 
 
-# How many transfers the list shows, newest first.
-LIST_SIZE = 100
-
-
-def transfer_list(allowed: frozenset[int] | None) -> list[dict]:
-    """The newest transfers from or to the warehouses ``allowed`` (None: every one), with
-    their warehouses' codes and pieces, in one statement."""
+def transfer_list(
+    allowed: frozenset[int] | None,
+    *,
+    statuses=None,
+    cursor: Cursor = FIRST,
+    per_page: int = 50,
+) -> Page:
+    """One page of transfers, newest first (keyset by id), from or to the warehouses
+    ``allowed`` (None: every one) and in some states (None: all), with their
+    warehouses' codes and pieces, in one statement."""
     source, to = aliased(Warehouse), aliased(Warehouse)
     pieces = (
         select(func.coalesce(func.sum(TransferLine.qty), 0))
@@ -57,25 +61,30 @@ def transfer_list(allowed: frozenset[int] | None) -> list[dict]:
         select(Transfer.document_id, Transfer.status, source.code, to.code, pieces)
         .join(source, source.id == Transfer.from_warehouse_id)
         .join(to, to.id == Transfer.to_warehouse_id)
-        .order_by(Transfer.document_id.desc())
-        .limit(LIST_SIZE)
     )
     if allowed is not None:
         ids = sorted(allowed)
         query = query.where(
             or_(Transfer.from_warehouse_id.in_(ids), Transfer.to_warehouse_id.in_(ids))
         )
-    return [
-        {
-            "id": transfer_id,
-            "number": document_number("transfer", transfer_id),
-            "status": status,
-            "from_warehouse": from_code,
-            "to_warehouse": to_code,
-            "pieces": int(total),
-        }
-        for transfer_id, status, from_code, to_code, total in db.session.execute(query)
-    ]
+    if statuses is not None:
+        query = query.where(Transfer.status.in_(statuses))
+    paged = fetch(
+        query, by=Transfer.document_id, limit=per_page, cursor=cursor, key=lambda row: row[0]
+    )
+    return paged.with_rows(
+        [
+            {
+                "id": transfer_id,
+                "number": document_number("transfer", transfer_id),
+                "status": status,
+                "from_warehouse": from_code,
+                "to_warehouse": to_code,
+                "pieces": int(total),
+            }
+            for transfer_id, status, from_code, to_code, total in paged.rows
+        ]
+    )
 
 
 def readable_transfer(user_id: int, transfer_id: int) -> dict:

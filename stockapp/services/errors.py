@@ -83,10 +83,13 @@ class Shortage:
 
 
 class InsufficientStock(DomainError):
+    """Too few pieces for a change, each ``Shortage`` named; ``document``: the number of
+    a document that cannot be reversed for it (its pieces have moved on since)."""
+
     status = 409
     title = _l("Not enough stock")
 
-    def __init__(self, shortages: list[Shortage]):
+    def __init__(self, shortages: list[Shortage], *, document: str | None = None):
         parts = [
             _l(
                 "%(sku)s is short by %(short)d (on hand %(on_hand)d, needed %(requested)d) "
@@ -99,7 +102,17 @@ class InsufficientStock(DomainError):
             )
             for s in shortages
         ]
-        super().__init__("; ".join(str(p) for p in parts))
+        detail = "; ".join(str(p) for p in parts)
+        if document is not None:
+            detail = str(
+                _l(
+                    "%(number)s cannot be reversed: its pieces are no longer all where it put "
+                    "them. %(shortages)s",
+                    number=document,
+                    shortages=detail,
+                )
+            )
+        super().__init__(detail)
         self.shortages = shortages
 
 

@@ -9,7 +9,7 @@ with the document they post, so a document and its movements commit together.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import bindparam, func, insert, literal, select, text, tuple_, union_all, update
 
 from ..database import (
     NESTING,
@@ -310,23 +310,38 @@ def take_from_locations(
     (of one warehouse, or of every one), and the balances locked for them (``held``
     for ``post``).
 
-    Locks the variants' balances (in the ledger's order, in one statement) and takes
-    from the lowest location id first (the default location is the first made),
-    never from a quarantine or transit location. ``also``: locations where the same
-    post puts the variants (a transfer's transit location), whose balances are
-    locked in that same statement, so that no lock is taken out of order. A variant
-    whose locations hold too little in all is named with its shortfall (and the
-    warehouse, when one is given) in ``InsufficientStock``, before anything is written.
+    Takes from the lowest location id first (the default location is the first
+    made), never from a quarantine or transit location, and locks (in the ledger's
+    order, in one statement) only the balances it needs: each variant's, lowest
+    first, until they hold the most pieces any variant wants. A variant kept in
+    sixty bins then costs one or two locked rows, not sixty. On PostgreSQL another
+    transaction may have taken from those bins between the statement's snapshot and
+    its locks; then the locks are given back (a savepoint) and every sellable
+    balance of the variants is locked, in order, as before. ``also``: locations
+    where the same post puts the variants (a transfer's transit location), whose
+    balances are locked in that same statement, so that no lock is taken out of
+    order. A variant whose locations hold too little in all is named with its
+    shortfall (and the warehouse, when one is given) in ``InsufficientStock``,
+    before anything is written.
     """
     if also:
         _create_balances([(v, loc) for v in wanted for loc in also])
-    statement = _TAKEABLE if warehouse_id is None else _TAKEABLE_IN
-    params = {"variants": sorted(wanted), "warehouse": warehouse_id, "also": sorted(also)}
-    rows = run(statement, params).all()
-    held: dict[int, list[tuple[int, int]]] = {}
-    for variant_id, location_id, qty in rows:
-        if location_id not in also:
-            held.setdefault(variant_id, []).append((location_id, qty))
+    params = {
+        "variants": sorted(wanted),
+        "warehouse": warehouse_id,
+        "also": sorted(also),
+        "most": max(wanted.values(), default=0),
+    }
+    in_warehouse = warehouse_id is not None
+    postgresql = _dialect() == "postgresql"
+    if postgresql:
+        run(_SAVEPOINT)
+    rows = run(_NEEDED[in_warehouse], params).all()
+    held = _sellable(rows, also)
+    if postgresql and any(sum(q for _, q in held.get(v, ())) < n for v, n in wanted.items()):
+        run(_ROLLBACK_TO_SAVEPOINT)
+        rows = run(_TAKEABLE[in_warehouse], params).all()
+        held = _sellable(rows, also)
     lines, short = [], []
     for variant_id, pieces in sorted(wanted.items()):
         stock = held.get(variant_id, [])
@@ -338,7 +353,9 @@ def take_from_locations(
             take = min(qty, pieces)
             if take:
                 lines.append(Line(variant_id, location_id, -take))
-            pieces -= take
+                pieces -= take
+            if not pieces:
+                break
     if short:
         skus = dict(
             db.session.execute(
@@ -355,25 +372,52 @@ def take_from_locations(
     return lines, {(v, loc): qty for v, loc, qty in rows}
 
 
-def _takeable(*, in_warehouse: bool) -> Prepared:
+def _sellable(rows, also: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+    """The locked rows of ``take_from_locations`` outside ``also``, per variant, in
+    location order."""
+    held: dict[int, list[tuple[int, int]]] = {}
+    for variant_id, location_id, qty in rows:
+        if location_id not in also:
+            held.setdefault(variant_id, []).append((location_id, qty))
+    return held
+
+
+def _takeable(*, in_warehouse: bool, needed: bool) -> Prepared:
+    """The lock of ``take_from_locations``: the variants' sellable balances (all of
+    them, or only those ``needed``) and their balances in ``also``."""
     locations = Location.__table__
     takeable = (balances.c.qty > 0) & ~locations.c.is_quarantine & ~locations.c.is_transit
     if in_warehouse:
         takeable &= locations.c.warehouse_id == bindparam("warehouse")
+    sellable = (
+        select(balances.c.variant_id, balances.c.location_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(in_list(balances.c.variant_id, "variants"), takeable)
+    )
+    if needed:  # lowest first, while the bins before hold fewer than the most wanted
+        before = func.sum(balances.c.qty).over(
+            partition_by=balances.c.variant_id, order_by=balances.c.location_id
+        )
+        ranked = sellable.add_columns((before - balances.c.qty).label("before")).subquery()
+        sellable = select(ranked.c.variant_id, ranked.c.location_id).where(
+            ranked.c.before < bindparam("most")
+        )
     return Prepared(
         select(balances.c.variant_id, balances.c.location_id, balances.c.qty)
-        .join(locations, locations.c.id == balances.c.location_id)
         .where(
             in_list(balances.c.variant_id, "variants"),
-            takeable | in_list(balances.c.location_id, "also"),
+            tuple_(balances.c.variant_id, balances.c.location_id).in_(sellable)
+            | in_list(balances.c.location_id, "also"),
         )
         .order_by(balances.c.variant_id, balances.c.location_id)
-        .with_for_update(of=balances)  # the balances only: every document shares the locations
+        .with_for_update()  # the balances only: every document shares the locations
     )
 
 
-_TAKEABLE = _takeable(in_warehouse=False)
-_TAKEABLE_IN = _takeable(in_warehouse=True)
+_NEEDED = {w: _takeable(in_warehouse=w, needed=True) for w in (False, True)}
+_TAKEABLE = {w: _takeable(in_warehouse=w, needed=False) for w in (False, True)}
+_SAVEPOINT = Prepared(text("SAVEPOINT take_from_locations"))
+_ROLLBACK_TO_SAVEPOINT = Prepared(text("ROLLBACK TO SAVEPOINT take_from_locations"))
 
 
 def _create_balances(pairs: Iterable[tuple[int, int]]) -> None:
@@ -405,7 +449,8 @@ def reverse(
     """
     _require_write_transaction()
     session = db.session
-    original = session.get(Document, document_id, with_for_update=True)
+    # Read afresh under the lock: a copy the request loaded before may be out of date.
+    original = session.get(Document, document_id, with_for_update=True, populate_existing=True)
     if original is None:
         raise NotFound(_l("Document %(id)s does not exist.", id=document_id))
     if original.status == DocumentStatus.REVERSED:

@@ -44,7 +44,12 @@ from .errors import (
     NotPermitted,
 )
 from .idempotency import run_once
-from .warehouses import main_warehouse_id, quarantine_location_id, usual_locations
+from .warehouses import (
+    quarantine_location_id,
+    require_warehouse,
+    usual_locations,
+    working_warehouse_id,
+)
 
 
 @dataclass(frozen=True)
@@ -65,19 +70,23 @@ def receive(
     lines: Sequence[tuple[int, int]],
     operator_id: int,
     note: str = "",
+    warehouse_id: int | None = None,
+    location_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> dict:
     """The quick inbound: a receipt without a PO of ``(variant_id, qty)`` lines, each
-    into its usual location, submitted at once (and so posted at once unless the
-    settings ask for approval of such receipts and the operator is not a manager).
+    into ``location_id`` or else its usual location in the warehouse (as ``create``),
+    submitted at once (and so posted at once unless the settings ask for approval of
+    such receipts and the operator is not a manager).
 
     Returns ``{"document": …, "movements": […]}``; with an idempotency key, a
     repeat returns the first receipt and posts nothing.
     """
     return create(
-        lines=[ArrivedLine(variant_id, qty) for variant_id, qty in lines],
+        lines=[ArrivedLine(variant_id, qty, location_id=location_id) for variant_id, qty in lines],
         operator_id=operator_id,
         note=note,
+        warehouse_id=warehouse_id,
         submit=True,
         idempotency_key=idempotency_key,
     )
@@ -89,11 +98,17 @@ def create(
     operator_id: int,
     po_id: int | None = None,
     note: str = "",
+    warehouse_id: int | None = None,
     submit: bool = False,
     idempotency_key: str | None = None,
 ) -> dict:
     """Record a receipt as a draft (or, with ``submit``, submit it in the same step,
     and post it too if the operator may post directly).
+
+    The goods go into one warehouse: ``warehouse_id``, or the operator's own
+    (``warehouses.working_warehouse_id``, which refuses one they do not work in). A
+    line's location must be a sellable one of that warehouse; without one, the
+    variant's usual location there.
 
     Against a PO, the PO must be ordered or partially received; unit costs default
     to the PO's. Each line: an active variant, received and damaged of 0 or more
@@ -109,15 +124,16 @@ def create(
     write lock is taken, which the quick inbound holds for its writes only.
     """
     documents.within_line_cap(lines)
-    ready = _checked_ahead(lines, submit, operator_id, idempotency_key) if po_id is None else None
+    ready = None
+    if po_id is None:
+        ready = _checked_ahead(lines, submit, operator_id, warehouse_id, idempotency_key)
 
     def work() -> dict:
         if ready is not None:
             return _write(*ready, None, operator_id, note)
         po = _receiving_po(po_id) if po_id is not None else None
-        return _write(
-            _checked_lines(lines, po), _decide(submit, po, operator_id), po, operator_id, note
-        )
+        checked = _checked_lines(lines, po, working_warehouse_id(operator_id, warehouse_id))
+        return _write(checked, _decide(submit, po, operator_id), po, operator_id, note)
 
     return run_once(
         work,
@@ -127,19 +143,21 @@ def create(
             "receipt": po_id,
             "lines": [[str(v) for v in line.__dict__.values()] for line in lines],
             "note": note,
+            "warehouse": warehouse_id,
             "submit": submit,
         },
     )
 
 
-def _checked_ahead(lines, submit: bool, operator_id: int, key: str | None):
+def _checked_ahead(lines, submit: bool, operator_id: int, warehouse_id, key: str | None):
     """A receipt without a PO's lines and state, decided before its write transaction;
-    None when its lines are refused and it carries an idempotency key: a repeat of a
-    receipt already recorded answers with that one (``run_once``) whatever changed
-    since, so the lines are then checked again inside, after the key."""
+    None when it is refused and carries an idempotency key: a repeat of a receipt
+    already recorded answers with that one (``run_once``) whatever changed since, so
+    it is then checked again inside, after the key."""
     try:
-        return _checked_lines(lines, None), _decide(submit, None, operator_id)
-    except InvalidInput:
+        warehouse_id = working_warehouse_id(operator_id, warehouse_id)
+        return _checked_lines(lines, None, warehouse_id), _decide(submit, None, operator_id)
+    except (InvalidInput, NotFound, NotPermitted):
         if key is None:
             raise
         return None
@@ -229,7 +247,7 @@ def approve(document_id: int, *, operator_id: int, idempotency_key: str | None =
     approval of the same receipt posts nothing and raises ``AlreadyApproved``."""
 
     def work() -> dict:
-        receipt = _receipt(document_id)
+        receipt = _receipt(document_id, operator_id)
         po = purchasing.lock(receipt.po_id) if receipt.po_id else None
         documents.claim(document_id, DocumentStatus.SUBMITTED, DocumentStatus.POSTED)
         return _post_receipt(receipt, po, operator_id)
@@ -247,7 +265,7 @@ def reject(
     def work() -> dict:
         return documents.reject(
             document_id,
-            _receipt,
+            lambda found: _receipt(found, operator_id),
             operator_id=operator_id,
             reason=reason,
             missing=_l("Say why the receipt is rejected."),
@@ -269,7 +287,7 @@ def after_reversal(document_id: int) -> None:
 
 
 def _submit(document_id: int, operator_id: int) -> dict:
-    receipt = _receipt(document_id)
+    receipt = _receipt(document_id, operator_id)
     po = purchasing.lock(receipt.po_id) if receipt.po_id else None
     manager = accounts.is_manager(operator_id)
     documents.claim(document_id, DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
@@ -365,10 +383,20 @@ def _check_tolerance(lines, po: PurchaseOrder) -> None:
         )
 
 
-def _receipt(document_id: int) -> Receipt:
+def _receipt(document_id: int, operator_id: int) -> Receipt:
+    """The receipt, for an operator who works in the warehouse its lines go into
+    (``NotPermitted`` otherwise)."""
     receipt = db.session.get(Receipt, document_id, populate_existing=True)
     if receipt is None:
         raise NotFound(_l("Receipt %(id)s does not exist.", id=document_id))
+    into = db.session.scalars(
+        select(Location.warehouse_id)
+        .join(ReceiptLine, ReceiptLine.location_id == Location.id)
+        .where(ReceiptLine.document_id == document_id)
+        .distinct()
+    )
+    for warehouse_id in into:
+        require_warehouse(operator_id, warehouse_id)
     return receipt
 
 
@@ -396,21 +424,28 @@ def _check_expecting(po: PurchaseOrder) -> None:
         )
 
 
-def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> list[ArrivedLine]:
-    """The lines with their locations and costs filled in; ``InvalidInput`` if any is wrong."""
+def _checked_lines(
+    lines: Sequence[ArrivedLine], po: PurchaseOrder | None, warehouse_id: int
+) -> list[ArrivedLine]:
+    """The lines with their locations (in the warehouse) and costs filled in;
+    ``InvalidInput`` if any is wrong."""
     if not lines:
         raise InvalidInput(
             _l("Some fields need attention."),
             {"lines": _l("Give at least one size with a quantity.")},
         )
     # The active variants, each with its usual location: one statement.
-    usual = usual_locations({line.variant_id for line in lines}, main_warehouse_id(), active=True)
+    usual = usual_locations({line.variant_id for line in lines}, warehouse_id, active=True)
     chosen = {line.location_id for line in lines if line.location_id}
     sellable = set()
     if chosen:
         sellable = set(
             db.session.scalars(
-                select(Location.id).where(Location.id.in_(chosen), sellable_location())
+                select(Location.id).where(
+                    Location.id.in_(chosen),
+                    Location.warehouse_id == warehouse_id,
+                    sellable_location(),
+                )
             )
         )
     costs = {}
@@ -433,7 +468,7 @@ def _checked_lines(lines: Sequence[ArrivedLine], po: PurchaseOrder | None) -> li
         ):
             errors[f"lines[{i}]"] = _l("Give how many arrived (received or damaged), or a reason.")
         elif line.location_id is not None and line.location_id not in sellable:
-            errors[f"lines[{i}]"] = _l("Choose a location for sellable stock.")
+            errors[f"lines[{i}]"] = _l("Choose a location for sellable stock in this warehouse.")
         elif line.reason not in reasons:
             errors[f"lines[{i}]"] = _l("Unknown reason.")
         elif line.unit_cost is not None and line.unit_cost < 0:

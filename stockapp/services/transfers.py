@@ -88,11 +88,15 @@ def create(
         errors = _line_errors(lines)
         if from_warehouse_id == to_warehouse_id:
             errors["to_warehouse"] = _l("Choose a warehouse other than the source.")
-        inactive = db.session.scalars(
-            select(Warehouse.code).where(
-                Warehouse.id.in_([from_warehouse_id, to_warehouse_id]), ~Warehouse.active
-            )
+        # Read FOR SHARE: a deactivation under way (it locks the row FOR UPDATE) is waited
+        # for and its outcome read; one that starts later waits for this transfer, and sees it.
+        both = db.session.execute(
+            select(Warehouse.code, Warehouse.active)
+            .where(Warehouse.id.in_([from_warehouse_id, to_warehouse_id]))
+            .order_by(Warehouse.id)
+            .with_for_update(read=True)
         ).all()
+        inactive = [code for code, active in both if not active]
         if inactive:
             errors["warehouse"] = _l(
                 "Warehouse %(code)s is deactivated: reactivate it first.", code=inactive[0]

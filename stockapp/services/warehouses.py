@@ -13,14 +13,18 @@ from ..models import (
     AuditSubject,
     Balance,
     Document,
+    DocumentKind,
     DocumentStatus,
     Location,
     ReceiptLine,
     Role,
+    Transfer,
+    TransferStatus,
     User,
     UserWarehouse,
     Variant,
     Warehouse,
+    document_number,
 )
 from ..models.ledger import MAX_NOTE
 from ..models.warehouse import (
@@ -43,6 +47,8 @@ WAREHOUSE_CODE = re.compile(rf"[A-Z0-9][A-Z0-9_-]{{0,{MAX_WAREHOUSE - 1}}}")
 MAIN_WAREHOUSE = "MAIN"
 # The states of a document that has yet to post, or be turned down.
 OPEN = (DocumentStatus.DRAFT, DocumentStatus.SUBMITTED)
+# The states of a transfer that may still move stock out of or into its warehouses.
+OPEN_TRANSFER = (TransferStatus.DRAFT, TransferStatus.SHIPPED, TransferStatus.RECEIVED)
 # Every warehouse's first location, where its stock goes unless told otherwise.
 DEFAULT_LOCATION = "DEFAULT"
 
@@ -305,8 +311,10 @@ def change_warehouse(
     """Rename, deactivate or reactivate a warehouse, with an audit row for each change.
 
     Deactivating is refused for the main warehouse, and while any location of the
-    warehouse holds stock or an open document (a receipt not yet decided) puts
-    stock into it. The warehouse's row is locked first, so a document that reads it
+    warehouse holds stock, an open document (a receipt not yet decided) puts stock
+    into it, or a transfer from or to it is neither closed nor cancelled (a draft,
+    in transit, or waiting for a decision: each may still move stock out of it or
+    into it). The warehouse's row is locked first, so a document that reads it
     ``FOR SHARE`` before posting waits for the decision.
     """
     if name is not None:
@@ -353,6 +361,28 @@ def change_warehouse(
 def _check_can_deactivate(session, warehouse: Warehouse) -> None:
     if warehouse.code == MAIN_WAREHOUSE:
         raise InvalidTransition(_l("The main warehouse cannot be deactivated."))
+    # Asked before the stock: the pieces of a transfer shipped to it are in its transit
+    # location, where only the transfer moves them.
+    open_transfer = session.execute(
+        select(Transfer.document_id, Transfer.status)
+        .where(
+            (Transfer.from_warehouse_id == warehouse.id)
+            | (Transfer.to_warehouse_id == warehouse.id),
+            Transfer.status.in_(OPEN_TRANSFER),
+        )
+        .order_by(Transfer.document_id)
+        .limit(1)
+    ).first()
+    if open_transfer is not None:
+        raise InvalidTransition(
+            _l(
+                "Warehouse %(code)s has a transfer that is not closed (%(number)s, %(status)s): "
+                "finish or cancel it first.",
+                code=warehouse.code,
+                number=document_number(DocumentKind.TRANSFER, open_transfer.document_id),
+                status=TransferStatus(open_transfer.status).label,
+            )
+        )
     if _holds_stock(session, Location.warehouse_id == warehouse.id):
         raise InvalidTransition(
             _l(
@@ -395,18 +425,55 @@ def _holds_stock(session, where) -> bool:
 
 def allowed_warehouse_ids(user_id: int) -> frozenset[int] | None:
     """The ids of the warehouses the user works in; None for every warehouse (a
-    manager given all of them). A user that does not exist works in none."""
-    found = db.session.execute(
-        select(User.role, User.all_warehouses).where(User.id == user_id)
-    ).first()
-    if found is None:
+    manager given all of them). A user that does not exist works in none. One
+    statement."""
+    rows = run(_WORKS_IN, {"u": user_id}).all()
+    if not rows:
         return frozenset()
-    if found.all_warehouses and Role(found.role) is Role.MANAGER:
+    if rows[0].all_warehouses and Role(rows[0].role) is Role.MANAGER:
         return None
-    ids = db.session.scalars(
-        select(UserWarehouse.warehouse_id).where(UserWarehouse.user_id == user_id)
-    )
-    return frozenset(ids)
+    return frozenset(row.warehouse_id for row in rows if row.warehouse_id is not None)
+
+
+_users, _user_warehouses = User.__table__, UserWarehouse.__table__
+_WORKS_IN = Prepared(
+    select(_users.c.role, _users.c.all_warehouses, _user_warehouses.c.warehouse_id)
+    .select_from(_users.outerjoin(_user_warehouses, _user_warehouses.c.user_id == _users.c.id))
+    .where(_users.c.id == bindparam("u"))
+)
+
+
+def working_warehouse_id(user_id: int, warehouse_id: int | None = None) -> int:
+    """The warehouse a user's document goes in or out of: the one given, if it is
+    active and the user works in it (else ``NotFound``, ``NotPermitted`` or, deactivated,
+    ``InvalidInput`` on ``warehouse``). Without one: the main warehouse if the user
+    works there, else the one warehouse they work in; a user of several others must
+    say which (``InvalidInput`` on ``warehouse``)."""
+    allowed = allowed_warehouse_ids(user_id)
+    if warehouse_id is None:
+        main = main_warehouse_id()
+        if allowed is None or main in allowed:
+            return main
+        if len(allowed) != 1:
+            raise InvalidInput(
+                _l("Some fields need attention."), {"warehouse": _l("Choose a warehouse.")}
+            )
+        (warehouse_id,) = allowed
+    warehouse = db.session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound(_l("Warehouse %(id)s does not exist.", id=warehouse_id))
+    if allowed is not None and warehouse_id not in allowed:
+        raise NotPermitted(_l("You do not work in this warehouse."))
+    if not warehouse.active:
+        raise InvalidInput(
+            _l("Some fields need attention."),
+            {
+                "warehouse": _l(
+                    "Warehouse %(code)s is deactivated: reactivate it first.", code=warehouse.code
+                )
+            },
+        )
+    return warehouse_id
 
 
 def require_warehouse(user_id: int, warehouse_id: int) -> None:

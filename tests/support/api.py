@@ -222,6 +222,10 @@ SUPPLIER_RETURN_ENDPOINTS = {
     "POST /supplier-returns/{supplier_return_id}/approve": Role.MANAGER,
     "POST /supplier-returns/{supplier_return_id}/reject": Role.MANAGER,
 }
+# Reversing a document (tested in test_reversals.py).
+REVERSAL_ENDPOINTS = {
+    "POST /documents/{document_id}/reverse": Role.MANAGER,
+}
 PURCHASING_ENDPOINTS = {
     "POST /suppliers": Role.MANAGER,
     "GET /suppliers": Role.CLERK,

@@ -1,7 +1,10 @@
 """The ledger service: batches, shortages, idempotency, reversals, stocktakes."""
 
+import threading
+import time
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from stockapp import queries
 from stockapp.database import begin_write, write_transaction
@@ -10,6 +13,7 @@ from stockapp.models import (
     Document,
     DocumentKind,
     DocumentStatus,
+    Location,
     Movement,
     MovementKind,
     Receipt,
@@ -17,7 +21,7 @@ from stockapp.models import (
     Role,
 )
 from stockapp.models.ledger import MAX_BALANCE
-from stockapp.services import counting, documents, ledger, receiving
+from stockapp.services import counting, documents, ledger, receiving, warehouses
 from stockapp.services.errors import (
     AlreadyReversed,
     BalanceLimit,
@@ -28,7 +32,7 @@ from stockapp.services.errors import (
     StaleCount,
 )
 from stockapp.services.warehouses import default_location_id
-from tests.support.db import on_hand, row_count
+from tests.support.db import held, on_hand, row_count
 
 
 @pytest.fixture
@@ -425,3 +429,113 @@ def test_a_document_and_its_parts_are_written_together_in_their_order(setup):
     ]
     stored = db.session.get(Document, many["id"])
     assert (stored.note, stored.status, stored.number) == ("three", "draft", many["number"])
+
+
+# ------------------------------------------------- taking from several bins
+
+
+def bins_holding(variant_id: int, operator_id: int, pieces: list[int]) -> list[int]:
+    """New bins B-01… of the main warehouse holding ``pieces`` of a variant each."""
+    warehouse_id = db.session.get(Location, default_location_id()).warehouse_id
+    ids = [
+        warehouses.create_location(warehouse_id=warehouse_id, code=f"B-{n:02}")
+        for n in range(1, len(pieces) + 1)
+    ]
+    with write_transaction():
+        ledger.post(
+            [ledger.Line(variant_id, b, n) for b, n in zip(ids, pieces, strict=True)],
+            kind=MovementKind.INBOUND,
+            operator_id=operator_id,
+            document_id=None,
+        )
+    return ids
+
+
+def taken(wanted: dict[int, int]) -> tuple[list[tuple], set]:
+    """What ``take_from_locations`` would take and which balances it locks (rolled back)."""
+    with write_transaction():
+        lines, locked = ledger.take_from_locations(wanted)
+        db.session.rollback()
+    return [(ln.variant_id, ln.location_id, ln.delta) for ln in lines], set(locked)
+
+
+def test_a_take_locks_only_the_bins_it_needs_lowest_first(setup):
+    """A variant kept in many bins: the take locks its first bins until they hold the
+    most pieces any variant of the take wants, not every bin the variant is in."""
+    user, skus = setup
+    s, m = skus["A1024-Black-S"], skus["A1024-Black-M"]
+    b1, b2, b3, b4 = bins_holding(s, user, [4, 3, 6, 9])
+    receiving.receive(lines=[(m, 2)], operator_id=user)
+    default = default_location_id()
+    assert taken({s: 6, m: 1}) == (
+        [(s, b1, -4), (s, b2, -2), (m, default, -1)],
+        {(s, b1), (s, b2), (m, default)},
+    )
+    lines, locked = taken({s: 20})
+    assert lines == [(s, b1, -4), (s, b2, -3), (s, b3, -6), (s, b4, -7)]
+    assert locked == {(s, b1), (s, b2), (s, b3), (s, b4)}
+    with pytest.raises(InsufficientStock) as refused:
+        taken({s: 23, m: 1})
+    assert [(x.on_hand, x.requested) for x in refused.value.shortages] == [(22, 23)]
+    assert ledger.discrepancies() == []
+
+
+def test_a_take_whose_bins_were_emptied_while_it_waited_takes_from_the_next(app, setup):
+    """PostgreSQL: the take chose its bins from a snapshot in which another
+    transaction had not yet committed emptying the first; once that commits and the
+    take has its lock, the bin is empty. It gives its locks back and takes from the
+    next bin, rather than refusing stock that is there."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite the take holds the write lock: nothing commits in between")
+    user, skus = setup
+    s = skus["A1024-Black-S"]
+    b1, b2 = bins_holding(s, user, [5, 5])
+    holding, go, results = threading.Event(), threading.Event(), []
+
+    def drain_first_bin():
+        with app.app_context(), write_transaction():
+            ledger.post(
+                [ledger.Line(s, b1, -5)],
+                kind=MovementKind.WRITE_OFF,
+                operator_id=user,
+                document_id=None,
+            )
+            holding.set()
+            go.wait(timeout=30)
+
+    def take_three():
+        with app.app_context(), write_transaction():
+            lines, locked = ledger.take_from_locations({s: 3})
+            ledger.post(
+                lines, kind=MovementKind.ALLOCATION, operator_id=user, document_id=None, held=locked
+            )
+            results.append([(ln.location_id, ln.delta) for ln in lines])
+
+    drainer = threading.Thread(target=drain_first_bin)
+    drainer.start()
+    assert holding.wait(timeout=30)
+    taker = threading.Thread(target=take_three)
+    taker.start()
+    deadline = time.monotonic() + 30
+    while not waiting_for_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    go.set()
+    drainer.join(timeout=30)
+    taker.join(timeout=30)
+    db.session.remove()
+    assert results == [[(b2, -3)]]
+    assert (held(s, b1), held(s, b2)) == (0, 2)
+    assert ledger.discrepancies() == []
+
+
+def waiting_for_a_lock() -> bool:
+    """Whether a session of this database is waiting for a row lock (PostgreSQL)."""
+    with db.engine.connect() as connection:
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        )

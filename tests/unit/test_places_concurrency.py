@@ -108,17 +108,22 @@ def test_sixteen_threads_over_three_warehouses_keep_the_books_exact(app, make_us
         }
         # The start, of each variant: 30 in each default bin, 8 in each bin A, 2 in each
         # bin B, 5 damaged in W2's quarantine.
-        receiving.create(
-            lines=[
-                ArrivedLine(v, qty, location_id=bins[w][n])
-                for v in variants
-                for w in bins
-                for n, qty in enumerate((30, 8, 2))
-            ]
-            + [ArrivedLine(v, 0, damaged=5, location_id=bins[w2][0]) for v in variants],
-            operator_id=boss,
-            submit=True,
-        )
+        for w in bins:
+            receiving.create(
+                lines=[
+                    ArrivedLine(v, qty, location_id=bins[w][n])
+                    for v in variants
+                    for n, qty in enumerate((30, 8, 2))
+                ]
+                + [
+                    ArrivedLine(v, 0, damaged=5, location_id=bins[w2][0])
+                    for v in variants
+                    if w == w2
+                ],
+                operator_id=boss,
+                warehouse_id=w,
+                submit=True,
+            )
 
         # Transfers over every pair of warehouses, each to end its own way; two more ask
         # for more than any warehouse holds, so shipping them is refused.
@@ -220,7 +225,7 @@ def test_sixteen_threads_over_three_warehouses_keep_the_books_exact(app, make_us
     for n in range(RECEIPTS):
         w = warehouse_ids[n % 3]
         lines = tuple((v, rng.choice(bins[w]), rng.randint(1, 3)) for v in rng.sample(variants, 2))
-        waves[0].append(twice(("receipt", lines), f"receipt-{n}"))
+        waves[0].append(twice(("receipt", lines, w), f"receipt-{n}"))
     for n, (location_id, lines) in enumerate(late):
         task = ("submit", n, location_id, lines, clerk, f"write-off-{n}")
         waves[0].append([task, task])
@@ -287,6 +292,7 @@ def test_sixteen_threads_over_three_warehouses_keep_the_books_exact(app, make_us
             return receiving.create(
                 lines=[ArrivedLine(v, qty, location_id=loc) for v, loc, qty in what[0]],
                 operator_id=operator_id,
+                warehouse_id=what[1],
                 submit=True,
                 idempotency_key=key,
             )

@@ -14,12 +14,13 @@ from stockapp.models import (
     Location,
     MovementKind,
     Role,
+    TransferDecision,
     User,
     Warehouse,
 )
-from stockapp.services import accounts, ledger, receiving, warehouses
+from stockapp.services import accounts, ledger, receiving, settings, transfers, warehouses
 from stockapp.services.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
-from tests.support.db import row_count
+from tests.support.db import held, row_count
 
 
 def last_audit() -> tuple:
@@ -150,10 +151,80 @@ def test_a_warehouse_with_an_open_receipt_cannot_be_deactivated(boss, make_style
     draft = receiving.create(
         lines=[receiving.ArrivedLine(skus["A1-Black-M"], 2, location_id=bin_id)],
         operator_id=boss,
+        warehouse_id=new,
     )
     with pytest.raises(InvalidTransition, match=draft["document"]["number"]):
         warehouses.change_warehouse(warehouse_id=new, active=False, actor_id=boss)
     assert warehouse(new).active is True
+
+
+@pytest.mark.parametrize("side", ["from", "to"])
+def test_a_warehouse_with_a_transfer_not_closed_cannot_be_deactivated(boss, make_style, side):
+    """A transfer from or to the warehouse, as a draft, in transit and waiting for a
+    decision, each refuses naming it and its state (nothing written); closed, it no
+    longer does."""
+    variant = make_style("A1", sizes=("M",), colours=())["A1-M"]
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    main = warehouses.main_warehouse_id()
+    source, to = (sh, main) if side == "from" else (main, sh)
+    source_bin = default_location(source)
+    put_stock(variant, source_bin, 2, boss)
+    transfer = transfers.create(
+        from_warehouse_id=source, to_warehouse_id=to, lines=[(variant, 2)], operator_id=boss
+    )
+
+    def refused(state: str) -> None:
+        audits = row_count("audit_entries")
+        with pytest.raises(InvalidTransition) as refusal:
+            warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+        assert refusal.value.detail == (
+            f"Warehouse SH has a transfer that is not closed ({transfer['number']}, {state}): "
+            "finish or cancel it first."
+        )
+        assert warehouse(sh).active is True and row_count("audit_entries") == audits
+
+    refused("Draft")
+    transfers.ship(transfer["id"], operator_id=boss)
+    assert held(variant, source_bin) == 0  # from SH: nothing left in it, and still refused
+    refused("In transit")
+    transfers.receive(transfer["id"], lines=[transfers.Received(variant, 1)], operator_id=boss)
+    refused("Waiting for a decision")
+    transfers.decide(
+        transfer["id"], lines=[(variant, TransferDecision.WRITE_OFF)], operator_id=boss
+    )
+    if side == "to":  # the piece received is in SH's bin: it still holds stock
+        with pytest.raises(InvalidTransition, match="still holds stock"):
+            warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+        put_stock(variant, default_location(sh), -1, boss)
+    warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+    assert warehouse(sh).active is False
+    assert ledger.discrepancies() == []
+
+
+def test_a_cancelled_transfer_does_not_keep_a_warehouse_active(boss, make_style):
+    variant = make_style("A1", sizes=("M",), colours=())["A1-M"]
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    put_stock(variant, warehouses.default_location_id(), 2, boss)
+    draft = transfers.create(
+        from_warehouse_id=warehouses.main_warehouse_id(),
+        to_warehouse_id=sh,
+        lines=[(variant, 2)],
+        operator_id=boss,
+    )
+    with force_locale("zh_CN"):
+        with pytest.raises(InvalidTransition) as refusal:
+            warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+        assert draft["number"] in refusal.value.detail and "调拨" in refusal.value.detail
+    transfers.cancel(draft["id"], operator_id=boss)
+    warehouses.change_warehouse(warehouse_id=sh, active=False, actor_id=boss)
+    assert warehouse(sh).active is False
+    assert ledger.discrepancies() == []
+
+
+def default_location(warehouse_id: int) -> int:
+    return db.session.scalar(
+        select(Location.id).where(Location.warehouse_id == warehouse_id, Location.is_default)
+    )
 
 
 def test_a_deactivated_warehouse_takes_no_new_locations(boss):
@@ -331,3 +402,94 @@ def test_a_demoted_manager_keeps_every_warehouse_there_is(boss, make_user):
         {"role": "manager", "all_warehouses": True},
         {"role": "clerk", "all_warehouses": False},
     )
+
+
+# ---------------------------------------------- the warehouse goods go into
+
+
+def test_the_working_warehouse_is_the_main_one_else_the_users_only_one(boss, make_user):
+    main = warehouses.main_warehouse_id()
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    bj = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=boss)
+    both, shop, two = (make_user(Role.CLERK, username=n) for n in ("both", "shop", "two"))
+    warehouses.set_user_warehouses(user_id=both, warehouse_ids={main, sh}, actor_id=boss)
+    warehouses.set_user_warehouses(user_id=shop, warehouse_ids={sh}, actor_id=boss)
+    warehouses.set_user_warehouses(user_id=two, warehouse_ids={sh, bj}, actor_id=boss)
+    assert warehouses.working_warehouse_id(boss) == main
+    assert warehouses.working_warehouse_id(both) == main
+    assert warehouses.working_warehouse_id(shop) == sh
+    assert warehouses.working_warehouse_id(two, bj) == bj
+    with pytest.raises(InvalidInput) as refused:
+        warehouses.working_warehouse_id(two)
+    assert refused.value.errors == {"warehouse": "Choose a warehouse."}
+    with pytest.raises(NotPermitted):
+        warehouses.working_warehouse_id(shop, main)
+    with pytest.raises(NotFound):
+        warehouses.working_warehouse_id(boss, 9999)
+    warehouses.change_warehouse(warehouse_id=bj, active=False, actor_id=boss)
+    with pytest.raises(InvalidInput) as refused:
+        warehouses.working_warehouse_id(two, bj)
+    assert refused.value.errors == {
+        "warehouse": "Warehouse BJ is deactivated: reactivate it first."
+    }
+
+
+def test_a_quick_inbound_goes_to_the_usual_bin_of_the_users_warehouse(boss, make_user, make_style):
+    """A clerk of the shop only receives into the shop: into the bin there holding most
+    of the variant, or a bin of the shop they name; never into another warehouse's."""
+    skus = make_style("A1", sizes=("M", "L"), colours=("Black",))
+    m, size_l = skus["A1-Black-M"], skus["A1-Black-L"]
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    shelf = warehouses.create_location(warehouse_id=sh, code="A-01", actor_id=boss)
+    put_stock(m, shelf, 3, boss)
+    clerk = make_user(Role.CLERK, username="shop")
+    warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={sh}, actor_id=boss)
+    shop_default = warehouses.usual_locations([size_l], sh)[size_l]
+    assert db.session.get(Location, shop_default).is_default
+    result = receiving.receive(lines=[(m, 2), (size_l, 1)], operator_id=clerk)
+    assert [(x["variant_id"], x["location_id"], x["delta"]) for x in result["movements"]] == [
+        (m, shelf, 2),
+        (size_l, shop_default, 1),
+    ]
+    result = receiving.receive(lines=[(size_l, 4)], operator_id=clerk, location_id=shelf)
+    assert [x["location_id"] for x in result["movements"]] == [shelf]
+    before = row_count("documents"), row_count("movements")
+    with pytest.raises(InvalidInput) as refused:
+        receiving.receive(
+            lines=[(m, 1)], operator_id=clerk, location_id=warehouses.default_location_id()
+        )
+    assert refused.value.errors == {
+        "lines[0]": "Choose a location for sellable stock in this warehouse."
+    }
+    with pytest.raises(NotPermitted):
+        receiving.receive(
+            lines=[(m, 1)], operator_id=clerk, warehouse_id=warehouses.main_warehouse_id()
+        )
+    assert (row_count("documents"), row_count("movements")) == before
+    assert ledger.discrepancies() == []
+
+
+def test_a_receipt_is_decided_only_by_a_manager_of_its_warehouse(boss, make_user, make_style):
+    skus = make_style("A1", sizes=("M",), colours=("Black",))
+    sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    clerk = make_user(Role.CLERK, username="shop")
+    warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={sh}, actor_id=boss)
+    deputy = make_user(Role.MANAGER, username="deputy")
+    warehouses.set_user_warehouses(
+        user_id=deputy, warehouse_ids={warehouses.main_warehouse_id()}, actor_id=boss
+    )
+    settings.update({"direct_receipts_need_approval": True})
+    draft = receiving.create(
+        lines=[receiving.ArrivedLine(skus["A1-Black-M"], 2)], operator_id=clerk
+    )
+    document_id = draft["document"]["id"]
+    assert receiving.submit(document_id, operator_id=clerk)["document"]["status"] == "submitted"
+    for decide in (
+        lambda: receiving.approve(document_id, operator_id=deputy),
+        lambda: receiving.reject(document_id, operator_id=deputy, reason="no"),
+    ):
+        with pytest.raises(NotPermitted):
+            decide()
+    posted = receiving.approve(document_id, operator_id=boss)
+    assert [x["delta"] for x in posted["movements"]] == [2]
+    assert ledger.discrepancies() == []

@@ -25,6 +25,7 @@ from tests.support.api import (
     MOVE_ENDPOINTS,
     ORDER_ENDPOINTS,
     PURCHASING_ENDPOINTS,
+    REVERSAL_ENDPOINTS,
     ROLES,
     STYLE,
     SUPPLIER_RETURN_ENDPOINTS,
@@ -37,7 +38,7 @@ from tests.support.api import (
     assert_problem,
     snapshot,
 )
-from tests.support.db import row_count
+from tests.support.db import held, row_count
 
 MOVEMENT_FIELDS = {
     "id",
@@ -194,11 +195,11 @@ def stock_in_two_warehouses(api) -> None:
         main = warehouses.main_warehouse_id()
         warehouses.create_location(warehouse_id=main, code="Q-1", is_quarantine=True)
         into_shop = warehouses.locations(shop)[0].id
-        for line in (
-            receiving.ArrivedLine(api.skus[S], 4, damaged=1),
-            receiving.ArrivedLine(api.skus[S], 6, location_id=into_shop),
+        for line, warehouse in (
+            (receiving.ArrivedLine(api.skus[S], 4, damaged=1), main),
+            (receiving.ArrivedLine(api.skus[S], 6, location_id=into_shop), shop),
         ):
-            receiving.create(lines=[line], operator_id=boss, submit=True)
+            receiving.create(lines=[line], operator_id=boss, warehouse_id=warehouse, submit=True)
 
 
 def test_get_stock_gives_each_warehouse_the_user_works_in(api):
@@ -274,6 +275,53 @@ def test_inbound_posts_a_receipt_with_movements_and_running_balances(api):
     assert by_manager.get_json()["movements"][0]["operator"] == manager
     assert by_manager.get_json()["receipt"]["note"] == ""
     assert by_manager.get_json()["receipt"]["id"] != receipt["id"]
+
+
+def test_inbound_and_receipts_go_into_the_warehouse_and_bin_the_body_names(api, subtests):
+    """A clerk names the shop and a bin there (codes in any case); left out, the
+    warehouse is the clerk's own and the bin each variant's usual one there. A
+    warehouse the clerk does not work in, or a name that finds nothing, is refused
+    and nothing is written."""
+    clerk, _ = api.user(Role.CLERK)
+    with api.app.app_context():
+        boss, _ = api.user(Role.MANAGER)
+        main = warehouses.main_warehouse_id()
+        shop = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
+        shelf = warehouses.create_location(warehouse_id=shop, code="A-01", actor_id=boss)
+    for name, body, status, field in (
+        ("a warehouse not worked in", {"warehouse": "SH"}, 403, None),
+        ("an unknown warehouse", {"warehouse": "XX"}, 422, "warehouse"),
+        ("a bin of another warehouse", {"location": "A-01"}, 422, "location"),
+    ):
+        with subtests.test(msg=name):
+            before = snapshot(api.app)
+            response = api.post("/inbound", {"lines": [{"sku": S, "qty": 1}], **body})
+            assert_problem(response, status, *([field] if field else []))
+            assert snapshot(api.app) == before
+    with api.app.app_context():
+        warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={main, shop}, actor_id=boss)
+    named = api.post(
+        "/inbound", {"warehouse": "sh", "location": "a-01", "lines": [{"sku": S, "qty": 2}]}
+    )
+    assert named.status_code == 201, named.get_data(as_text=True)
+    usual = api.post("/inbound", {"warehouse": "SH", "lines": [{"sku": S, "qty": 3}]})
+    assert usual.status_code == 201, usual.get_data(as_text=True)
+    receipt = api.post(
+        "/receipts",
+        {
+            "warehouse": "SH",
+            "submit": True,
+            "lines": [{"sku": M, "received": 1, "location": "A-01"}],
+        },
+    )
+    assert receipt.status_code == 201, receipt.get_data(as_text=True)
+    elsewhere = api.post(
+        "/receipts", {"lines": [{"sku": M, "received": 1, "location": "A-01"}], "submit": True}
+    )
+    assert_problem(elsewhere, 422, "lines[0].location")
+    with api.app.app_context():
+        assert (held(api.skus[S], shelf), held(api.skus[M], shelf)) == (5, 1)
+        assert api.on_hand(S) == 5 and api.on_hand(M) == 1
 
 
 # --- POST /stocktake ------------------------------------------------------------------------
@@ -603,8 +651,9 @@ def test_the_permission_table_covers_every_protected_route(app):
     # helpers, and test_api_orders.py tests it; likewise the supplier, purchase order
     # and receipt routes (test_api_purchasing.py), users and the audit trail
     # (test_api_accounts.py), the import routes (test_api_imports.py), the warehouses
-    # (test_warehouses.py), the bin move and write-off routes (test_write_offs.py) and
-    # the returns to suppliers (test_supplier_returns.py).
+    # (test_warehouses.py), the bin move and write-off routes (test_write_offs.py),
+    # reversing a document (test_reversals.py) and the returns to suppliers
+    # (test_supplier_returns.py).
     routes = {
         f"{method} {openapi_path(rule.rule)}"
         for rule in app.url_map.iter_rules()
@@ -620,6 +669,7 @@ def test_the_permission_table_covers_every_protected_route(app):
         | set(MOVE_ENDPOINTS)
         | set(TRANSFER_ENDPOINTS)
         | set(SUPPLIER_RETURN_ENDPOINTS)
+        | set(REVERSAL_ENDPOINTS)
     )
     assert routes == set(ENDPOINTS) | tested_elsewhere
 

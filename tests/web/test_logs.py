@@ -667,11 +667,11 @@ def test_a_manager_of_some_warehouses_sees_and_exports_their_movements_only(
     with app.app_context():
         shop = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
         into_shop = warehouses.locations(shop)[0].id
-        for line in (
-            receiving.ArrivedLine(v, 4),
-            receiving.ArrivedLine(v, 6, location_id=into_shop),
+        for line, warehouse in (
+            (receiving.ArrivedLine(v, 4), None),
+            (receiving.ArrivedLine(v, 6, location_id=into_shop), shop),
         ):
-            receiving.create(lines=[line], operator_id=boss, submit=True)
+            receiving.create(lines=[line], operator_id=boss, warehouse_id=warehouse, submit=True)
         warehouses.set_user_warehouses(user_id=boss, warehouse_ids={warehouses.main_warehouse_id()})
         in_main = db.session.scalars(
             select(Movement.id).where(Movement.location_id == warehouses.default_location_id())

@@ -8,8 +8,16 @@ from types import SimpleNamespace
 import pytest
 
 from stockapp.models import Role
-from stockapp.services import catalogue, orders, purchasing, receiving, suppliers
-from tests.support.pages import HTMX, listed_styles, sign_in, text
+from stockapp.services import (
+    catalogue,
+    orders,
+    purchasing,
+    receiving,
+    suppliers,
+    transfers,
+    warehouses,
+)
+from tests.support.pages import HTMX, as_user, listed_styles, sign_in, text
 
 
 def link(page: str, rel: str) -> str | None:
@@ -114,6 +122,56 @@ def test_the_po_and_receipt_lists_page_both_ways(app, client, people):
     # All of them: with the quick inbound of the fixture, the oldest (RC0000001).
     assert walk(client, "/receipts?state=all") == [newest_first[:3], [receipts[0], "RC0000001"]]
     assert walk(client, f"/purchase-orders/{po_ids[1]}") == [newest_first[:3], newest_first[3:]]
+
+
+def test_the_transfer_list_pages_both_ways_by_state_in_the_users_warehouses(
+    app, client, people, make_user
+):
+    """Seven transfers MAIN → SH (two shipped, one cancelled) and one SH → BJ: the
+    manager pages all eight, each tab its own; a clerk of MAIN never sees SH → BJ."""
+    with app.test_request_context():
+        sh = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=people.boss)
+        bj = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=people.boss)
+        main = warehouses.main_warehouse_id()
+
+        def transfer(source: int, to: int) -> dict:
+            return transfers.create(
+                from_warehouse_id=source,
+                to_warehouse_id=to,
+                lines=[(people.variant, 1)],
+                operator_id=people.boss,
+            )
+
+        made = [transfer(main, sh) for _ in range(7)]
+        for shipped in made[2], made[5]:
+            transfers.ship(shipped["id"], operator_id=people.li)
+        transfers.cancel(made[3]["id"], operator_id=people.boss)
+        apart = transfer(sh, bj)
+    numbers = [t["number"] for t in made][::-1]
+    assert walk(client, "/transfers") == [
+        [apart["number"], *numbers[:2]],
+        numbers[2:5],
+        numbers[5:],
+    ]
+    assert walk(client, "/transfers?state=all") == walk(client, "/transfers")
+    assert walk(client, "/transfers?state=shipped") == [[numbers[1], numbers[4]]]
+    assert walk(client, "/transfers?state=cancelled") == [[numbers[3]]]
+    assert walk(client, "/transfers?state=draft") == [
+        [apart["number"], numbers[0], numbers[2]],
+        [numbers[5], numbers[6]],
+    ]
+    first = text(client.get("/transfers?state=draft"))
+    assert "state=draft" in link(first, "next") and 'aria-current="page">Draft<' in first
+    assert walk(client, "/transfers?state=closed") == [[]]
+    # A tab nobody knows is all of them; a bad cursor is read as none.
+    assert walk(client, "/transfers?state=nope") == walk(client, "/transfers")
+    assert listed_styles(text(client.get("/transfers?before=x1"))) == [
+        apart["number"],
+        *numbers[:2],
+    ]
+    as_user(client, "li")  # a clerk of MAIN only
+    assert walk(client, "/transfers") == [numbers[:3], numbers[3:6], numbers[6:]]
+    assert walk(client, "/transfers?state=shipped") == [[numbers[1], numbers[4]]]
 
 
 def test_the_stock_log_pages_back_to_the_newest(app, client, people):

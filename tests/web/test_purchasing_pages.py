@@ -1067,8 +1067,61 @@ def test_a_quarantine_location_is_refused_for_sellable_stock(app, client, mill, 
     form = sheet(mill, r_A1024_Black_S=2) | {f"loc-{s}": str(quarantine)}
     response = client.post(f"/purchase-orders/{po}/receive", data=form, headers=HTMX)
     assert response.status_code == 422
-    assert error_beside(text(response), f"e-r-{s}") == "Choose a location for sellable stock."
+    assert (
+        error_beside(text(response), f"e-r-{s}")
+        == "Choose a location for sellable stock in this warehouse."
+    )
     assert snapshot(app) == before
+
+
+def test_a_po_is_received_into_the_warehouse_chosen_on_the_sheet(app, client, mill, po):
+    """The sheet starts at the clerk's own warehouse; choosing another (re-rendered by
+    htmx, typed figures kept) lists that warehouse's bins, each line at its usual one
+    there. A warehouse the clerk does not work in is refused beside the field."""
+    s = mill.v["A1024-Black-S"]
+    with app.app_context():
+        main = warehouses.main_warehouse_id()
+        sh = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=mill.boss)
+        bj = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=mill.boss)
+        shelf = warehouses.create_location(warehouse_id=sh, code="S-01", actor_id=mill.boss)
+        warehouses.set_user_warehouses(
+            user_id=mill.li, warehouse_ids={main, sh}, actor_id=mill.boss
+        )
+        shop_default = warehouses.usual_locations([s], sh)[s]
+
+    def options(page: str, name: str) -> tuple[list[str], str]:
+        select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+        values = re.findall(r'<option[^>]*value="([^"]*)"', select)
+        chosen = re.search(
+            r'<option[^>]*(?:selected[^>]*value="([^"]*)"|value="([^"]*)"[^>]*selected)', select
+        )
+        return values, next(g for g in chosen.groups() if g)
+
+    page = text(client.get(f"/purchase-orders/{po}/receive"))
+    assert options(page, "warehouse") == ([str(main), str(sh)], str(main))
+    typed = sheet(mill, r_A1024_Black_S=3) | {"warehouse": str(sh)}
+    page = text(client.get(f"/purchase-orders/{po}/receive", query_string=typed, headers=HTMX))
+    assert options(page, f"loc-{s}") == ([str(shop_default), str(shelf)], str(shop_default))
+    assert 'value="3"' in page  # what was typed is kept
+    before = snapshot(app)
+    refused = client.post(
+        f"/purchase-orders/{po}/receive", data=typed | {"warehouse": str(bj)}, headers=HTMX
+    )
+    assert refused.status_code == 422 and 'id="warehouse-error"' in text(refused)
+    assert snapshot(app) == before
+    posted = client.post(
+        f"/purchase-orders/{po}/receive", data=typed | {f"loc-{s}": str(shelf)}, headers=HTMX
+    )
+    assert posted.status_code == 204 and "HX-Redirect" in posted.headers
+    with app.app_context():
+        document = db.session.scalar(sa.select(sa.func.max(Document.id)))
+        rows = db.session.execute(
+            sa.text(
+                "SELECT variant_id, location_id, received FROM receipt_lines WHERE document_id = :d"
+            ),
+            {"d": document},
+        ).all()
+    assert [tuple(r) for r in rows] == [(s, shelf, 3)]
 
 
 # ---------------------------------------------------------------- the receipts queue

@@ -10,8 +10,9 @@ from stockapp import queries
 from stockapp.extensions import db
 from stockapp.models import Location, Role
 from stockapp.services import catalogue, ledger, receiving, warehouses
+from tests.support.api import snapshot
 from tests.support.apps import PASSWORD
-from tests.support.db import into_a_bin_and_quarantine, on_hand, row_count
+from tests.support.db import held, into_a_bin_and_quarantine, on_hand, row_count
 from tests.support.pages import HTMX, inbound, signed_in
 
 
@@ -98,6 +99,61 @@ def test_inbound_posts_once_closes_and_tells_the_page(app, client, shop):
         assert row_count("documents") == 2  # the set-up receipt and this one
         note = db.session.scalar(sa.text("SELECT note FROM movements ORDER BY id DESC LIMIT 1"))
         assert note == "van 7"
+
+
+def test_inbound_goes_where_the_dialog_says_and_the_dialog_starts_there_next(
+    app, client, shop, make_user
+):
+    """The dialog offers the usual bins of each warehouse the clerk works in, or one bin
+    of it; it starts at the clerk's own warehouse, then at where the last inbound went.
+    A place the clerk may not use is refused beside the field, nothing written."""
+    v = shop["A1024-Black-M"]
+    with app.app_context():
+        boss = make_user(Role.MANAGER, username="boss")
+        main = warehouses.main_warehouse_id()
+        sh = warehouses.create_warehouse(code="SH", name="Shop one", actor_id=boss)
+        bj = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=boss)
+        shelf = warehouses.create_location(warehouse_id=sh, code="A-01", actor_id=boss)
+        elsewhere = warehouses.create_location(warehouse_id=bj, code="B-01", actor_id=boss)
+        clerk = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'li'"))
+        warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={main, sh}, actor_id=boss)
+
+    def chosen() -> tuple[str, list[str]]:
+        page = client.get("/products/A1024/stock", headers=HTMX).get_data(as_text=True)
+        select = re.search(r'<select[^>]*name="place".*?</select>', page, re.S).group(0)
+        selected = re.search(r'<option selected value="([^"]+)"', select) or re.search(
+            r'<option value="([^"]+)" selected', select
+        )
+        return selected.group(1), re.findall(r'<optgroup label="([^"]+)"', select)
+
+    assert chosen() == (f"w-{main}", ["主仓库 (MAIN)", "Shop one (SH)"])
+    before = snapshot(app)
+    refused = client.post(
+        "/products/A1024/stock",
+        data={**inbound(shop, **{"A1024-Black-M": 2}), "place": str(elsewhere)},
+        headers=HTMX,
+    )
+    assert refused.status_code == 422 and 'id="place-error"' in refused.get_data(as_text=True)
+    assert snapshot(app) == before
+    response = client.post(
+        "/products/A1024/stock",
+        data={**inbound(shop, **{"A1024-Black-M": 2}), "place": str(shelf)},
+        headers=HTMX,
+    )
+    assert response.status_code == 204
+    with app.app_context():
+        assert held(v, shelf) == 2 and ledger.discrepancies() == []
+    assert chosen()[0] == str(shelf)
+    response = client.post(
+        "/products/A1024/stock",
+        data={**inbound(shop, **{"A1024-Black-M": 1}), "place": f"w-{sh}"},
+        headers=HTMX,
+    )
+    assert response.status_code == 204
+    with app.app_context():
+        assert held(v, shelf) == 3  # the bin of the shop holding most of it
+        warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={bj}, actor_id=boss)
+    assert chosen() == (f"w-{bj}", ["Beijing (BJ)"])
 
 
 def test_inbound_without_javascript_redirects_with_a_message(app, client, shop):
@@ -283,6 +339,7 @@ def test_why_this_number_names_every_rows_place_and_totals_what_the_figure_count
         receiving.create(
             lines=[receiving.ArrivedLine(v, 5, location_id=shop_default)],
             operator_id=boss,
+            warehouse_id=shop_id,
             submit=True,
         )
         every = queries.stock_levels([v])[v].on_hand

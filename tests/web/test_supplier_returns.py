@@ -234,8 +234,11 @@ def test_unknown_returns_are_not_found(api, shop):
 
 def test_a_clerk_of_another_warehouse_is_refused_its_bins_and_returns(app, client, api, shop):
     before = snapshot(app)
-    refused = api.client.post(f"{API}/supplier-returns", json=body(shop), headers=shop["bea"])
+    main = body(shop, warehouse="MAIN")
+    refused = api.client.post(f"{API}/supplier-returns", json=main, headers=shop["bea"])
     assert_problem(refused, 403)
+    her_own = api.client.post(f"{API}/supplier-returns", json=body(shop), headers=shop["bea"])
+    assert_problem(her_own, 422, "lines[0].location")  # left out, the warehouse is SH
     in_sh = api.client.post(
         f"{API}/supplier-returns", json=body(shop, warehouse="SH"), headers=shop["bea"]
     )

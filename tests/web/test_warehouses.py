@@ -5,8 +5,8 @@ a refusal shows beside the field or as problem+json, writing nothing."""
 import pytest
 
 from stockapp.extensions import db
-from stockapp.models import Location, Role, Warehouse
-from stockapp.services import warehouses
+from stockapp.models import Location, Role, User, Warehouse
+from stockapp.services import receiving, transfers, warehouses
 from tests.support.api import API, BAD_AUTH, ROLES, WAREHOUSE_ENDPOINTS, assert_problem, snapshot
 from tests.support.pages import HTMX, as_user, error_beside, text
 
@@ -99,6 +99,38 @@ def test_the_main_warehouse_and_a_warehouse_with_stock_are_not_deactivated(
     refused = client.post("/warehouses/MAIN/deactivate", follow_redirects=True)
     assert "main warehouse cannot be deactivated" in text(refused)
     assert names_of(app)["MAIN"] == ("主仓库", True)
+
+
+def test_an_open_transfer_keeps_a_warehouse_active_on_the_page_and_the_api(
+    app, client, shop, make_style
+):
+    variant = make_style("A1", sizes=("M",), colours=())["A1-M"]
+    with app.test_request_context():
+        boss = db.session.scalar(db.select(User.id).where(User.username == "boss"))
+        receiving.receive(lines=[(variant, 2)], operator_id=boss)
+        transfer = transfers.create(
+            from_warehouse_id=warehouses.main_warehouse_id(),
+            to_warehouse_id=shop["sh"],
+            lines=[(variant, 2)],
+            operator_id=boss,
+        )
+        transfers.ship(transfer["id"], operator_id=boss)
+    as_user(client, "boss")
+    auth = tokens(app, "boss")["boss"]
+    before = snapshot(app)
+    for headers, message in (
+        ({}, f"has a transfer that is not closed ({transfer['number']}, In transit)"),
+        (ZH, f"（{transfer['number']}，在途）"),
+    ):
+        page = text(
+            client.post("/warehouses/SH/deactivate", headers=headers, follow_redirects=True)
+        )
+        assert message in page, page
+    for headers, message in ((auth, "In transit"), (auth | ZH, "在途")):
+        response = client.patch(f"{API}/warehouses/SH", json={"active": False}, headers=headers)
+        assert transfer["number"] in assert_problem(response, 409)["detail"]
+        assert message in response.get_json()["detail"]
+    assert snapshot(app) == before and names_of(app)["SH"] == ("Shanghai", True)
 
 
 @pytest.mark.parametrize(

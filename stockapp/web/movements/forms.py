@@ -1,14 +1,14 @@
 """The log's filters and the reversal's reason."""
 
 from flask_login import current_user
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...i18n import lazy_gettext as _l
 from ...models import MovementKind
 from ...models.ledger import MAX_NOTE
 from ...queries import movements as history
-from ...services import warehouses
+from ...services import reversals, warehouses
 from ..inputs import Form
 from ..lists import FilterForm, read_filters
 
@@ -56,10 +56,13 @@ class ReverseForm(Form):
         _l("Reason"),
         filters=[lambda text: text.strip() if text else text],
         validators=[
-            DataRequired(_l("Say why this document is reversed.")),
-            Length(max=MAX_NOTE, message=_l("Keep the reason under %(max)d characters.")),
+            DataRequired(reversals.SAY_WHY),
+            Length(max=MAX_NOTE, message=reversals.REASON_TOO_LONG),
         ],
     )
+    # One key per dialog opened: a double tap or a retry reverses once (a dialog opened
+    # before there were keys sends none).
+    key = HiddenField(validators=[Optional(), Length(max=64)])
 
 
 def filter_form(args) -> LogFilterForm:

@@ -1,6 +1,7 @@
 """The stock logs (库存日志), "my actions", and reversing a document."""
 
 from urllib.parse import parse_qsl, urlsplit
+from uuid import uuid4
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,8 +13,9 @@ from ...models import DocumentKind
 from ...queries import movements as history
 from ...queries.pager import Page
 from ...services import reversals
-from ...services.errors import DomainError, NotFound
+from ...services.errors import DomainError, NotFound, NotPermitted
 from ..access import managers_only
+from ..errors import error_page
 from ..lists import page_args
 from . import bp
 from .forms import LOG_NAMES, ReverseForm, filter_form
@@ -64,19 +66,28 @@ def mine():
 @bp.route("/documents/<int:document_id>/reverse", methods=["GET", "POST"])
 @managers_only
 def reverse(document_id: int):
-    """The reason form (GET), and reversing the document (POST) with its PO, if any."""
+    """The reason form (GET), and reversing the document (POST) with what follows from
+    it (a receipt's PO), from the log or from the document's own page."""
     document = history.document(document_id)
     form = ReverseForm()
     if document is None:
         form.form_errors.append(_l("Document %(id)s does not exist.", id=document_id))
         return _reverse_form(form, None, document_id, 404)
+    try:
+        reversals.require_access(document_id, current_user.id)
+    except NotPermitted:
+        return error_page(403)
     if request.method == "GET":
+        form.key.data = uuid4().hex
         return _reverse_form(form, document, document_id, 200)
     if not form.validate_on_submit():
         return _reverse_form(form, document, document_id, 422)
     try:
         reversal = reversals.reverse_document(
-            document_id, operator_id=current_user.id, reason=form.reason.data
+            document_id,
+            operator_id=current_user.id,
+            reason=form.reason.data,
+            idempotency_key=form.key.data or None,
         )
     except DomainError as refused:
         form.form_errors.append(refused.detail)
@@ -97,6 +108,9 @@ def reverse(document_id: int):
 def _reverse_form(form, document, document_id, status):
     if document is not None:
         document["kind_name"] = DocumentKind(document["kind"]).label
+        document["refusal"] = reversals.refusal(
+            document["kind"], document["status"], document["number"]
+        )
     context = {"form": form, "document": document, "document_id": document_id}
     template = "movements/_reverse_form.html" if is_htmx() else "movements/reverse.html"
     return render_template(template, **context), status
@@ -106,7 +120,8 @@ def _refreshed_log(notice) -> Response:
     """The log the reversal was made from, refreshed, in place of its rows.
 
     The form sits in the dialog; its answer is retargeted to the page's rows,
-    with the filters the page shows (htmx sends the page's URL along).
+    with the filters the page shows (htmx sends the page's URL along). Another page
+    gets the notice as a message, and follows ``stock-changed`` itself.
     """
     here = urlsplit(request.headers.get("HX-Current-URL", ""))
     if here.path == url_for("movements.mine"):
@@ -118,8 +133,8 @@ def _refreshed_log(notice) -> Response:
             args.pop(cursor, None)
         context = _log_context(args)
         target, template = "#log-view", "movements/_log.html"
-    else:
-        return Response(status=204)
+    else:  # the document's own page (a bin move's, a write-off's) refreshes itself
+        return trigger(Response(status=204), "show-message", str(notice))
     body = render_template(template, notice=notice, **context)
     return Response(body, headers={"HX-Retarget": target, "HX-Reswap": "innerHTML show:top"})
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ... import queries
 from ...access import Reads
-from ...htmx import client_redirect, is_htmx
+from ...htmx import client_redirect, is_htmx, page_or_partial
 from ...i18n import lazy_gettext as _l
 from ...models import Location, Role
 from ...queries import moves as found_in
@@ -237,10 +237,11 @@ def _move_form(form, entry, origin, held, *, destination=None, status: int = 200
 @bp.get("/moves/<int:document_id>")
 @role_required(Reads.MOVEMENTS)
 def show(document_id: int):
-    """What a move moved: from where, to where, per size."""
+    """What a move moved: from where, to where, per size; whether it was reversed, and
+    for a manager the Reverse button while it can be (htmx: refreshed on stock-changed)."""
     view = found_in.move_detail(document_id)
     if view is None:
         abort(404)
     permitted(view["from"].id)
     permitted(view["to"].id)
-    return render_template("moves/show.html", view=view)
+    return page_or_partial("moves/show.html", "moves/_move_view.html", view=view)

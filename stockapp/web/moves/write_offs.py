@@ -23,7 +23,8 @@ from .routes import lines_of, out_of_one_bin, permitted, ready_to_send, refusal_
 
 WRITE_OFF_STATES = {
     "submitted": (_l("Waiting for approval"), (DocumentStatus.SUBMITTED,)),
-    "posted": (_l("Approved"), (DocumentStatus.POSTED,)),
+    # As the receipts list: an approved write-off reversed since is listed as it is now.
+    "posted": (_l("Approved"), (DocumentStatus.POSTED, DocumentStatus.REVERSED)),
     "rejected": (_l("Rejected"), (DocumentStatus.REJECTED,)),
     "all": (_l("All"), None),
 }

@@ -25,6 +25,9 @@ class POForm(Form):
 
 
 class ReceiptForm(Form):
+    # The warehouse the goods go into (``places.warehouse_choices``); its bins are the
+    # lines' locations.
+    warehouse = SelectField(_l("Warehouse"))
     note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
     key = HiddenField(validators=[Length(min=1, max=64)])
 

@@ -19,6 +19,7 @@ from .. import entry_form
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
 from ..inputs import CONTROL, ONE_LINE
+from ..places import own_choice, warehouse_choices
 from . import bp
 from .forms import ReceiptForm
 from .receipts import receipt_message
@@ -54,10 +55,15 @@ def receive(po_id: int):
         return redirect(url_for("purchasing.show", po_id=po.id))
     source = entry_form.source()
     form = ReceiptForm(formdata=source)
+    form.warehouse.choices = warehouse_choices(current_user.id)
     if source is None:
         form.key.data = uuid4().hex
         source = request.args
-    sheet = _sheet(po, source)
+    offered = [value for value, _label in form.warehouse.choices]
+    if not form.warehouse.data:
+        form.warehouse.data = own_choice(current_user.id, offered)
+    warehouse_id = int(form.warehouse.data) if form.warehouse.data in offered else None
+    sheet = _sheet(po, source, warehouse_id)
     if request.method == "GET" or source.get("add", "").strip():
         return _receive_form(po, form, sheet)
     valid = entry_form.validate(form)
@@ -69,6 +75,7 @@ def receive(po_id: int):
             po_id=po.id,
             lines=lines,
             note=(form.note.data or "").strip(),
+            warehouse_id=warehouse_id,
             submit=True,
             operator_id=current_user.id,
             idempotency_key=form.key.data,
@@ -86,8 +93,10 @@ def receive(po_id: int):
     return client_redirect(url_for("purchasing.receipt", document_id=document["id"]))
 
 
-def _sheet(po: PurchaseOrder, source) -> dict:
-    """The receiving sheet: the PO's lines and any wrong items, with what was typed.
+def _sheet(po: PurchaseOrder, source, warehouse_id: int | None) -> dict:
+    """The receiving sheet: the PO's lines and any wrong items, with what was typed, each
+    put away in a sellable location of the warehouse (its usual one unless another of
+    that warehouse is chosen).
 
     ``add`` (a scan) adds one to a PO line's received, or brings in a variant that
     is not on the PO as a wrong item.
@@ -123,10 +132,19 @@ def _sheet(po: PurchaseOrder, source) -> dict:
             values[name] = str((whole_number(values.get(name, "").strip() or "0") or 0) + 1)
     extras = [db.session.get(Variant, v) for v in extra_ids]
     variant_ids = list(on_po) + extra_ids
-    usual = warehouses.usual_locations(variant_ids, warehouses.main_warehouse_id())
-    for vid in variant_ids:
-        values.setdefault(f"loc-{vid}", str(usual[vid]))
+    locations = []
+    if warehouse_id is not None:
+        locations = [loc for loc in warehouses.locations(warehouse_id) if not loc.is_quarantine]
+        usual = warehouses.usual_locations(variant_ids, warehouse_id)
+        # A location of another warehouse (the warehouse was just changed) starts again
+        # at the usual one; one posted stays, for the service to refuse.
+        here = {str(loc.id) for loc in locations}
+        for vid in variant_ids:
+            name = f"loc-{vid}"
+            if not values.get(name) or (request.method == "GET" and values[name] not in here):
+                values[name] = str(usual[vid])
     sheet = {
+        "locations": locations,
         "view": view,
         "extras": [v for v in extras if v is not None],
         "values": values,
@@ -184,7 +202,6 @@ def _receive_form(po, form, sheet, status: int = 200):
             form=form,
             sheet=sheet,
             reasons=ReceiptReason,
-            locations=[loc for loc in warehouses.locations() if not loc.is_quarantine],
         ),
         status,
     )

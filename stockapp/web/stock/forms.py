@@ -1,7 +1,7 @@
 """The manage-stock dialog's form."""
 
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, Length
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional
 
 from ...i18n import lazy_gettext as _l
 from ...models.ledger import MAX_NOTE
@@ -17,6 +17,9 @@ class StockForm(Form):
     mode = HiddenField(validators=[AnyOf([INBOUND, STOCKTAKE])])
     # One key per rendered form: a double tap or a retry posts once.
     key = HiddenField(validators=[Length(min=1, max=64)])
+    # Inbound: where the pieces go (``places.place_choices``): a warehouse's usual bins,
+    # or one bin of it; left out, the usual bins of the user's own warehouse.
+    place = SelectField(_l("Put away in"), validators=[Optional()])
     note = TextAreaField(
         _l("Note"),
         validators=[Length(max=MAX_NOTE, message=TOO_LONG)],

@@ -2,7 +2,7 @@
 
 from uuid import uuid4
 
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from ...services import counting, receiving, warehouses
 from ...services.errors import DomainError, StaleCount
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
+from ..places import chosen_place, own_choice, place_choices
 from . import bp
 from .forms import INBOUND, STOCKTAKE, StockForm
 
@@ -25,7 +26,9 @@ def manage(code: str):
     """The dialog, in inbound mode or (``?mode=stocktake``) in stocktake mode."""
     style = _style(code)
     mode = request.args.get("mode") if request.args.get("mode") in (INBOUND, STOCKTAKE) else INBOUND
-    form = StockForm(mode=mode, key=uuid4().hex)
+    form = _placed(StockForm(mode=mode, key=uuid4().hex))
+    if mode == INBOUND:
+        form.place.data = _last_place(form)
     return _dialog(style, form)
 
 
@@ -34,7 +37,7 @@ def manage(code: str):
 def save(code: str):
     """Receive or count what the grid says; on success close the dialog and refresh."""
     style = _style(code)
-    form = StockForm()
+    form = _placed(StockForm())
     if not form.validate_on_submit():
         for name in ("csrf_token", "mode", "key"):  # hidden: their errors show at the top
             form.form_errors.extend(form.errors.get(name, []))
@@ -84,12 +87,16 @@ def _post(form: StockForm, values: dict[int, int], shown: dict[int, int]) -> str
         lines = [(variant_id, qty) for variant_id, qty in values.items() if qty]
         if not lines:
             return None
+        warehouse_id, location_id = chosen_place(form.place.data)
         receipt = receiving.receive(
             lines=lines,
             operator_id=current_user.id,
             note=form.note.data.strip(),
+            warehouse_id=warehouse_id,
+            location_id=location_id,
             idempotency_key=form.key.data,
         )
+        session[LAST_PLACE] = form.place.data
         pieces = sum(qty for _, qty in lines)
         if receipt["document"]["status"] == DocumentStatus.SUBMITTED:
             # The settings ask a manager to approve receipts like this one first.
@@ -145,6 +152,28 @@ def _read_cells(matrix: dict, mode: str):
 def _typed(values: dict[int, int], shown: dict[int, int]) -> dict[int, int]:
     """Only the cells the user changed: the others show the books as they are now."""
     return {vid: value for vid, value in values.items() if value != shown.get(vid, 0)}
+
+
+def _placed(form: StockForm) -> StockForm:
+    """The form with the places inbound pieces may go (the stocktake has none)."""
+    if form.mode.data == STOCKTAKE:
+        del form.place
+    else:
+        form.place.choices = place_choices(current_user.id, usual=True, quarantine=False)
+    return form
+
+
+# Where the user's last inbound went: the dialog starts there again.
+LAST_PLACE = "stock_place"
+
+
+def _last_place(form: StockForm) -> str | None:
+    """The choice the dialog starts at: the last one the user posted, if it is still
+    offered, else the usual bins of their own warehouse (or of the first offered)."""
+    offered = [value for group in form.place.choices.values() for value, _label in group]
+    if session.get(LAST_PLACE) in offered:
+        return session[LAST_PLACE]
+    return own_choice(current_user.id, offered, "w-")
 
 
 def _style(code: str) -> Style:

@@ -33,9 +33,9 @@ from .forms import RejectForm, SupplierReturnForm
 
 STATES = {
     "submitted": (_l("Waiting for approval"), (DocumentStatus.SUBMITTED,)),
-    "posted": (_l("Approved"), (DocumentStatus.POSTED,)),
+    # As the write-offs' list: an approved return reversed since is listed as it is now.
+    "posted": (_l("Approved"), (DocumentStatus.POSTED, DocumentStatus.REVERSED)),
     "rejected": (_l("Rejected"), (DocumentStatus.REJECTED,)),
-    "reversed": (_l("Reversed"), (DocumentStatus.REVERSED,)),
     "all": (_l("All"), None),
 }
 

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...access import Reads
-from ...htmx import client_redirect, is_htmx
+from ...htmx import client_redirect, is_htmx, page_or_partial
+from ...i18n import lazy_gettext as _l
 from ...models import Role, TransferDecision, TransferStatus
 from ...models.ledger import MAX_NOTE
 from ...queries import warehouses as warehouse_queries
@@ -20,16 +21,37 @@ from ...services import transfers, warehouses
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
+from ..lists import list_filters, page_args
 from . import bp
 from .forms import TransferForm
+
+# The list's tabs: each state, by its own word, and all of them.
+TRANSFER_STATES = {status.value: (status.label, (status,)) for status in TransferStatus} | {
+    "all": (_l("All"), None)
+}
 
 
 @bp.get("/transfers")
 @role_required(Reads.WAREHOUSES)
 def index():
-    """The newest transfers from or to the warehouses the user works in."""
-    rows = transfer_list(warehouses.allowed_warehouse_ids(current_user.id))
-    return render_template("transfers/index.html", rows=rows, TransferStatus=TransferStatus)
+    """Transfers from or to the warehouses the user works in, newest first, by state
+    (all of them unless a tab says otherwise)."""
+    state, _search = list_filters(TRANSFER_STATES, "all")
+    found = transfer_list(
+        warehouses.allowed_warehouse_ids(current_user.id),
+        statuses=TRANSFER_STATES[state][1],
+        **page_args(),
+    )
+    return page_or_partial(
+        "transfers/index.html",
+        "transfers/_rows.html",
+        found=found,
+        endpoint="transfers.index",
+        args={"state": state},
+        state=state,
+        states=TRANSFER_STATES,
+        TransferStatus=TransferStatus,
+    )
 
 
 @bp.route("/transfers/new", methods=["GET", "POST"])
