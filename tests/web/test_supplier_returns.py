@@ -477,15 +477,32 @@ def test_a_manager_rejects_on_the_page(client, api, shop):
     assert held(api, S, "Q-1") == 2
 
 
-def test_a_manager_reverses_a_posted_return_from_its_page(client, api, shop):
+def test_a_manager_reverses_a_posted_return_from_its_page(app, client, api, shop):
     document_id = submitted(api, shop, Role.MANAGER)["supplier_return"]["id"]
+    waiting = submitted(api, shop, lines=[{"sku": M, "qty": 1, "location": "DEFAULT"}])
     as_user(client, api.user(Role.MANAGER)[1])
     page = text(client.get(f"/supplier-returns/{document_id}"))
-    assert f"/documents/{document_id}/reverse" in page
-    reversed_ = client.post(f"/documents/{document_id}/reverse", data={"reason": "came back"})
+    assert f'id="reverse-{document_id}"' in page
+    other = waiting["supplier_return"]["id"]
+    assert f'id="reverse-{other}"' not in text(client.get(f"/supplier-returns/{other}"))
+    before = snapshot(app)
+    refused = client.post(f"/documents/{other}/reverse", data={"key": "r0", "reason": "x"})
+    assert refused.status_code == 422 and "nothing was posted" in text(refused)
+    assert snapshot(app) == before
+    reversed_ = client.post(
+        f"/documents/{document_id}/reverse", data={"key": "r1", "reason": "came back"}
+    )
     assert reversed_.status_code == 302
     assert held(api, S, "Q-1") == 2
-    assert "Reversed" in text(client.get(f"/supplier-returns/{document_id}"))
+    page = text(client.get(f"/supplier-returns/{document_id}"))
+    assert 'id="reversed-by"' in page and "came back" in page
+    assert f'id="reverse-{document_id}"' not in page
+    shown = api.get(f"/supplier-returns/{document_id}").get_json()
+    assert (shown["status"], shown["reversal"]["reason"]) == ("reversed", "came back")
+    po = api.get(f"/purchase-orders/{shop['po']}").get_json()
+    assert [line["returned"] for line in po["lines"]] == [0, 0]
+    listed = text(client.get("/supplier-returns?state=posted"))
+    assert shown["number"] in listed
 
 
 class TestCsrf:
