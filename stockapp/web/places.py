@@ -20,8 +20,8 @@ def place_choices(
 ) -> dict[str, list[tuple[str, str]]]:
     """Warehouse "name (code)" → its bins, ``(location id, shown name)``, for the active
     warehouses the user works in, quarantine bins marked (or, without ``quarantine``,
-    left out). With ``usual``, each group starts with ``("w-<id>", "Usual bin per
-    size")``."""
+    left out), each prefixed with its warehouse's code when there are several. With
+    ``usual``, each group starts with ``("w-<id>", "Usual bin per size")``."""
     allowed = warehouses.allowed_warehouse_ids(user_id)
     query = (
         select(Warehouse.id, Warehouse.code, Warehouse.name, Location)
@@ -33,18 +33,21 @@ def place_choices(
         query = query.where(Warehouse.id.in_(allowed))
     if not quarantine:
         query = query.where(~Location.is_quarantine)
+    rows = db.session.execute(query).all()
+    several = len({warehouse_id for warehouse_id, *_ in rows}) > 1
     groups: dict[str, list[tuple[str, str]]] = {}
-    for warehouse_id, code, name, location in db.session.execute(query):
-        label = f"{name} ({code})"
-        group = groups.get(label)
+    for warehouse_id, code, name, location in rows:
+        # A closed select shows the option alone: with several warehouses it names its own.
+        where = f"{code} · " if several else ""
+        group = groups.get(f"{name} ({code})")
         if group is None:
-            group = groups[label] = (
-                [(f"w-{warehouse_id}", _("Usual bin per size"))] if usual else []
+            group = groups[f"{name} ({code})"] = (
+                [(f"w-{warehouse_id}", where + _("Usual bin per size"))] if usual else []
             )
-        shown = location.shown_name
-        group.append(
-            (str(location.id), f"{shown} · {_('Quarantine')}" if location.is_quarantine else shown)
-        )
+        shown = where + location.shown_name
+        if location.is_quarantine:
+            shown = f"{shown} · {_('Quarantine')}"
+        group.append((str(location.id), shown))
     return groups
 
 

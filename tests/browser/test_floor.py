@@ -6,9 +6,9 @@ from playwright.sync_api import expect
 
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import receiving
+from stockapp.services import receiving, warehouses
 from tests.support.browser import open_more, sign_in, sign_out, small_targets, translated
-from tests.support.db import into_a_bin_and_quarantine, on_hand
+from tests.support.db import held, into_a_bin_and_quarantine, on_hand
 
 pytestmark = pytest.mark.browser
 
@@ -184,3 +184,42 @@ def test_the_manager_finds_the_day_in_both_logs_and_exports_it(
         page.locator("a[href*='export.csv']").click()
     text = download.value.path().read_text(encoding="utf-8-sig")
     assert "抽盘" in text and "A1024-Black-S" in text and "第二批到货" not in text
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_inbound_is_put_away_in_the_bin_chosen_in_the_dialog(
+    app, page, floor, make_user, language, screenshot
+):
+    """A clerk of two warehouses picks a bin of the shop in "Put away in"; the pieces go
+    there, and the dialog opens at that bin the next time."""
+    skus, _ = floor
+    v = skus["A1024-White-M"]
+    with app.app_context():
+        boss = make_user(Role.MANAGER, username="boss")
+        main = warehouses.main_warehouse_id()
+        sh = warehouses.create_warehouse(code="SH", name="上海仓", actor_id=boss)
+        shelf = warehouses.create_location(warehouse_id=sh, code="S-01", actor_id=boss)
+        clerk = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'li'"))
+        warehouses.set_user_warehouses(user_id=clerk, warehouse_ids={main, sh}, actor_id=boss)
+    sign_in(page, "li")
+    if language == "en":
+        page.click("form.lang button:text-is('English')")
+        expect(page.locator("form.lang button[aria-current]")).to_have_text("English")
+    locale = "zh_CN" if language == "zh" else "en"
+    open_dialog(page, "#product-rows button.small")
+    dialog = page.locator("#modal[open]")
+    place = dialog.locator("select[name=place]")
+    expect(place.locator("optgroup")).to_have_count(2)
+    expect(place.locator("option:checked")).to_have_text(
+        "MAIN · " + translated(app, "Usual bin per size", locale)
+    )
+    place.select_option(str(shelf))
+    dialog.locator(f"input[name=q-{v}]").fill("6")
+    screenshot(f"modal-inbound-place-{language}")
+    dialog.locator("#stock-submit").click()
+    expect(page.locator("#toast")).to_have_text(translated(app, "Received %(n)s pcs", locale, n=6))
+    with app.app_context():
+        assert held(v, shelf) == 6 and on_hand(v) == 6
+    open_dialog(page, "#product-rows button.small")
+    expect(page.locator("#modal[open] select[name=place] option:checked")).to_have_text("SH · S-01")
+    assert small_targets(page) == []

@@ -17,6 +17,7 @@ from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
 from ..lists import list_filters, page_args
+from ..places import place_choices
 from . import bp
 from .forms import RejectForm, WriteOffForm
 from .routes import lines_of, out_of_one_bin, permitted, ready_to_send, refusal_beside_cells
@@ -97,15 +98,7 @@ def write_off_message(document: dict, pieces: int) -> str:
 
 
 def _write_off_form(form: WriteOffForm, entry, held, status: int = 200):
-    allowed = warehouses.allowed_warehouse_ids(current_user.id)
-    form.location.choices = [
-        (
-            str(loc.id),
-            f"{loc.shown_name} · {_('Quarantine')}" if loc.is_quarantine else loc.shown_name,
-        )
-        for loc in warehouses.locations()
-        if allowed is None or loc.warehouse_id in allowed
-    ]
+    form.location.choices = place_choices(current_user.id)
     template = "moves/_write_off_form.html" if is_htmx() else "moves/new_write_off.html"
     context = {"form": form, "entry": entry, "held": held, "grids": entry_form.grids(entry)}
     return render_template(template, **context), status
