@@ -28,6 +28,7 @@ from ..access import role_required
 from ..inputs import form_id
 from ..lists import list_filters, page_args
 from ..moves.routes import lines_of, out_of_one_bin, ready_to_send, refusal_beside_cells
+from ..places import own_choice, place_choices, warehouse_choices
 from . import bp
 from .forms import RejectForm, SupplierReturnForm
 
@@ -113,18 +114,16 @@ def new():
 
 
 def _choices(form: SupplierReturnForm) -> None:
-    """The bins of the user's warehouses (quarantine named; the first quarantine bin unless
-    one is chosen), the suppliers, and the chosen supplier's purchase orders."""
-    allowed = warehouses.allowed_warehouse_ids(current_user.id)
-    bins = [loc for loc in warehouses.locations() if allowed is None or loc.warehouse_id in allowed]
-    quarantine = _("Quarantine")
-    form.location.choices = [
-        (str(loc.id), f"{loc.shown_name} · {quarantine}" if loc.is_quarantine else loc.shown_name)
-        for loc in bins
-    ]
-    if not form.location.data and bins:
-        first = next((loc for loc in bins if loc.is_quarantine), bins[0])
-        form.location.data = str(first.id)
+    """The bins of the user's warehouses (``place_choices``; unless one is chosen, the
+    quarantine bin of their own warehouse, where damaged pieces wait), the suppliers, and
+    the chosen supplier's purchase orders."""
+    groups = place_choices(current_user.id)
+    form.location.choices = groups
+    if not form.location.data:
+        offered = [value for group in groups.values() for value, _label in group]
+        own = own_choice(current_user.id, [w for w, _name in warehouse_choices(current_user.id)])
+        quarantine = own and str(warehouses.quarantine_location_id(int(own)))
+        form.location.data = quarantine if quarantine in offered else next(iter(offered), None)
     form.supplier.choices = [(0, _("Choose a supplier"))] + [
         (s.id, s.name) for s in suppliers.listing()
     ]
