@@ -25,9 +25,9 @@ def order_page(order: Order) -> dict:
     (on hand in its sellable bins, less what its active orders reserve), the
     shortfall and the bins: for an open or picking order, how much of the line the
     warehouse's stock cannot cover after its older orders take their share (first
-    come, first served), and the warehouse's bins that hold the variant,
-    ``(shown name, pieces)`` in the order 配货完成 takes from them; for a completed
-    one, what was ordered but not shipped (short-shipped), and no bins.
+    come, first served); for a completed one, what was ordered but not shipped
+    (short-shipped). The bins are the warehouse's sellable bins holding the variant,
+    ``(shown name, pieces)``, in the order 配货完成 takes from them.
     """
     lines = list(
         db.session.scalars(
@@ -40,10 +40,10 @@ def order_page(order: Order) -> dict:
     warehouse_id = order.warehouse_id
     levels = stock_levels(variant_ids, warehouse_id=warehouse_id)
     active = order.status in ACTIVE
-    earlier, bins = {}, {}
-    if active:
-        earlier = reserved(variant_ids, before_order=order.id, warehouse_id=warehouse_id)
-        bins = bins_of(variant_ids, warehouse_id)
+    earlier = (
+        reserved(variant_ids, before_order=order.id, warehouse_id=warehouse_id) if active else {}
+    )
+    bins = bins_of(variant_ids, warehouse_id)
     cells = []
     for line in lines:
         level = levels[line.variant_id]

@@ -2,10 +2,11 @@
 
 An order ships from one warehouse: only its users may act on it, and what an
 open or picking order reserves counts against that warehouse's stock. Picks are
-recorded as the clerk goes. Completing takes each variant down by its picked quantity in one
-ledger post and releases the reservation; cancelling releases it, or, for a
-completed order, reverses the allocation. Every function runs one transaction
-and, with an idempotency key, runs at most once.
+recorded as the clerk goes. Completing takes each variant down by its picked
+quantity in one ledger post, from that warehouse's bins, and releases the
+reservation; cancelling releases it, or, for a completed order, reverses the
+allocation. Every function runs one transaction and, with an idempotency key,
+runs at most once.
 """
 
 from collections.abc import Sequence

@@ -1003,6 +1003,8 @@ def test_a_user_of_another_warehouse_is_refused_every_page_and_action_of_an_orde
             client.post(f"/orders/{order_id}/complete", data={"key": "c1"}, headers=HTMX),
             client.get(f"/orders/{order_id}/cancel"),
             client.post(f"/orders/{order_id}/cancel", data={"key": "x1", "reason": "no"}),
+            client.get(f"/returns/new?order={order_id}"),
+            client.post("/returns/new", data={"key": "r1", "order": order_id, f"r-{s}": "1"}),
         ]
         assert [r.status_code for r in refused] == [403] * len(refused), username
     assert counts(app, "orders", "movements", "documents", "idempotency_records") == before

@@ -126,7 +126,7 @@ def _new_form(form: OrderForm, entry: entry_form.Entry, status: int = 200):
 @role_required(Reads.ORDERS)
 def show(order_id: int):
     """The order: per style the sizes ordered and picked; pickers record picks here."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     template = "orders/_view.html" if is_htmx() else "orders/show.html"
     return render_template(template, **_view(order))
 
@@ -152,7 +152,7 @@ def picks(order_id: int):
     tablet meanwhile are kept. Answers JSON to the page's script (every line's
     picked figure), and a redirect to a plain form post.
     """
-    order = _order(order_id)
+    order = readable_order(order_id)
     form = entry_form.KeyForm()
     if not form.validate():
         return _pick_answer(order, {"form": _("The page is out of date: reload it.")}, 422)
@@ -205,7 +205,7 @@ def _pick_answer(order: Order, errors: dict, status: int):
 @role_required(Role.MANAGER)
 def complete(order_id: int):
     """配货完成: stock falls by what was picked; the rest of the order is short-shipped."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     form = entry_form.KeyForm()
     if not form.validate():
         return _refused(order, _("The page is out of date: reload it."))
@@ -227,7 +227,7 @@ def complete(order_id: int):
 def cancel(order_id: int):
     """Cancel: an open order releases its reservation; a completed one (managers, with a
     reason) gets its stock back through a reversal."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     if request.method == "GET":
         return _cancel_form(order, CancelForm(key=uuid4().hex))
     form = CancelForm()
@@ -277,11 +277,11 @@ def _refused(order: Order, message):
 def picking_list(order_id: int):
     """The printable picking list: per style, sizes across, with the bins of the order's
     warehouse that hold each size, in the order 配货完成 takes from them."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     return render_template("orders/picking_list.html", order=order, view=queries.order_page(order))
 
 
-def _order(order_id: int) -> Order:
+def readable_order(order_id: int) -> Order:
     """The order, if the user works in its warehouse (404 / 403 otherwise)."""
     order = db.session.get(Order, order_id)
     if order is None:
