@@ -240,8 +240,10 @@ class PostgresLoader:
 class History:
     """Four weeks of a shop's stock, generated in order; the rows of every table."""
 
-    def __init__(self, shape: Shape, *, operator: int, location: int, sqlite: bool):
+    def __init__(self, shape: Shape, *, operator: int, location: int, warehouse: int, sqlite: bool):
+        # Stock goes into one location and every order ships from its warehouse.
         self.shape, self.operator, self.location = shape, operator, location
+        self.warehouse = warehouse
         self.flag = (lambda b: int(b)) if sqlite else bool
         self.when = (lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")) if sqlite else (lambda t: t)
         self.start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=7 * WEEKS + 1)
@@ -337,6 +339,7 @@ class History:
                 self.operator if completed else None,
                 created if completed else None,
                 "",
+                self.warehouse,
             )
         )
         for variant, qty in lines:
@@ -395,6 +398,7 @@ TABLES = {
         "completed_by",
         "completed_at",
         "cancel_reason",
+        "warehouse_id",
     ),
     "order_lines": (
         "order_id",
@@ -541,12 +545,15 @@ def build(url: str, shape: Shape) -> dict:
         flask_migrate.upgrade()
         operator = accounts.create_user(username=USER, password=PASSWORD, role="manager")
         location = db.session.scalar(text("SELECT id FROM locations WHERE is_default"))
+        warehouse = db.session.scalar(text("SELECT warehouse_id FROM locations WHERE is_default"))
         db.session.remove()
         db.engine.dispose()
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     loader = SQLiteLoader(parsed.database) if sqlite else PostgresLoader(parsed)
-    history = History(shape, operator=operator, location=location, sqlite=sqlite)
+    history = History(
+        shape, operator=operator, location=location, warehouse=warehouse, sqlite=sqlite
+    )
     counts = load(loader, history)
     loader.execute("CREATE TABLE bench_scale (shape TEXT NOT NULL)")
     loader.finish()

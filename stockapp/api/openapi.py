@@ -105,8 +105,8 @@ OPERATIONS = [
               errors=(409,)),
     Operation("post", "/orders", "Create an allocation order (配货单); it reserves its lines.",
               (201, orders.OrderRef), orders.NewOrder, errors=(409,)),
-    Operation("get", "/orders/{order_id}", "An order with its lines and shortfalls.",
-              (200, orders.Order)),
+    Operation("get", "/orders/{order_id}", "An order with its lines and shortfalls (in its "
+              "warehouse).", (200, orders.Order), errors=(403,)),
     Operation("post", "/orders/{order_id}/picks", "Record picked quantities (each replaces "
               "the line's picked); the first moves the order to picking.",
               (200, orders.Picks), orders.NewPicks, errors=(409,)),
@@ -116,7 +116,8 @@ OPERATIONS = [
               "reservation; a completed one (manager, with a reason) is reversed.",
               (200, orders.Cancelled), orders.Cancel, errors=(409,)),
     Operation("post", "/returns", "Book a return (退货): resellable pieces go back into "
-              "stock, damaged ones are written off.", (201, returns.PostedReturn),
+              "stock, damaged ones into the warehouse's quarantine bin (written off where it "
+              "has none).", (201, returns.PostedReturn),
               returns.NewReturn, errors=(409,)),
     Operation("post", "/moves", "Move stock between two locations (bins) of one warehouse "
               "(移库), posted at once.", (201, moves.PostedMove), moves.NewMove, errors=(409,)),

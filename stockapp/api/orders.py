@@ -22,9 +22,10 @@ from ..contracts.orders import (
     Picks,
 )
 from ..i18n import lazy_gettext as _l
+from ..models import Order as OrderRow
 from ..models import Role
 from ..models.ledger import MAX_ID
-from ..services import orders
+from ..services import orders, warehouses
 from ..services.errors import NotFound
 from . import api
 from .access import requires
@@ -39,24 +40,24 @@ def create_order():
     found, refusal = body(NewOrder)
     unique_skus(refusal, found.lines)
     variant_ids = refusal.variant_ids(found.lines)
+    warehouse_id, _ = refusal.places(found.warehouse)
     refusal.finish()
     result = orders.create(
         number=found.number,
         customer=found.customer,
         note=found.note,
         lines=[(variant_ids[line.sku], line.qty) for line in found.lines],
+        warehouse_id=warehouse_id,
         operator_id=g.api_user.id,
         idempotency_key=idempotency_key(),
     )
-    return answer(OrderRef, result, 201)
+    return answer(OrderRef, _with_warehouse(result, result["id"]), 201)
 
 
 @api.get(ORDER)
 @requires(Reads.ORDERS)
 def get_order(order_id: int):
-    order = queries.order_by_id(order_id)
-    if order is None:
-        raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+    order = require_order(order_id)
     page = queries.order_page(order)
     cells = sorted(
         (cell for group in page["styles"] for cell in group["cells"].values()),
@@ -70,6 +71,7 @@ def get_order(order_id: int):
             "customer": order.customer,
             "note": order.note,
             "status": order.status,
+            "warehouse": order.warehouse.code,
             "created_at": _timestamp(order.created_at),
             "completed_at": _timestamp(order.completed_at),
             "cancelled_at": _timestamp(order.cancelled_at),
@@ -122,7 +124,7 @@ def complete_order(order_id: int):
     return answer(
         Completed,
         {
-            "order": result["order"],
+            "order": _with_warehouse(result["order"], order_id),
             "document": result["document"],
             # A repeat of a completion stored before results carried their SKUs reads them.
             "movements": posted_movements(
@@ -148,12 +150,26 @@ def cancel_order(order_id: int):
     reversal = result["reversal"]
     if reversal is not None:
         reversal = posted(reversal, queries.order_skus(order_id))
-    return answer(Cancelled, {"order": result["order"], "reversal": reversal})
+    return answer(
+        Cancelled, {"order": _with_warehouse(result["order"], order_id), "reversal": reversal}
+    )
 
 
-def require_order(order_id: int) -> None:
-    if not queries.order_exists(order_id):
+def require_order(order_id: int) -> OrderRow:
+    """The order, if the user works in its warehouse (``NotFound``, ``NotPermitted``)."""
+    order = queries.order_by_id(order_id)
+    if order is None:
         raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+    warehouses.require_warehouse(g.api_user.id, order.warehouse_id)
+    return order
+
+
+def _with_warehouse(ref: dict, order_id: int) -> dict:
+    """An order's reference with its warehouse's code: a repeat of a result stored
+    before results carried it reads it."""
+    if "warehouse" in ref:
+        return ref
+    return {**ref, "warehouse": queries.order_by_id(order_id).warehouse.code}
 
 
 def _timestamp(moment: datetime | None) -> str | None:

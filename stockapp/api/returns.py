@@ -1,5 +1,5 @@
 """API endpoint for returns (退货): resellable pieces back into stock, damaged ones
-written off at once (``services.returns``)."""
+into quarantine or written off at once (``services.returns``)."""
 
 from flask import g
 
@@ -34,6 +34,7 @@ def book_return():
     # The order's own variants first: one archived since the order was made can come back.
     on_order = queries.order_skus(order_id) if order_id is not None else {}
     variant_ids = refusal.variant_ids(found.lines, known=on_order)
+    warehouse_id, _ = refusal.places(found.warehouse) if found.warehouse else (None, [])
     refusal.finish()
     result = returns.book_return(
         lines=[
@@ -42,6 +43,7 @@ def book_return():
         ],
         operator_id=g.api_user.id,
         order_id=order_id,
+        warehouse_id=warehouse_id,
         note=found.note,
         idempotency_key=idempotency_key(),
     )

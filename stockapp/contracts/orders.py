@@ -15,6 +15,7 @@ from .shared import (
     Qty,
     Sku,
     Timestamp,
+    WarehouseCode,
     lines,
     text,
     vocabulary,
@@ -33,6 +34,16 @@ class NewOrder(Contract):
     number: Number
     customer: text(MAX_CUSTOMER)
     note: Note = ""
+    warehouse: Annotated[
+        WarehouseCode,
+        Field(
+            description=(
+                "The warehouse the order ships from, by code: its picks come out of that "
+                "warehouse's bins. Left out: the main warehouse if you work in it, else the one "
+                "warehouse you work in."
+            )
+        ),
+    ] = ""
     lines: Annotated[
         lines(OrderLine), Field(description="One line per variant: a SKU may not be listed twice.")
     ]
@@ -51,10 +62,14 @@ class Cancel(Contract):
     reason: Annotated[Note, Field(description="Needed to reverse a completed order.")] = ""
 
 
+ShipsFrom = Annotated[str, Field(description="The code of the warehouse the order ships from.")]
+
+
 class OrderRef(Answer):
     id: int
     number: str
     status: Status
+    warehouse: ShipsFrom
 
 
 class OrderLineState(Answer):
@@ -75,6 +90,7 @@ class Order(Answer):
     customer: str
     note: str
     status: Status
+    warehouse: ShipsFrom
     created_at: Timestamp
     completed_at: Timestamp | None
     cancelled_at: Timestamp | None

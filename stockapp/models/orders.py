@@ -20,6 +20,7 @@ from ..i18n import lazy_gettext as _l
 from .catalogue import Variant
 from .ledger import MAX_NUMBER, Int64
 from .vocabulary import Vocabulary, stored_as
+from .warehouse import Warehouse
 
 MAX_CUSTOMER = 120
 
@@ -42,14 +43,21 @@ class ReturnCondition(Vocabulary):
 
 class Order(db.Model):
     __tablename__ = "orders"
-    # The managers' to-do counts the orders picked in full without reading their lines.
-    __table_args__ = (Index("ix_orders_picked_in_full_status", "picked_in_full", "status"),)
+    __table_args__ = (
+        # The managers' to-do counts the orders picked in full without reading their lines.
+        Index("ix_orders_picked_in_full_status", "picked_in_full", "status"),
+        # What a warehouse's active orders reserve, and the orders of a user's warehouses.
+        Index("ix_orders_warehouse_id_status", "warehouse_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(MAX_NUMBER), unique=True)
     customer: Mapped[str] = mapped_column(String(MAX_CUSTOMER), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[OrderStatus] = mapped_column(stored_as(OrderStatus, 16), index=True)
+    # Where the order ships from: its picks come out of this warehouse's bins, and what
+    # it reserves counts against this warehouse's stock.
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -62,6 +70,7 @@ class Order(db.Model):
     picked_in_full: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.id")
+    warehouse: Mapped[Warehouse] = relationship()
 
 
 class OrderLine(db.Model):

@@ -47,8 +47,8 @@ from .receipts import (
     receipt_skus,
 )
 from .stock import (
+    bins_of,
     in_transit,
-    locations_of,
     places,
     reserved,
     stock_levels,
@@ -57,11 +57,11 @@ from .stock import (
 
 __all__ = [
     "backorders",
+    "bins_of",
     "categories",
     "discrepancies_of",
     "id_by_number_or_id",
     "in_transit",
-    "locations_of",
     "manager_todo",
     "movements",
     "next_number",

@@ -1,8 +1,9 @@
 """Allocation orders (配货单): an order's page and the order list. No writes."""
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from ..database import one_of
 from ..extensions import db
 from ..models import (
     ACTIVE,
@@ -14,16 +15,19 @@ from ..models import (
 from .catalogue import grids_by_style, skus_on_lines
 from .pager import FIRST, Cursor, Page, fetch
 from .search import cursor_for, match, ranked
-from .stock import reserved, stock_levels
+from .stock import bins_of, reserved, stock_levels
 
 
 def order_page(order: Order) -> dict:
     """An order as its page shows it: per style a colour × size grid of its lines.
 
-    Each cell holds the line, the variant, its StockLevel and the shortfall:
-    for an open or picking order, how much of the line the stock cannot cover
-    after older orders take their share (first come, first served); for a
-    completed one, what was ordered but not shipped (short-shipped).
+    Each cell holds the line, the variant, its StockLevel in the order's warehouse
+    (on hand in its sellable bins, less what its active orders reserve), the
+    shortfall and the bins: for an open or picking order, how much of the line the
+    warehouse's stock cannot cover after its older orders take their share (first
+    come, first served); for a completed one, what was ordered but not shipped
+    (short-shipped). The bins are the warehouse's sellable bins holding the variant,
+    ``(shown name, pieces)``, in the order 配货完成 takes from them.
     """
     lines = list(
         db.session.scalars(
@@ -33,9 +37,13 @@ def order_page(order: Order) -> dict:
         )
     )
     variant_ids = [line.variant_id for line in lines]
-    levels = stock_levels(variant_ids)
+    warehouse_id = order.warehouse_id
+    levels = stock_levels(variant_ids, warehouse_id=warehouse_id)
     active = order.status in ACTIVE
-    earlier = reserved(variant_ids, before_order=order.id) if active else {}
+    earlier = (
+        reserved(variant_ids, before_order=order.id, warehouse_id=warehouse_id) if active else {}
+    )
+    bins = bins_of(variant_ids, warehouse_id)
     cells = []
     for line in lines:
         level = levels[line.variant_id]
@@ -46,7 +54,15 @@ def order_page(order: Order) -> dict:
             short = line.ordered - line.shipped
         else:
             short = 0
-        cells.append({"line": line, "variant": line.variant, "level": level, "short": short})
+        cells.append(
+            {
+                "line": line,
+                "variant": line.variant,
+                "level": level,
+                "short": short,
+                "bins": bins.get(line.variant_id, []),
+            }
+        )
     groups = grids_by_style(cells)
     for group in groups:
         group["ordered"] = sum(c["line"].ordered for c in group["cells"].values())
@@ -70,20 +86,24 @@ def picked_in_full():
 
 def order_list(
     *,
+    warehouse_ids=None,
     statuses=None,
     picked: bool = False,
     search: str = "",
     cursor: Cursor = FIRST,
     per_page: int = 50,
 ) -> Page:
-    """One page of orders, newest first (keyset by id), in ``statuses`` (None: all)
-    and with ``picked`` only those picked in full, with their piece counts.
+    """One page of orders, newest first (keyset by id), shipping from ``warehouse_ids``
+    (None: any), in ``statuses`` (None: all) and with ``picked`` only those picked in
+    full, with their piece counts and warehouses.
 
     A search (number or customer containing it) puts exact matches first, then
     prefixes (``search.match``); ranked, its pages are numbered, not keyset.
     The page is chosen first and only its orders' lines are summed.
     """
-    query = select(Order)
+    query = select(Order).options(joinedload(Order.warehouse))
+    if warehouse_ids is not None:
+        query = query.where(one_of(Order.warehouse_id, sorted(warehouse_ids)))
     if statuses is not None:
         query = query.where(Order.status.in_(statuses))
     if picked:

@@ -10,6 +10,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import (
     Balance,
     Location,
+    Order,
     OrderLine,
     StockVersion,
     Variant,
@@ -37,16 +38,23 @@ def _not_sellable():
     return select(Location.id).where(~sellable_location()).scalar_subquery()
 
 
-def stock_levels(variant_ids) -> dict[int, StockLevel]:
-    """On hand, reserved and available per variant, summed over sellable locations."""
+def stock_levels(variant_ids, *, warehouse_id: int | None = None) -> dict[int, StockLevel]:
+    """On hand, reserved and available per variant, summed over sellable locations (of
+    one warehouse, less what its orders reserve, or of every one)."""
     ids = list(variant_ids)
-    rows = db.session.execute(
+    query = (
         select(Balance.variant_id, func.sum(Balance.qty))
-        .where(one_of(Balance.variant_id, ids), Balance.location_id.not_in(_not_sellable()))
+        .where(one_of(Balance.variant_id, ids))
         .group_by(Balance.variant_id)
     )
-    on_hand = dict(rows.all())
-    held = reserved(ids)
+    if warehouse_id is None:
+        query = query.where(Balance.location_id.not_in(_not_sellable()))
+    else:
+        query = query.join(Location, Location.id == Balance.location_id).where(
+            Location.warehouse_id == warehouse_id, sellable_location()
+        )
+    on_hand = dict(db.session.execute(query).all())
+    held = reserved(ids, warehouse_id=warehouse_id)
     return {v: StockLevel(on_hand=on_hand.get(v, 0), reserved=held.get(v, 0)) for v in ids}
 
 
@@ -120,8 +128,11 @@ def stock_per_size(style_ids) -> dict[int, list[tuple[str, int, int]]]:
     return found
 
 
-def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
-    """Pieces reserved per variant by open and picking orders (older than ``before_order``)."""
+def reserved(
+    variant_ids, *, before_order: int | None = None, warehouse_id: int | None = None
+) -> dict[int, int]:
+    """Pieces reserved per variant by open and picking orders (older than ``before_order``;
+    shipping from ``warehouse_id``, or from any warehouse)."""
     query = (
         select(OrderLine.variant_id, func.sum(OrderLine.ordered))
         .where(one_of(OrderLine.variant_id, variant_ids), OrderLine.reserving)
@@ -129,6 +140,10 @@ def reserved(variant_ids, *, before_order: int | None = None) -> dict[int, int]:
     )
     if before_order is not None:
         query = query.where(OrderLine.order_id < before_order)
+    if warehouse_id is not None:
+        query = query.join(Order, Order.id == OrderLine.order_id).where(
+            Order.warehouse_id == warehouse_id
+        )
     return dict(db.session.execute(query).all())
 
 
@@ -204,17 +219,24 @@ def in_transit(variant_id: int) -> int:
     )
 
 
-def locations_of(variant_ids) -> dict[int, list[str]]:
-    """The locations (their shown names) that hold each variant, for a picking list."""
+def bins_of(variant_ids, warehouse_id: int) -> dict[int, list[tuple[str, int]]]:
+    """The sellable bins of a warehouse holding each variant, ``(shown name, pieces)``,
+    lowest location first: where 配货完成 takes from, in its order
+    (``ledger.take_from_locations``)."""
     rows = db.session.execute(
-        select(Balance.variant_id, Location.code, Location.name, Location.is_default)
+        select(Balance.variant_id, Location.code, Location.name, Location.is_default, Balance.qty)
         .join(Location, Location.id == Balance.location_id)
-        .where(Balance.variant_id.in_(list(variant_ids)), Balance.qty > 0, ~Location.is_transit)
-        .order_by(Location.code)
+        .where(
+            one_of(Balance.variant_id, variant_ids),
+            Balance.qty > 0,
+            Location.warehouse_id == warehouse_id,
+            sellable_location(),
+        )
+        .order_by(Balance.variant_id, Location.id)
     )
-    found: dict[int, list[str]] = {}
-    for variant_id, code, name, is_default in rows:
-        found.setdefault(variant_id, []).append(shown_name(code, name, is_default))
+    found: dict[int, list[tuple[str, int]]] = {}
+    for variant_id, code, name, is_default, qty in rows:
+        found.setdefault(variant_id, []).append((shown_name(code, name, is_default), qty))
     return found
 
 

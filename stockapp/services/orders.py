@@ -1,10 +1,12 @@
 """Allocation orders (配货单): reserve, pick, complete (配货完成), cancel.
 
-An open or picking order reserves what it orders. Picks are recorded as the
-clerk goes. Completing takes each variant down by its picked quantity in one
-ledger post and releases the reservation; cancelling releases it, or, for a
-completed order, reverses the allocation. Every function runs one transaction
-and, with an idempotency key, runs at most once.
+An order ships from one warehouse: only its users may act on it, and what an
+open or picking order reserves counts against that warehouse's stock. Picks are
+recorded as the clerk goes. Completing takes each variant down by its picked
+quantity in one ledger post, from that warehouse's bins, and releases the
+reservation; cancelling releases it, or, for a completed order, reverses the
+allocation. Every function runs one transaction and, with an idempotency key,
+runs at most once.
 """
 
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from ..models import (
     OrderLine,
     OrderStatus,
     Variant,
+    Warehouse,
 )
 from . import documents, ledger
 from .errors import (
@@ -37,6 +40,7 @@ from .errors import (
     NotPermitted,
 )
 from .idempotency import run_once
+from .warehouses import require_warehouse, working_warehouse_id, works_in
 
 orders = Order.__table__
 order_lines = OrderLine.__table__
@@ -49,14 +53,19 @@ def create(
     lines: Sequence[tuple[int, int]],
     operator_id: int,
     note: str = "",
+    warehouse_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> dict:
-    """Create an open order of ``(variant_id, qty)`` lines; it reserves them at once.
+    """Create an open order of ``(variant_id, qty)`` lines, shipping from a warehouse
+    (``warehouses.working_warehouse_id``: the one given, or the user's own); it
+    reserves them there at once.
 
     The number must be new, each variant active and listed once, each quantity
-    positive; otherwise ``InvalidInput`` names the fields (``number``,
-    ``lines[i]``) and nothing is written. An order may ask for more than is
-    available: stock may still arrive. Returns ``{"id", "number", "status"}``.
+    positive, the warehouse active; otherwise ``InvalidInput`` names the fields
+    (``number``, ``lines[i]``, ``warehouse``) and nothing is written. A warehouse the
+    user does not work in is refused (``NotPermitted``). An order may ask for more
+    than is available: stock may still arrive. Returns ``{"id", "number", "status",
+    "warehouse_id", "warehouse"}`` (its code).
     """
     documents.within_line_cap(lines)
 
@@ -64,6 +73,11 @@ def create(
         errors = _line_errors(lines)
         if db.session.scalar(select(orders.c.id).where(orders.c.number == number)):
             errors["number"] = _l("Order %(number)s already exists.", number=number)
+        chosen = None
+        try:
+            chosen = working_warehouse_id(operator_id, warehouse_id)
+        except InvalidInput as refused:
+            errors.update(refused.errors)
         if errors:
             raise InvalidInput(_l("Some fields need attention."), errors)
         order_id = run(
@@ -73,6 +87,7 @@ def create(
                 "customer": customer,
                 "note": note,
                 "status": OrderStatus.OPEN,
+                "warehouse_id": chosen,
                 "created_by": operator_id,
                 "created_at": utcnow(),
                 "cancel_reason": "",
@@ -99,13 +114,26 @@ def create(
             ],
         )
         mark_stock_changed()
-        return {"id": order_id, "number": number, "status": OrderStatus.OPEN}
+        return {
+            "id": order_id,
+            "number": number,
+            "status": OrderStatus.OPEN,
+            "warehouse_id": chosen,
+            # Loaded already, by working_warehouse_id.
+            "warehouse": db.session.get(Warehouse, chosen).code,
+        }
 
     return run_once(
         work,
         user_id=operator_id,
         key=idempotency_key,
-        request={"create_order": number, "customer": customer, "lines": lines, "note": note},
+        request={
+            "create_order": number,
+            "customer": customer,
+            "lines": lines,
+            "note": note,
+            "warehouse": warehouse_id,
+        },
     )
 
 
@@ -124,14 +152,15 @@ def record_picks(
     replaces it. Picked stays within 0 … ordered, and only variants on the order
     can be picked: any line out of bounds is named in ``InvalidInput``
     (``lines[i]``) and nothing is written. The first pick moves the order from
-    open to picking; a completed or cancelled order refuses picks. Returns
+    open to picking; a completed or cancelled order refuses picks, and a user who
+    does not work in the order's warehouse is refused (``NotPermitted``). Returns
     ``{"status", "picked": {"<variant_id>": picked}}`` over the whole order.
     """
 
     def work() -> dict:
         # The claim locks the order's row: picks of one order queue, so its lines
         # read here are what the picks change.
-        claimed = _claim(order_id)
+        claimed = _claim(order_id, operator_id)
         on_order = {row.variant_id: row for row in run(_ORDER_LINES, {"o": order_id})}
         picked = {variant_id: row.picked for variant_id, row in on_order.items()}
         errors = {}
@@ -183,10 +212,12 @@ def picked_by_variant(order_id: int) -> dict[int, int]:
 def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = None) -> dict:
     """配货完成: take each variant down by its picked quantity, and close the order.
 
-    One ledger post of the picked quantities (from the variant's locations,
-    the default location first); the whole reservation is released and the
-    unpicked remainder is short-shipped. If any variant lacks the stock,
-    ``InsufficientStock`` names each with its shortfall and nothing changes.
+    One ledger post of the picked quantities, out of the sellable bins of the
+    order's warehouse only (lowest location first: the default location is the
+    first made); the whole reservation is released and the unpicked remainder is
+    short-shipped. If any variant lacks the stock there, ``InsufficientStock``
+    names each with the warehouse and its shortfall and nothing changes. A user who
+    does not work in the order's warehouse is refused (``NotPermitted``).
     An order with nothing picked is refused (``InvalidTransition``): that is a
     cancel, not a completion. The order row is claimed first, so a second
     completion (a double tap, a second tablet) waits for the first and is
@@ -198,6 +229,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
     def work() -> dict:
         order = _claim(
             order_id,
+            operator_id,
             to=OrderStatus.COMPLETED,
             completed_by=operator_id,
             completed_at=utcnow(),
@@ -221,7 +253,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
             order_id=order_id,
         )
         run(_SHIP_PICKED, {"o": order_id})
-        lines, held = ledger.take_from_locations(picked)
+        lines, held = ledger.take_from_locations(picked, warehouse_id=order["warehouse_id"])
         posted = ledger.post(
             lines,
             kind=MovementKind.ALLOCATION,
@@ -233,7 +265,7 @@ def complete(order_id: int, *, operator_id: int, idempotency_key: str | None = N
         mark_stock_changed()
         return {
             "order": {
-                **{k: order[k] for k in ("id", "number", "customer")},
+                **{k: order[k] for k in ("id", "number", "customer", "warehouse")},
                 "status": OrderStatus.COMPLETED,
             },
             "document": document,
@@ -252,7 +284,7 @@ def cancel(
     may_reverse: bool = False,
     idempotency_key: str | None = None,
 ) -> dict:
-    """Cancel an order.
+    """Cancel an order, for a user who works in its warehouse (else ``NotPermitted``).
 
     An open or picking order is cancelled and its reservation released. A
     completed order is cancelled by reversing its allocation, which restores
@@ -267,6 +299,7 @@ def cancel(
         order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None:
             raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+        require_warehouse(operator_id, order.warehouse_id)
         if order.status == OrderStatus.CANCELLED:
             raise AlreadyCancelled(
                 _l("Order %(number)s is already cancelled.", number=order.number)
@@ -303,7 +336,12 @@ def cancel(
         db.session.flush()
         mark_stock_changed()
         return {
-            "order": {"id": order.id, "number": order.number, "status": order.status},
+            "order": {
+                "id": order.id,
+                "number": order.number,
+                "status": order.status,
+                "warehouse": order.warehouse.code,
+            },
             "reversal": reversal,
         }
 
@@ -358,37 +396,50 @@ def _insert_order():
     return insert(orders).on_conflict_do_nothing(index_elements=["number"]).returning(orders.c.id)
 
 
+_CLAIMED = ("id", "number", "customer", "picked_in_full", "warehouse_id", "warehouse")
+# The code of the order's warehouse, in the claim's answer: no second round trip.
+_WAREHOUSE_CODE = (
+    select(Warehouse.code).where(Warehouse.id == orders.c.warehouse_id).scalar_subquery()
+)
+
+
 @cache
 def _claim_statement(names: tuple[str, ...]) -> Prepared:
     """``_claim``'s guarded UPDATE, setting the columns ``names`` besides the status."""
     return Prepared(
         update(orders)
-        .where(orders.c.id == bindparam("o"), orders.c.status.in_([literal(s) for s in ACTIVE]))
+        .where(
+            orders.c.id == bindparam("o"),
+            orders.c.status.in_([literal(s) for s in ACTIVE]),
+            works_in(bindparam("u"), orders.c.warehouse_id),
+        )
         .values(status=bindparam("to"), **{name: bindparam(f"set_{name}") for name in names})
-        .returning(orders.c.id, orders.c.number, orders.c.customer, orders.c.picked_in_full)
+        .returning(*(orders.c[name] for name in _CLAIMED[:-1]), _WAREHOUSE_CODE)
     )
 
 
-def _claim(order_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values) -> dict:
-    """Move an open or picking order to ``to``, locking its row; refuse any other state.
+def _claim(
+    order_id: int, operator_id: int, *, to: OrderStatus = OrderStatus.PICKING, **values
+) -> dict:
+    """Move an open or picking order to ``to``, locking its row; refuse any other state,
+    and a user who does not work in its warehouse (checked by the same statement).
 
     Two transactions claiming one order queue on its row: the second sees the
     state the first left and is refused if that is no longer open or picking.
     """
     given = {f"set_{name}": value for name, value in values.items()}
-    row = run(_claim_statement(tuple(values)), {"o": order_id, "to": to, **given}).first()
+    params = {"o": order_id, "u": operator_id, "to": to, **given}
+    row = run(_claim_statement(tuple(values)), params).first()
     if row is not None:
-        return {
-            "id": row.id,
-            "number": row.number,
-            "customer": row.customer,
-            "picked_in_full": row.picked_in_full,
-        }
+        return dict(zip(_CLAIMED, row, strict=True))
     found = db.session.execute(
-        select(orders.c.number, orders.c.status).where(orders.c.id == order_id)
+        select(orders.c.number, orders.c.status, orders.c.warehouse_id).where(
+            orders.c.id == order_id
+        )
     ).first()
     if found is None:
         raise NotFound(_l("Order %(id)s does not exist.", id=order_id))
+    require_warehouse(operator_id, found.warehouse_id)
     if to == OrderStatus.PICKING:
         raise InvalidTransition(
             _l(

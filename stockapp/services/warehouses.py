@@ -3,7 +3,7 @@
 import re
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, literal, select
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select
 
 from ..database import Prepared, in_list, run, write_transaction
 from ..extensions import db
@@ -441,6 +441,22 @@ _WORKS_IN = Prepared(
     .select_from(_users.outerjoin(_user_warehouses, _user_warehouses.c.user_id == _users.c.id))
     .where(_users.c.id == bindparam("u"))
 )
+
+
+def works_in(user_id, warehouse_id):
+    """SQL: the user works in the warehouse, by ``allowed_warehouse_ids``' rule (a manager
+    given every warehouse, or one given this one), for a statement that checks it
+    while it writes (``user_id``, ``warehouse_id``: columns or bound parameters)."""
+    return or_(
+        exists().where(
+            _user_warehouses.c.user_id == user_id, _user_warehouses.c.warehouse_id == warehouse_id
+        ),
+        exists().where(
+            _users.c.id == user_id,
+            _users.c.all_warehouses,
+            _users.c.role == literal(Role.MANAGER.value),
+        ),
+    )
 
 
 def working_warehouse_id(user_id: int, warehouse_id: int | None = None) -> int:

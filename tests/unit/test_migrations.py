@@ -412,3 +412,57 @@ def test_0016_takes_returns_to_suppliers_beside_the_ledger_and_downgrades_until_
             downgrade(revision="0015_transfers")
         assert "supplier_returns" in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_0017_ships_the_orders_there_are_from_the_main_warehouse(fresh_url):
+    """Orders made before 0017 ship from the main warehouse; their lines and allocation
+    documents keep pointing at them, and the order search keeps following new orders
+    (on SQLite the copy of orders makes its triggers again)."""
+    app = make_app(fresh_url)
+    with app.app_context():
+        upgrade_with_rows(
+            "0015_transfers",
+            *MANAGER_AND_A_VARIANT,
+            "INSERT INTO warehouses (code, name, active) VALUES ('SH', 'Shop', true)",
+            "INSERT INTO orders (number, customer, note, status, created_by, created_at, "
+            "cancel_reason, picked_in_full) SELECT 'PH-1', '张三', '', 'completed', id, "
+            "'2026-11-01 08:00', '', false FROM users",
+            "INSERT INTO order_lines (order_id, variant_id, ordered, picked, shipped, "
+            "returned, reserving) SELECT o.id, v.id, 3, 3, 3, 0, false FROM orders o, variants v",
+            "INSERT INTO documents (kind, status, note, operator_id, created_at, order_id) "
+            "SELECT 'allocation', 'posted', 'PH-1', created_by, created_at, id FROM orders",
+        )
+        with db.engine.begin() as connection:
+            kept = connection.execute(
+                sa.text(
+                    "SELECT o.number, w.code, l.shipped, d.kind FROM orders o "
+                    "JOIN warehouses w ON w.id = o.warehouse_id "
+                    "JOIN order_lines l ON l.order_id = o.id JOIN documents d ON d.order_id = o.id"
+                )
+            ).all()
+            connection.execute(
+                sa.text(
+                    "INSERT INTO orders (number, customer, note, status, created_by, "
+                    "created_at, cancel_reason, picked_in_full, warehouse_id) "
+                    "SELECT 'PH-2', '王小芳', '', 'open', u.id, '2026-12-03 08:00', '', false, "
+                    "w.id FROM users u, warehouses w WHERE w.code = 'SH'"
+                )
+            )
+        assert [tuple(row) for row in kept] == [("PH-1", "MAIN", 3, "allocation")]
+        with app.test_request_context():
+            found = db.session.scalars(
+                select(Order.number).where(match("王小芳", Order.number, Order.customer).where)
+            ).all()
+        assert found == ["PH-2"]
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO orders (number, customer, note, status, created_by, "
+                    "created_at, cancel_reason, picked_in_full) SELECT 'PH-3', '', '', "
+                    "'open', id, '2026-12-03 08:00', '', false FROM users"
+                )
+            )
+        downgrade(revision="0015_transfers")
+        with db.engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT COUNT(*) FROM order_lines")) == 1
+        db.engine.dispose()

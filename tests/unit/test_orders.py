@@ -32,7 +32,7 @@ from stockapp.models import (
 )
 from stockapp.queries import order_page, stock_levels, stock_version
 from stockapp.queries.orders import picked_in_full
-from stockapp.services import catalogue, ledger, orders, receiving, returns
+from stockapp.services import catalogue, ledger, orders, receiving, returns, warehouses
 from stockapp.services.errors import (
     AlreadyCancelled,
     AlreadyCompleted,
@@ -45,8 +45,8 @@ from stockapp.services.errors import (
     NotPermitted,
 )
 from stockapp.services.returns import ReturnLine
-from stockapp.services.warehouses import default_location_id
-from tests.support.db import on_hand
+from stockapp.services.warehouses import default_location_id, main_warehouse_id
+from tests.support.db import held, on_hand
 
 S, M, L = "A1024-Black-S", "A1024-Black-M", "A1024-Black-L"
 TABLES = ("orders", "order_lines", "documents", "movements", "balances", "idempotency_records")
@@ -67,6 +67,7 @@ def w(ctx, make_user, make_style):
             m=skus[M],
             l=skus[L],
             next_number=lambda: next(numbers),
+            make_user=make_user,
         )
 
 
@@ -190,7 +191,13 @@ def test_create_reserves_and_leaves_on_hand_alone(w):
     created = orders.create(
         number="PO-7", customer="Shop", lines=[(w.s, 3), (w.m, 2)], operator_id=w.clerk
     )
-    assert created == {"id": created["id"], "number": "PO-7", "status": "open"}
+    assert created == {
+        "id": created["id"],
+        "number": "PO-7",
+        "status": "open",
+        "warehouse_id": main_warehouse_id(),
+        "warehouse": "MAIN",
+    }
     assert level(w.s) == (10, 3, 7) and level(w.m) == (5, 2, 3) and level(w.l) == (0, 0, 0)
     assert status_of(created["id"]) == OrderStatus.OPEN
     assert lines_of(created["id"]) == {w.s: (3, 0, 0, 0, True), w.m: (2, 0, 0, 0, True)}
@@ -425,6 +432,7 @@ def test_complete_takes_stock_down_by_what_was_picked_not_what_was_ordered(w):
         "number": "PO-9",
         "customer": "Shop",
         "status": "completed",
+        "warehouse": "MAIN",
     }
     assert document["kind"] == "allocation" and document["number"].startswith("AL")
     assert documents_of(order_id) == [(document["id"], "allocation", "posted", None)]
@@ -549,7 +557,12 @@ def test_cancelling_an_open_or_picking_order_releases_its_reservation(w, picked)
     assert status_of(order_id) == (OrderStatus.PICKING if picked else OrderStatus.OPEN)
     result = orders.cancel(order_id, operator_id=w.clerk)
     assert result == {
-        "order": {"id": order_id, "number": result["order"]["number"], "status": "cancelled"},
+        "order": {
+            "id": order_id,
+            "number": result["order"]["number"],
+            "status": "cancelled",
+            "warehouse": "MAIN",
+        },
         "reversal": None,
     }
     assert status_of(order_id) == OrderStatus.CANCELLED
@@ -956,3 +969,213 @@ def test_cancel_inside_a_request_sees_a_return_committed_after_the_lines_were_re
         orders.cancel(order.id, operator_id=w.manager, reason="r", may_reverse=True)
     db.session.remove()
     assert status_of(order_id) == OrderStatus.COMPLETED and on_hand(w.s) == 4
+
+
+# ---------------------------------------------------------------- warehouses
+
+
+@pytest.fixture
+def shop(w):
+    """A second warehouse SH with a bin A-01 and a quarantine bin Q, its clerk (SH only)
+    and a clerk of both warehouses; the clerk and manager of ``w`` keep MAIN (the
+    manager every warehouse)."""
+    sh = warehouses.create_warehouse(code="SH", name="Shop", actor_id=w.manager)
+    bin_a = warehouses.create_location(warehouse_id=sh, code="A-01", actor_id=w.manager)
+    quarantine = warehouses.create_location(
+        warehouse_id=sh, code="Q", is_quarantine=True, actor_id=w.manager
+    )
+    clerk = w.make_user(Role.CLERK)
+    both = w.make_user(Role.CLERK)
+    warehouses.set_user_warehouses(user_id=clerk, warehouse_ids=[sh], actor_id=w.manager)
+    warehouses.set_user_warehouses(
+        user_id=both, warehouse_ids=[sh, main_warehouse_id()], actor_id=w.manager
+    )
+    return SimpleNamespace(id=sh, bin=bin_a, quarantine=quarantine, clerk=clerk, both=both)
+
+
+def test_an_order_ships_from_the_users_own_warehouse_or_the_one_chosen(w, shop):
+    mine = orders.create(number="PO-1", customer="A", lines=[(w.s, 1)], operator_id=shop.clerk)
+    assert (mine["warehouse_id"], mine["warehouse"]) == (shop.id, "SH")
+    main = orders.create(number="PO-2", customer="A", lines=[(w.s, 1)], operator_id=shop.both)
+    assert main["warehouse"] == "MAIN", "a user of the main warehouse: the main one"
+    chosen = orders.create(
+        number="PO-3", customer="A", lines=[(w.s, 1)], operator_id=shop.both, warehouse_id=shop.id
+    )
+    assert chosen["warehouse"] == "SH"
+    assert db.session.get(Order, chosen["id"]).warehouse_id == shop.id
+
+
+def test_an_order_from_a_warehouse_the_user_does_not_work_in_is_refused(w, shop):
+    refused(
+        NotPermitted,
+        orders.create,
+        number="PO-1",
+        customer="A",
+        lines=[(w.s, 1)],
+        operator_id=shop.clerk,
+        warehouse_id=main_warehouse_id(),
+    )
+    refused(
+        NotFound,
+        orders.create,
+        number="PO-1",
+        customer="A",
+        lines=[(w.s, 1)],
+        operator_id=w.manager,
+        warehouse_id=99_999,
+    )
+    other = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=w.manager)
+    warehouses.change_warehouse(warehouse_id=other, active=False, actor_id=w.manager)
+    error = refused(
+        InvalidInput,
+        orders.create,
+        number="",
+        customer="A",
+        lines=[(w.s, 0)],
+        operator_id=w.manager,
+        warehouse_id=other,
+    )
+    assert set(error.errors) == {"lines[0]", "warehouse"}, "every bad field at once"
+    assert "deactivated" in str(error.errors["warehouse"])
+
+
+def test_every_action_on_an_order_needs_a_user_of_its_warehouse(w, shop):
+    receive(w, (w.s, 5))
+    order_id = new_order(w, [(w.s, 2)])
+    for call, kwargs in [
+        (orders.record_picks, {"lines": [(w.s, 1)]}),
+        (orders.complete, {}),
+        (orders.cancel, {}),
+    ]:
+        error = refused(NotPermitted, call, order_id, operator_id=shop.clerk, **kwargs)
+        assert str(error) == "You do not work in this warehouse."
+    orders.record_picks(order_id, lines=[(w.s, 2)], operator_id=shop.both)
+    orders.complete(order_id, operator_id=w.manager)
+    refused(NotPermitted, orders.complete, order_id, operator_id=shop.clerk)
+    refused(
+        NotPermitted,
+        returns.book_return,
+        lines=[ReturnLine(w.s, 1)],
+        order_id=order_id,
+        operator_id=shop.clerk,
+    )
+    refused(
+        NotPermitted,
+        orders.cancel,
+        order_id,
+        operator_id=shop.clerk,
+        reason="wrong",
+        may_reverse=True,
+    )
+
+
+def test_completion_takes_from_the_orders_warehouse_only(w, shop):
+    receive(w, (w.s, 4))  # MAIN's default location
+    receiving.receive(
+        lines=[(w.s, 3), (w.m, 1)],
+        operator_id=shop.clerk,
+        warehouse_id=shop.id,
+        location_id=shop.bin,
+    )
+    order_id = orders.create(
+        number="PO-1", customer="A", lines=[(w.s, 3), (w.m, 1)], operator_id=shop.clerk
+    )["id"]
+    orders.record_picks(order_id, lines=[(w.s, 3), (w.m, 1)], operator_id=shop.clerk)
+    result = orders.complete(order_id, operator_id=w.manager)
+    assert {(m["variant_id"], m["location_id"], m["delta"]) for m in result["movements"]} == {
+        (w.s, shop.bin, -3),
+        (w.m, shop.bin, -1),
+    }
+    assert result["order"]["warehouse"] == "SH"
+    assert held(w.s, shop.bin) == 0 and held(w.s, default_location_id()) == 4
+
+
+def test_completion_is_refused_naming_the_warehouse_when_only_another_holds_the_stock(w, shop):
+    receive(w, (w.s, 10))  # all of it in MAIN
+    receiving.receive(
+        lines=[(w.s, 1)], operator_id=shop.clerk, warehouse_id=shop.id, location_id=shop.bin
+    )
+    order_id = orders.create(number="PO-1", customer="A", lines=[(w.s, 3)], operator_id=shop.clerk)[
+        "id"
+    ]
+    orders.record_picks(order_id, lines=[(w.s, 3)], operator_id=shop.clerk)
+    error = refused(InsufficientStock, orders.complete, order_id, operator_id=w.manager)
+    assert [(s.sku, s.location, s.on_hand, s.requested, s.short) for s in error.shortages] == [
+        (S, "SH", 1, 3, 2)
+    ]
+    assert status_of(order_id) == OrderStatus.PICKING
+
+
+def test_availability_on_the_order_page_is_its_warehouses(w, shop):
+    receive(w, (w.s, 10))
+    receiving.receive(
+        lines=[(w.s, 4)], operator_id=shop.clerk, warehouse_id=shop.id, location_id=shop.bin
+    )
+    new_order(w, [(w.s, 6)])  # MAIN reserves 6 of its 10
+    older = orders.create(number="SH-1", customer="A", lines=[(w.s, 3)], operator_id=shop.clerk)
+    younger = orders.create(number="SH-2", customer="A", lines=[(w.s, 2)], operator_id=shop.clerk)
+
+    def cell(order_id):
+        page = order_page(db.session.get(Order, order_id))
+        (found,) = (c for g in page["styles"] for c in g["cells"].values())
+        return found["level"].as_dict(), found["short"], found["bins"]
+
+    # SH: 4 on hand, its two orders reserve 5; MAIN's 10 and its order count for nothing.
+    assert cell(older["id"]) == (
+        {"on_hand": 4, "reserved": 5, "available": -1},
+        0,
+        [("A-01", 4)],
+    )
+    assert cell(younger["id"])[1] == 1, "the younger order is short by what the older leaves"
+    assert level(w.s) == (14, 11, 3), "over every warehouse, as before"
+
+
+def test_a_return_goes_back_into_the_orders_warehouse(w, shop):
+    receiving.receive(
+        lines=[(w.s, 5)], operator_id=shop.clerk, warehouse_id=shop.id, location_id=shop.bin
+    )
+    order_id = orders.create(number="PO-1", customer="A", lines=[(w.s, 4)], operator_id=shop.clerk)[
+        "id"
+    ]
+    orders.record_picks(order_id, lines=[(w.s, 4)], operator_id=shop.clerk)
+    orders.complete(order_id, operator_id=w.manager)
+    booked = returns.book_return(
+        lines=[ReturnLine(w.s, 2), ReturnLine(w.s, 1, DAMAGED)],
+        order_id=order_id,
+        operator_id=shop.both,
+    )
+    assert [(m["location_id"], m["delta"], m["kind"]) for m in booked["movements"]] == [
+        (shop.bin, 2, "return"),
+        (shop.quarantine, 1, "return"),
+    ], "resellable into its usual bin, damaged kept apart in its quarantine bin"
+    assert held(w.s, shop.bin) == 3 and held(w.s, shop.quarantine) == 1
+    assert held(w.s, default_location_id()) == 0
+    refused(
+        InvalidInput,
+        returns.book_return,
+        lines=[ReturnLine(w.s, 1)],
+        order_id=order_id,
+        warehouse_id=main_warehouse_id(),
+        operator_id=shop.both,
+    )
+
+
+def test_a_return_without_an_order_goes_into_the_users_warehouse_or_the_chosen_one(w, shop):
+    mine = returns.book_return(lines=[ReturnLine(w.s, 2)], operator_id=shop.clerk)
+    assert [(m["location_id"], m["delta"]) for m in mine["movements"]] == [
+        (warehouses.usual_locations([w.s], shop.id)[w.s], 2)
+    ]
+    chosen = returns.book_return(
+        lines=[ReturnLine(w.s, 1, DAMAGED)], operator_id=shop.both, warehouse_id=main_warehouse_id()
+    )
+    assert [(m["location_id"], m["delta"], m["kind"]) for m in chosen["movements"]] == [
+        (default_location_id(), 1, "return"),
+        (default_location_id(), -1, "write_off"),
+    ], "MAIN has no quarantine bin: written off at once, as before"
+    refused(
+        NotPermitted,
+        returns.book_return,
+        lines=[ReturnLine(w.s, 1)],
+        operator_id=shop.clerk,
+        warehouse_id=main_warehouse_id(),
+    )

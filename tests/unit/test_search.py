@@ -15,6 +15,7 @@ from stockapp.queries import search
 from stockapp.queries.pager import Cursor
 from stockapp.queries.search import match
 from stockapp.services import catalogue, suppliers
+from stockapp.services.warehouses import main_warehouse_id
 from tests.support.pages import sign_in
 
 PIECES = ["Tee", "TEE", "tee", "Polo", "纯棉", "T恤", "羊毛", "衫", "连衣裙", "纯棉T恤", "A1", "b2"]
@@ -169,9 +170,10 @@ def test_the_other_indexes_follow_their_tables(ctx, make_style, make_user):
     db.session.execute(
         sa.text(
             "INSERT INTO orders (number, customer, note, status, created_by, cancel_reason, "
-            "created_at) VALUES ('PH-000042', '王芳', '', 'open', :u, '', '2026-12-01 09:00')"
+            "created_at, warehouse_id) VALUES ('PH-000042', '王芳', '', 'open', :u, '', "
+            "'2026-12-01 09:00', :w)"
         ),
-        {"u": user},
+        {"u": user, "w": main_warehouse_id()},
     )
     db.session.execute(sa.text("UPDATE orders SET customer = '李娜', status = 'completed'"))
     columns = (Order.number, Order.customer)
@@ -232,9 +234,10 @@ def test_the_order_list_ranks_its_search_then_newest_first(ctx, make_user):
         db.session.execute(
             sa.text(
                 "INSERT INTO orders (number, customer, note, status, created_by, cancel_reason, "
-                "created_at) VALUES (:n, :c, '', 'open', :u, '', '2026-12-01 09:00')"
+                "created_at, warehouse_id) VALUES (:n, :c, '', 'open', :u, '', "
+                "'2026-12-01 09:00', :w)"
             ),
-            {"n": number, "c": customer, "u": user},
+            {"n": number, "c": customer, "u": user, "w": main_warehouse_id()},
         )
     db.session.commit()
 

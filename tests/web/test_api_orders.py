@@ -127,7 +127,8 @@ def test_creating_an_order_reserves_its_lines_and_get_shows_it(api):
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     created = response.get_json()
-    assert created.keys() == {"id", "number", "status"}
+    assert created.keys() == {"id", "number", "status", "warehouse"}
+    assert created["warehouse"] == "MAIN", "left out: the user's own warehouse"
     assert isinstance(created["id"], int)
     assert (created["number"], created["status"]) == ("SO-1", "open"), "number is trimmed"
     after = snapshot(api.app)
@@ -224,7 +225,12 @@ def test_complete_takes_stock_down_by_the_picked_quantities_and_releases_the_res
     response = complete(api, order_id)
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
-    assert body["order"] == {"id": order_id, "number": "SO-1", "status": "completed"}
+    assert body["order"] == {
+        "id": order_id,
+        "number": "SO-1",
+        "status": "completed",
+        "warehouse": "MAIN",
+    }
     document = body["document"]
     assert document["kind"] == "allocation" and document["number"].startswith("AL")
     assert document["status"] == "posted"
@@ -292,7 +298,7 @@ def test_complete_without_the_stock_is_409_naming_the_shortage_and_changes_nothi
     before = snapshot(api.app)
     body = assert_problem(complete(api, order_id), 409)
     assert body["shortages"] == [
-        {"sku": S, "location": "", "on_hand": 1, "requested": 3, "short": 2}
+        {"sku": S, "location": "MAIN", "on_hand": 1, "requested": 3, "short": 2}
     ]
     assert S in body["detail"]
     assert snapshot(api.app) == before, "a refused completion wrote something"
@@ -328,7 +334,12 @@ def test_cancelling_an_open_order_releases_its_reservation(api, subtests):
     response = cancel(api, order_id, "customer changed mind")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {
-        "order": {"id": order_id, "number": "SO-1", "status": "cancelled"},
+        "order": {
+            "id": order_id,
+            "number": "SO-1",
+            "status": "cancelled",
+            "warehouse": "MAIN",
+        },
         "reversal": None,
     }
     after = snapshot(api.app)
@@ -393,7 +404,12 @@ def test_a_manager_cancelling_a_completed_order_restores_the_stock_exactly(api):
     response = cancel(api, order_id, "wrong customer", role=Role.MANAGER)
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
-    assert body["order"] == {"id": order_id, "number": "SO-1", "status": "cancelled"}
+    assert body["order"] == {
+        "id": order_id,
+        "number": "SO-1",
+        "status": "cancelled",
+        "warehouse": "MAIN",
+    }
     reversal = body["reversal"]
     document = reversal["document"]
     assert document["kind"] == "reversal" and document["number"].startswith("RV")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from stockapp import queries
 from stockapp.extensions import db
 from stockapp.models import Role
-from stockapp.services import orders, receiving
+from stockapp.services import accounts, orders, receiving, warehouses
 from tests.support.apps import english_client, make_app
 from tests.support.db import counts, on_hand, row_count
 from tests.support.pages import (
@@ -659,18 +659,22 @@ def test_the_picking_list_groups_by_style_with_sizes_across(app, client, shop, m
     assert [re.search(r"<h2>(\w+)", sec)[1] for sec in sections] == ["A1024", "B2048"]
     a1024, b2048 = sections
     columns = re.findall(r'<th scope="col">([^<]+)</th>', a1024)
-    assert columns == ["Colour", "S", "M", "Total", "Locations"]  # only the sizes ordered
+    assert columns == ["Colour", "S", "M", "Total", "Bins"]  # only the sizes ordered
     rows = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>(.*?)</tr>', a1024, re.S)
     cells = {
         colour: [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
         for colour, r in rows
     }
-    assert cells == {"Black": ["4", "2", "6", "Default location"], "White": ["1", "", "1", "—"]}
+    # Per size, the bins of the order's warehouse that hold it and how many.
+    assert cells == {
+        "Black": ["4", "2", "6", "S: Default location × 10; M: Default location × 5"],
+        "White": ["1", "", "1", "—"],
+    }
     assert re.findall(r'<th scope="col">([^<]+)</th>', b2048) == [
         "Colour",
         "38",
         "Total",
-        "Locations",
+        "Bins",
     ]
     assert client.get("/orders/9999/picking-list").status_code == 404
 
@@ -951,3 +955,136 @@ def test_live_is_shared_by_every_app_server_on_one_database(app, client, shop, d
     assert changed.headers["ETag"] == client.get("/live").headers["ETag"] != before
     with other_app.app_context():
         db.engine.dispose()
+
+
+# ---------------------------------------------------------------- warehouses
+
+
+@pytest.fixture
+def branch(app, shop, make_user):
+    """Warehouse SH with a bin A-01 holding 4 Black-S, its clerk (zhao) and its manager
+    (qian), who work in SH only; wang works in SH and MAIN; li and boss keep MAIN (boss
+    every warehouse)."""
+    users = {
+        "zhao": make_user(Role.CLERK, username="zhao"),
+        "qian": make_user(Role.MANAGER, username="qian"),
+    }
+    with app.test_request_context():
+        sh = warehouses.create_warehouse(code="SH", name="Shop", actor_id=shop.boss)
+        bin_a = warehouses.create_location(warehouse_id=sh, code="A-01", actor_id=shop.boss)
+        for user_id in users.values():
+            warehouses.set_user_warehouses(user_id=user_id, warehouse_ids=[sh], actor_id=shop.boss)
+        main = warehouses.main_warehouse_id()
+        warehouses.set_user_warehouses(user_id=shop.wang, warehouse_ids=[sh, main])
+        receiving.receive(
+            lines=[(shop.v["A1024-Black-S"], 4)],
+            operator_id=users["zhao"],
+            warehouse_id=sh,
+            location_id=bin_a,
+        )
+    return SimpleNamespace(id=sh, main=main, bin=bin_a, **users)
+
+
+def test_a_user_of_another_warehouse_is_refused_every_page_and_action_of_an_order(
+    app, client, shop, branch
+):
+    s = shop.v["A1024-Black-S"]
+    order_id = place(app, shop.li, {s: 2})  # MAIN
+    before = counts(app, "orders", "movements", "documents", "idempotency_records")
+    for username in ("zhao", "qian"):
+        as_user(client, username)
+        listing = text(client.get("/orders?state=all"))
+        assert "PH-1" not in listing and "No orders here." in listing
+        refused = [
+            client.get(f"/orders/{order_id}"),
+            client.get(f"/orders/{order_id}", headers=HTMX),
+            client.get(f"/orders/{order_id}/picking-list"),
+            client.post(f"/orders/{order_id}/picks", data=picks_form("p1", {s: (0, 1)})),
+            client.post(f"/orders/{order_id}/complete", data={"key": "c1"}, headers=HTMX),
+            client.get(f"/orders/{order_id}/cancel"),
+            client.post(f"/orders/{order_id}/cancel", data={"key": "x1", "reason": "no"}),
+            client.get(f"/returns/new?order={order_id}"),
+            client.post("/returns/new", data={"key": "r1", "order": order_id, f"r-{s}": "1"}),
+        ]
+        assert [r.status_code for r in refused] == [403] * len(refused), username
+    assert counts(app, "orders", "movements", "documents", "idempotency_records") == before
+    assert status_of(app, order_id) == "open"
+    assert lines_of(app, order_id)[s] == (2, 0, 0, 0)
+    as_user(client, "wang")
+    assert "PH-1" in text(client.get("/orders"))
+    assert client.get(f"/orders/{order_id}").status_code == 200
+
+
+def test_the_api_refuses_another_warehouses_order_and_writes_nothing(app, client, shop, branch):
+    s = shop.v["A1024-Black-S"]
+    order_id = place(app, shop.li, {s: 2})  # MAIN
+    before = counts(app, "orders", "movements", "documents", "idempotency_records")
+    for username in ("zhao", "qian"):
+        with app.app_context():
+            _, token = accounts.create_token(username)
+        auth = {"Authorization": f"Bearer {token}"}
+        api = f"/api/v1/orders/{order_id}"
+        answers = [
+            client.get(api, headers=auth),
+            client.post(
+                f"{api}/picks",
+                json={"lines": [{"sku": "A1024-Black-S", "picked": 1}]},
+                headers=auth,
+            ),
+            client.post(f"{api}/cancel", json={"reason": "no"}, headers=auth),
+        ]
+        if username == "qian":
+            answers.append(client.post(f"{api}/complete", headers=auth))
+        for answer in answers:
+            assert answer.status_code == 403, answer.get_data(as_text=True)
+            assert answer.get_json()["detail"] == "You do not work in this warehouse."
+    assert counts(app, "orders", "movements", "documents", "idempotency_records") == before
+
+
+def test_the_api_creates_an_order_in_the_warehouse_named_or_the_users_own(
+    app, client, shop, branch
+):
+    def create(username, number, **extra):
+        with app.app_context():
+            _, token = accounts.create_token(username)
+        body = {"number": number, "customer": "C", "lines": [{"sku": "A1024-Black-S", "qty": 1}]}
+        return client.post(
+            "/api/v1/orders", json=body | extra, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    assert create("zhao", "SO-1").get_json()["warehouse"] == "SH"
+    assert create("wang", "SO-2").get_json()["warehouse"] == "MAIN"
+    created = create("wang", "SO-3", warehouse="SH")
+    assert created.status_code == 201 and created.get_json()["warehouse"] == "SH"
+    refused = create("zhao", "SO-4", warehouse="MAIN")
+    assert refused.status_code == 403
+    unknown = create("zhao", "SO-4", warehouse="NOPE")
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"] == {"warehouse": "No warehouse NOPE."}
+    assert counts(app, "orders") == (3,)
+
+
+def test_the_new_order_form_offers_the_users_warehouses_from_their_own(app, client, shop, branch):
+    assert 'name="warehouse"' not in text(client.get("/orders/new")), "li works in MAIN only"
+    as_user(client, "wang")
+    page = text(client.get("/orders/new"))
+    options = re.findall(r'<option([^>]*)value="(\d+)"[^>]*>([^<]+)</option>', page)
+    assert [(value, label) for _, value, label in options] == [
+        (str(branch.main), "主仓库 (MAIN)"),  # its name, as the first migration gave it
+        (str(branch.id), "Shop (SH)"),
+    ]
+    assert "selected" in options[0][0], "the main warehouse first: wang works there"
+    form = new_order_form(shop, **{"A1024-Black-S": 3}) | {"warehouse": str(branch.id)}
+    response = client.post("/orders/new", data=form, headers=HTMX)
+    assert response.status_code == 204, text(response)  # and HX-Redirect to the order
+    with app.app_context():
+        (order,) = queries.order_list(statuses=None).rows
+        assert order["order"].warehouse_id == branch.id
+    page = text(client.get(f"/orders/{order['order'].id}"))
+    assert "Ships from Shop (SH)" in page
+    assert '<span class="bins">A-01 4</span>' in page, "the bins of SH only"
+    bad = new_order_form(shop, number="PH-101", key="k2", **{"A1024-Black-S": 1})
+    response = client.post("/orders/new", data=bad | {"warehouse": "99999"}, headers=HTMX)
+    assert response.status_code == 422
+    assert error_beside(text(response), "warehouse-error") == "Not a valid choice."
+    assert counts(app, "orders") == (1,)

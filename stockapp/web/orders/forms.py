@@ -1,6 +1,6 @@
 """The forms of orders: a new order and a cancellation."""
 
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ...i18n import lazy_gettext as _l
@@ -25,6 +25,9 @@ class OrderForm(Form):
             Length(max=MAX_CUSTOMER, message=TOO_LONG),
         ],
     )
+    # The warehouse the order ships from (``places.warehouse_choices``); left out of the
+    # form for a user of one warehouse.
+    warehouse = SelectField(_l("Ships from"))
     note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
     # One key per rendered form: a double tap or a retry creates one order.
     key = HiddenField(validators=[Length(min=1, max=64)])

@@ -14,12 +14,13 @@ from ...extensions import db
 from ...htmx import client_redirect, is_htmx, stock_changed
 from ...i18n import lazy_gettext as _l
 from ...models import ACTIVE, Order, OrderStatus, Role
-from ...services import orders
-from ...services.errors import DomainError
+from ...services import orders, warehouses
+from ...services.errors import DomainError, NotPermitted
 from .. import entry_form
 from ..access import role_required
 from ..entry_form import WHOLE_NUMBER, whole_number
 from ..lists import state_list
+from ..places import own_choice, warehouse_choices
 from . import bp
 from .forms import CancelForm, OrderForm
 
@@ -36,10 +37,12 @@ STATES = {
 @bp.get("/orders")
 @role_required(Reads.ORDERS)
 def index():
-    """Orders, newest first: open and picking by default, searchable by number or customer."""
+    """Orders of the user's warehouses, newest first: open and picking by default,
+    searchable by number or customer."""
     picked = request.args.get("state") == "picked"
+    allowed = warehouses.allowed_warehouse_ids(current_user.id)
     return state_list(
-        partial(queries.order_list, picked=picked),
+        partial(queries.order_list, warehouse_ids=allowed, picked=picked),
         STATES,
         "active",
         "orders/index.html",
@@ -53,13 +56,24 @@ def index():
 @bp.route("/orders/new", methods=["GET", "POST"])
 @role_required(Role.CLERK)
 def new():
-    """A new order: a colour × size grid per style; styles are added by code or scan."""
+    """A new order: a colour × size grid per style; styles are added by code or scan.
+    It ships from the warehouse chosen (the user's own to start with; no choice for a
+    user of one warehouse)."""
     source = entry_form.source()
     form = OrderForm(formdata=source)
+    form.warehouse.choices = warehouse_choices(current_user.id)
+    offered = [value for value, _label in form.warehouse.choices]
     if source is None:
         form.number.data = queries.next_number(Order.number, "PH")
         form.key.data = uuid4().hex
         source = request.args
+    if len(offered) > 1:
+        if not form.warehouse.data:
+            form.warehouse.data = own_choice(current_user.id, offered)
+        warehouse_id = int(form.warehouse.data) if form.warehouse.data in offered else None
+    else:
+        del form.warehouse  # the service takes the user's own, or says why it cannot
+        warehouse_id = int(offered[0]) if offered else None
     entry = entry_form.read_entry(source, ("q",))
     if request.method == "GET" or source.get("add", "").strip():
         return _new_form(form, entry)
@@ -78,15 +92,22 @@ def new():
             customer=form.customer.data.strip(),
             note=(form.note.data or "").strip(),
             lines=lines,
+            warehouse_id=warehouse_id,
             operator_id=current_user.id,
             idempotency_key=form.key.data,
         )
     except DomainError as refused:
-        if "number" in refused.errors:
-            form.number.errors = [refused.errors["number"]]
-        else:
+        beside = {
+            name: message
+            for name, message in refused.errors.items()
+            if name in ("number", "warehouse") and name in form
+        }
+        for name, message in beside.items():
+            form[name].errors = [message]
+        if not beside:
+            errors = refused.errors
             form.form_errors.append(
-                refused.errors.get("lines", refused.detail) if refused.errors else refused.detail
+                errors.get("warehouse") or errors.get("lines") or refused.detail
             )
         return _new_form(form, entry, status=422)
     flash(_("Order %(number)s created.", number=created["number"]), "success")
@@ -105,7 +126,7 @@ def _new_form(form: OrderForm, entry: entry_form.Entry, status: int = 200):
 @role_required(Reads.ORDERS)
 def show(order_id: int):
     """The order: per style the sizes ordered and picked; pickers record picks here."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     template = "orders/_view.html" if is_htmx() else "orders/show.html"
     return render_template(template, **_view(order))
 
@@ -131,7 +152,7 @@ def picks(order_id: int):
     tablet meanwhile are kept. Answers JSON to the page's script (every line's
     picked figure), and a redirect to a plain form post.
     """
-    order = _order(order_id)
+    order = readable_order(order_id)
     form = entry_form.KeyForm()
     if not form.validate():
         return _pick_answer(order, {"form": _("The page is out of date: reload it.")}, 422)
@@ -184,7 +205,7 @@ def _pick_answer(order: Order, errors: dict, status: int):
 @role_required(Role.MANAGER)
 def complete(order_id: int):
     """配货完成: stock falls by what was picked; the rest of the order is short-shipped."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     form = entry_form.KeyForm()
     if not form.validate():
         return _refused(order, _("The page is out of date: reload it."))
@@ -206,7 +227,7 @@ def complete(order_id: int):
 def cancel(order_id: int):
     """Cancel: an open order releases its reservation; a completed one (managers, with a
     reason) gets its stock back through a reversal."""
-    order = _order(order_id)
+    order = readable_order(order_id)
     if request.method == "GET":
         return _cancel_form(order, CancelForm(key=uuid4().hex))
     form = CancelForm()
@@ -254,20 +275,19 @@ def _refused(order: Order, message):
 @bp.get("/orders/<int:order_id>/picking-list")
 @role_required(Reads.ORDERS)
 def picking_list(order_id: int):
-    """The printable picking list: per style, sizes across, with the locations that hold them."""
-    order = _order(order_id)
-    view = queries.order_page(order)
-    variant_ids = [c["variant"].id for g in view["styles"] for c in g["cells"].values()]
-    return render_template(
-        "orders/picking_list.html",
-        order=order,
-        view=view,
-        locations=queries.locations_of(variant_ids),
-    )
+    """The printable picking list: per style, sizes across, with the bins of the order's
+    warehouse that hold each size, in the order 配货完成 takes from them."""
+    order = readable_order(order_id)
+    return render_template("orders/picking_list.html", order=order, view=queries.order_page(order))
 
 
-def _order(order_id: int) -> Order:
+def readable_order(order_id: int) -> Order:
+    """The order, if the user works in its warehouse (404 / 403 otherwise)."""
     order = db.session.get(Order, order_id)
     if order is None:
         abort(404)
+    try:
+        warehouses.require_warehouse(current_user.id, order.warehouse_id)
+    except NotPermitted:
+        abort(403)
     return order

@@ -15,6 +15,7 @@ from ...services import returns
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
+from ..orders.routes import readable_order
 from . import bp
 from .forms import ReturnForm
 
@@ -38,7 +39,7 @@ def new():
     if "order" in source:
         if not ORDER_ID.fullmatch(source["order"]):
             abort(404)
-        order = db.get_or_404(Order, int(source["order"]))
+        order = readable_order(int(source["order"]))
     entry = entry_form.read_entry(source, ("r", "d"))
     if order is not None:
         entry.styles = [g["style"] for g in queries.order_page(order)["styles"]]
