@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...access import Reads
-from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
+from ...htmx import client_redirect, is_htmx, page_or_partial
 from ...i18n import lazy_gettext as _l
 from ...models import DocumentStatus, Role
 from ...queries import moves as found_in
@@ -16,6 +16,7 @@ from ...services import warehouses, write_offs
 from ...services.errors import DomainError
 from .. import entry_form
 from ..access import role_required
+from ..decisions import Waiting
 from ..lists import list_filters, page_args
 from ..places import place_choices
 from . import bp
@@ -115,73 +116,13 @@ def write_off(document_id: int):
 @bp.post("/write-offs/<int:document_id>/approve")
 @role_required(Role.MANAGER)
 def approve(document_id: int):
-    """Approve: the pieces leave stock, unless the location no longer holds them."""
-    view = _view(document_id)
-    form = entry_form.KeyForm()
-    if not form.validate():
-        return _refused(view, _("The page is out of date: reload it."))
-    try:
-        result = write_offs.approve(
-            document_id, operator_id=current_user.id, idempotency_key=form.key.data
-        )
-    except DomainError as refused:
-        return _refused(view, refused.detail)
-    pieces = sum(line["qty"] for line in view["lines"])
-    return stock_changed(
-        write_off_message(result["document"], pieces),
-        detail={"write_off": document_id},
-        fallback=url_for("moves.write_off", document_id=document_id),
-    )
+    return WAITING.approve(document_id)
 
 
 @bp.route("/write-offs/<int:document_id>/reject", methods=["GET", "POST"])
 @role_required(Role.MANAGER)
 def reject(document_id: int):
-    view = _view(document_id)
-    if request.method == "GET":
-        return _reject_form(view, RejectForm(key=uuid4().hex))
-    form = RejectForm()
-    if not form.validate():
-        return _reject_form(view, form, 422)
-    try:
-        write_offs.reject(
-            document_id,
-            operator_id=current_user.id,
-            reason=form.reason.data.strip(),
-            idempotency_key=form.key.data,
-        )
-    except DomainError as refused:
-        form.form_errors.append(refused.detail)
-        return _reject_form(view, form, 422)
-    return stock_changed(
-        _("Write-off rejected: nothing was posted."),
-        detail={"write_off": document_id},
-        fallback=url_for("moves.write_off", document_id=document_id),
-    )
-
-
-def _reject_form(view: dict, form: RejectForm, status: int = 200):
-    template = "moves/_reject.html" if is_htmx() else "moves/reject.html"
-    urls = {
-        "reject_url": url_for("moves.reject", document_id=view["id"]),
-        "back_url": url_for("moves.write_off", document_id=view["id"]),
-    }
-    return render_template(template, view=view, form=form, **urls), status
-
-
-def _refused(view: dict, message):
-    if not is_htmx():
-        flash(message, "error")
-        return client_redirect(url_for("moves.write_off", document_id=view["id"]))
-    return (
-        render_template(
-            "moves/_write_off_view.html",
-            view=_view(view["id"]),
-            action=entry_form.KeyForm(key=uuid4().hex),
-            refusal=message,
-        ),
-        422,
-    )
+    return WAITING.reject(document_id)
 
 
 def _view(document_id: int) -> dict:
@@ -191,3 +132,16 @@ def _view(document_id: int) -> dict:
         abort(404)
     permitted(view["place"].id)
     return view
+
+
+WAITING = Waiting(
+    service=write_offs,
+    view=_view,
+    page="moves.write_off",
+    reject_page="moves.reject",
+    partial="moves/_write_off_view.html",
+    name="write_off",
+    approved=write_off_message,
+    rejected=_l("Write-off rejected: nothing was posted."),
+    reject_form=RejectForm,
+)

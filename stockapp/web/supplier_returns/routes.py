@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from ...access import Reads
 from ...extensions import db
-from ...htmx import client_redirect, is_htmx, page_or_partial, stock_changed
+from ...htmx import client_redirect, is_htmx, page_or_partial
 from ...i18n import lazy_gettext as _l
 from ...models import DocumentStatus, PurchaseOrder, Role
 from ...queries.supplier_returns import (
@@ -25,6 +25,7 @@ from ...services import supplier_returns, suppliers, warehouses
 from ...services.errors import DomainError, NotPermitted
 from .. import entry_form
 from ..access import role_required
+from ..decisions import Waiting
 from ..inputs import form_id
 from ..lists import list_filters, page_args
 from ..moves.routes import lines_of, out_of_one_bin, ready_to_send, refusal_beside_cells
@@ -167,72 +168,13 @@ def slip(document_id: int):
 @bp.post("/supplier-returns/<int:document_id>/approve")
 @role_required(Role.MANAGER)
 def approve(document_id: int):
-    """Approve: the pieces leave stock, unless their bins no longer hold them."""
-    view = _view(document_id)
-    form = entry_form.KeyForm()
-    if not form.validate():
-        return _refused(view, _("The page is out of date: reload it."))
-    try:
-        result = supplier_returns.approve(
-            document_id, operator_id=current_user.id, idempotency_key=form.key.data
-        )
-    except DomainError as refused:
-        return _refused(view, refused.detail)
-    return stock_changed(
-        _message(result["document"], sum(line["qty"] for line in view["lines"])),
-        detail={"supplier_return": document_id},
-        fallback=url_for("supplier_returns.show", document_id=document_id),
-    )
+    return WAITING.approve(document_id)
 
 
 @bp.route("/supplier-returns/<int:document_id>/reject", methods=["GET", "POST"])
 @role_required(Role.MANAGER)
 def reject(document_id: int):
-    view = _view(document_id)
-    if request.method == "GET":
-        return _reject_form(view, RejectForm(key=uuid4().hex))
-    form = RejectForm()
-    if not form.validate():
-        return _reject_form(view, form, 422)
-    try:
-        supplier_returns.reject(
-            document_id,
-            operator_id=current_user.id,
-            reason=form.reason.data.strip(),
-            idempotency_key=form.key.data,
-        )
-    except DomainError as refused:
-        form.form_errors.append(refused.detail)
-        return _reject_form(view, form, 422)
-    return stock_changed(
-        _("Return to supplier rejected: nothing was posted."),
-        detail={"supplier_return": document_id},
-        fallback=url_for("supplier_returns.show", document_id=document_id),
-    )
-
-
-def _reject_form(view: dict, form: RejectForm, status: int = 200):
-    template = "moves/_reject.html" if is_htmx() else "moves/reject.html"
-    urls = {
-        "reject_url": url_for("supplier_returns.reject", document_id=view["id"]),
-        "back_url": url_for("supplier_returns.show", document_id=view["id"]),
-    }
-    return render_template(template, view=view, form=form, **urls), status
-
-
-def _refused(view: dict, message):
-    if not is_htmx():
-        flash(message, "error")
-        return client_redirect(url_for("supplier_returns.show", document_id=view["id"]))
-    return (
-        render_template(
-            "supplier_returns/_view.html",
-            view=_view(view["id"]),
-            action=entry_form.KeyForm(key=uuid4().hex),
-            refusal=message,
-        ),
-        422,
-    )
+    return WAITING.reject(document_id)
 
 
 def _view(document_id: int) -> dict:
@@ -245,3 +187,16 @@ def _view(document_id: int) -> dict:
     except NotPermitted:
         abort(403)
     return view
+
+
+WAITING = Waiting(
+    service=supplier_returns,
+    view=_view,
+    page="supplier_returns.show",
+    reject_page="supplier_returns.reject",
+    partial="supplier_returns/_view.html",
+    name="supplier_return",
+    approved=_message,
+    rejected=_l("Return to supplier rejected: nothing was posted."),
+    reject_form=RejectForm,
+)
