@@ -218,6 +218,7 @@ def change_user(
             after["display_name"],
         )
         _known_roles().pop(user.id, None)
+        warehouses.forget_works_in(user.id)
         if password is not None:
             user.password_hash = _hash(password)
             user.must_change_password = first_password
@@ -501,13 +502,14 @@ _SESSION_USER = Prepared(
     select(
         _users.c.id,
         _users.c.username,
-        _users.c.role,
         _users.c.locale,
         _users.c.must_change_password,
         _sessions.c.id,
         _sessions.c.last_seen_at,
         STOCK_VERSION.scalar_subquery(),
+        *warehouses.WORKS_IN_COLUMNS,
     )
+    .select_from(warehouses.WITH_WAREHOUSES)
     .join(_sessions, _sessions.c.user_id == _users.c.id)
     .where(
         _sessions.c.token_hash == bindparam("token_hash"),
@@ -533,19 +535,20 @@ def user_for_session(token: str, *, apart: bool = False) -> SignedIn | None:
     """
     config = current_app.config
     now = utcnow()
-    found = (read_apart if apart else run)(
+    rows = (read_apart if apart else run)(
         _SESSION_USER,
         {
             "token_hash": _token_hash(token),
             "idle_since": now - timedelta(seconds=config["SESSION_IDLE_SECONDS"]),
             "started_since": now - timedelta(seconds=config["SESSION_MAX_SECONDS"]),
         },
-    ).first()
-    if found is None:
+    ).all()
+    if not rows:
         return None
-    user_id, username, role, locale, must_change, session_id, last_seen_at, version = found
-    if not apart:
-        _known_roles()[user_id] = role  # for this request's role checks
+    user_id, username, locale, must_change, session_id, last_seen_at, version, role = rows[0][:8]
+    if not apart:  # for this request's checks of role and warehouse
+        _known_roles()[user_id] = role
+        warehouses.remember_works_in(user_id, rows)
     stale = now - TOUCH_EVERY
     if last_seen_at <= stale:
         write_apart(_TOUCH_SESSION, {"row_id": session_id, "now": now, "stale": stale})
@@ -623,10 +626,11 @@ _TOKEN_USER = Prepared(
     select(
         _users.c.id,
         _users.c.username,
-        _users.c.role,
+        *warehouses.WORKS_IN_COLUMNS,
         _tokens.c.id.label("token_id"),
         _tokens.c.last_used_at,
     )
+    .select_from(warehouses.WITH_WAREHOUSES)
     .join(_tokens, _tokens.c.user_id == _users.c.id)
     .where(
         _tokens.c.token_hash == bindparam("token_hash"),
@@ -649,10 +653,12 @@ def user_for_token(token: str) -> Row | None:
     """``(id, username, role, …)`` of the active user a live, unexpired token belongs
     to, or None: one query. Its last use is written at most once a minute."""
     now = utcnow()
-    found = run(_TOKEN_USER, {"token_hash": _token_hash(token), "now": now}).first()
-    if found is None:
+    rows = run(_TOKEN_USER, {"token_hash": _token_hash(token), "now": now}).all()
+    if not rows:
         return None
+    found = rows[0]
     _known_roles()[found.id] = found.role
+    warehouses.remember_works_in(found.id, rows)
     stale = now - TOUCH_EVERY
     if found.last_used_at is None or found.last_used_at <= stale:
         write_apart(_TOUCH_TOKEN, {"row_id": found.token_id, "now": now, "stale": stale})

@@ -290,6 +290,7 @@ def create_warehouse(*, code: str, name: str, actor_id: int | None = None) -> in
         session.add(Location(warehouse_id=warehouse.id, code=TRANSIT_LOCATION, is_transit=True))
         if actor_id is not None and allowed_warehouse_ids(actor_id) is not None:
             session.add(UserWarehouse(user_id=actor_id, warehouse_id=warehouse.id))
+            forget_works_in(actor_id)
         audit.record(
             session,
             actor_id=actor_id,
@@ -426,8 +427,32 @@ def _holds_stock(session, where) -> bool:
 def allowed_warehouse_ids(user_id: int) -> frozenset[int] | None:
     """The ids of the warehouses the user works in; None for every warehouse (a
     manager given all of them). A user that does not exist works in none. One
-    statement."""
-    rows = run(_WORKS_IN, {"u": user_id}).all()
+    statement, or none for the request's own user when the query that signed the
+    request in read them too (``remember_works_in``)."""
+    known = _known_works_in()
+    if user_id in known:
+        return known[user_id]
+    return _works_in(run(_WORKS_IN, {"u": user_id}).all())
+
+
+def remember_works_in(user_id: int, rows) -> None:
+    """Keep, for the rest of the request, where the user works, from rows of
+    ``WORKS_IN_COLUMNS`` (the user's outer-joined with their warehouses) that the
+    query signing the request in read: the hot writes then ask no statement of
+    their own. Whatever changes where a user works forgets it (``forget_works_in``)."""
+    _known_works_in()[user_id] = _works_in(rows)
+
+
+def forget_works_in(user_id: int) -> None:
+    _known_works_in().pop(user_id, None)
+
+
+def _known_works_in() -> dict:
+    # The session lives for one request (or one CLI command): so does what it holds.
+    return db.session().info.setdefault(KNOWN_WORKS_IN, {})
+
+
+def _works_in(rows) -> frozenset[int] | None:
     if not rows:
         return frozenset()
     if rows[0].all_warehouses and Role(rows[0].role) is Role.MANAGER:
@@ -435,11 +460,13 @@ def allowed_warehouse_ids(user_id: int) -> frozenset[int] | None:
     return frozenset(row.warehouse_id for row in rows if row.warehouse_id is not None)
 
 
+KNOWN_WORKS_IN = "stockapp_known_works_in"
 _users, _user_warehouses = User.__table__, UserWarehouse.__table__
+# Where a user works: add these to a query of ``users`` joined to ``WITH_WAREHOUSES``.
+WORKS_IN_COLUMNS = (_users.c.role, _users.c.all_warehouses, _user_warehouses.c.warehouse_id)
+WITH_WAREHOUSES = _users.outerjoin(_user_warehouses, _user_warehouses.c.user_id == _users.c.id)
 _WORKS_IN = Prepared(
-    select(_users.c.role, _users.c.all_warehouses, _user_warehouses.c.warehouse_id)
-    .select_from(_users.outerjoin(_user_warehouses, _user_warehouses.c.user_id == _users.c.id))
-    .where(_users.c.id == bindparam("u"))
+    select(*WORKS_IN_COLUMNS).select_from(WITH_WAREHOUSES).where(_users.c.id == bindparam("u"))
 )
 
 
@@ -564,6 +591,7 @@ def set_user_warehouses(
         )
         session.add_all(UserWarehouse(user_id=user_id, warehouse_id=i) for i in keep - had)
         user.all_warehouses = all_warehouses
+        forget_works_in(user_id)
         audit.record(
             session,
             actor_id=actor_id,

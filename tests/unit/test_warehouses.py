@@ -404,6 +404,42 @@ def test_a_demoted_manager_keeps_every_warehouse_there_is(boss, make_user):
     )
 
 
+def test_signing_in_remembers_where_the_user_works_until_that_changes(boss, make_user):
+    """The sign-in queries (a token's, a session's) read where the user works for the
+    rest of the request; every change of it in that request is seen at once."""
+    main = warehouses.main_warehouse_id()
+    clerk = make_user(Role.CLERK, username="li")
+    other = make_user(Role.MANAGER, username="wang")
+    some = make_user(Role.MANAGER, username="zhao")
+    shop = warehouses.create_warehouse(code="SH", name="Shanghai", actor_id=boss)
+    warehouses.set_user_warehouses(user_id=some, warehouse_ids=[main], actor_id=boss)
+
+    def signed_in(user_id: int, name: str, *, by_token: bool = False) -> None:
+        db.session.remove()  # a new request
+        if by_token:
+            _, token = accounts.create_token(name, actor_id=boss)
+            assert accounts.user_for_token(token).id == user_id
+        else:
+            session = accounts.start_session(user_id, address="127.0.0.1", user_agent="t")
+            assert accounts.user_for_session(session).id == user_id
+
+    for user_id, name in ((boss, "boss"), (clerk, "li"), (other, "wang"), (some, "zhao")):
+        queried = warehouses.allowed_warehouse_ids(user_id)
+        for by_token in (True, False):
+            signed_in(user_id, name, by_token=by_token)
+            assert warehouses.allowed_warehouse_ids(user_id) == queried
+    signed_in(clerk, "li")
+    warehouses.set_user_warehouses(user_id=clerk, warehouse_ids=[main, shop], actor_id=boss)
+    assert warehouses.allowed_warehouse_ids(clerk) == frozenset({main, shop})
+    signed_in(other, "wang")
+    assert warehouses.allowed_warehouse_ids(other) is None
+    accounts.change_user(username="wang", role=Role.CLERK, actor_id=boss)
+    assert warehouses.allowed_warehouse_ids(other) == frozenset({main, shop})
+    signed_in(some, "zhao", by_token=True)
+    ours = warehouses.create_warehouse(code="BJ", name="Beijing", actor_id=some)
+    assert warehouses.allowed_warehouse_ids(some) == frozenset({main, ours})
+
+
 # ---------------------------------------------- the warehouse goods go into
 
 
